@@ -1,0 +1,687 @@
+"""The four verifiable rewards of the recipe, and the answer judge that evaluation shares.
+
+Every reward has TRL's signature ``(prompts, completions, answer=None, **kwargs) -> list[float]``,
+accepts conversational (``[{"role": "assistant", "content": ...}]``) and plain-text completions,
+ignores the extra keyword arguments TRL passes, never raises, never hangs and returns finite floats.
+
+How the scores fit together (per completion; the trainer sums them, weighted by ``REWARDS``):
+
+* ``check_answer`` spans the widest range (+5 .. -4.5), so being right dominates everything else:
+  a correct answer in a sloppy format (0 + 1.5 + 5 + 3.5 = 10) beats a wrong answer in a perfect
+  format (3 + 1.5 - 2.5 - 1.5 = 0.5).
+* Its order is equivalent > within 10% > within 20% > wrong > unparseable / hedged > no block: a
+  model can never earn more by leaving the solution block out or by listing candidates.
+* ``check_numbers`` (+3.5 .. -2.5) repeats the signal for numeric golds with a coarser check, and
+  keeps the same order (match > wrong > no number).
+* The format rewards (exact +3 or 0; approximate +1.5 .. -3) teach the tags early, when almost no
+  answer is right yet, and stay smaller than the answer range so they cannot outweigh correctness.
+"""
+
+from __future__ import annotations
+
+import cmath
+import logging
+import re
+import signal
+import threading
+import unicodedata
+from contextlib import contextmanager
+from decimal import Decimal, InvalidOperation
+from fractions import Fraction
+
+from prompts import REASONING_END, REASONING_START, SOLUTION_END, SOLUTION_START
+
+logger = logging.getLogger(__name__)
+
+# --- Scores
+FORMAT_EXACT = 3.0  # match_format_exactly: the whole completion has the exact shape
+FORMAT_TAG_OK = 0.5  # match_format_approximately: per tag that appears exactly once (max +1.5)
+FORMAT_TAG_BAD = -1.0  # ... per tag missing or repeated (min -3.0, however many are spammed)
+ANSWER_EQUIVALENT = 5.0  # check_answer: mathematically equivalent to the gold
+ANSWER_CLOSE_10 = 2.0  # ... numerically within 10% of a numeric gold
+ANSWER_CLOSE_20 = 1.5  # ... within 20%
+ANSWER_WRONG = -2.5  # ... a committed, parseable, wrong answer
+ANSWER_UNPARSEABLE = -3.5  # ... a block with no judgeable answer: prose, hedges like "3 or 4"
+ANSWER_NO_BLOCK = -4.5  # ... no single well-formed solution block: the lowest, never paid more
+NUMBER_MATCH = 3.5  # check_numbers: first number in the block equals the numeric gold
+NUMBER_WRONG = -1.5  # ... a different number, or a list of candidates
+NUMBER_NONE = -2.5  # ... no block or no number in it
+NUMBER_NOT_APPLICABLE = 0.0  # ... the gold is not a plain number: this reward abstains
+
+# --- Limits that keep every completion's judgement well under a second
+MAX_ANSWER_CHARS = 400  # longer answers are only compared as normalised strings
+MAX_NUMBER_CHARS = 60  # longer digit strings are not turned into exact fractions
+MAX_BRACE_DEPTH = 8  # deeper LaTeX nesting is not handed to math-verify
+MAX_EXPONENT_DIGITS = 4  # 2^{12345} is fine for sympy, 2^{123456789} is not
+GOLD_PARSE_SECONDS = 0.2  # SIGALRM budget for parsing one gold (main thread only)
+PARSE_SECONDS = 0.3  # ... for parsing one prediction
+VERIFY_SECONDS = 0.3  # ... for comparing it to the gold (all three together stay under 1 s)
+# Strings some tokenizers leave at the end of a decoded completion.
+EOS_MARKERS = ("<|endoftext|>", "<|im_end|>", "<|end_of_text|>", "<|eot_id|>", "</s>", "<eos>")
+
+# Verdicts of the judge, from best to worst.
+EQUIVALENT, CLOSE_10, CLOSE_20, WRONG, UNPARSEABLE, NO_BLOCK = (
+    "equivalent",
+    "close_10",
+    "close_20",
+    "wrong",
+    "unparseable",
+    "no_block",
+)
+ANSWER_SCORES = {
+    EQUIVALENT: ANSWER_EQUIVALENT,
+    CLOSE_10: ANSWER_CLOSE_10,
+    CLOSE_20: ANSWER_CLOSE_20,
+    WRONG: ANSWER_WRONG,
+    UNPARSEABLE: ANSWER_UNPARSEABLE,
+    NO_BLOCK: ANSWER_NO_BLOCK,
+}
+
+
+# --- Completion text and the solution block
+
+
+def completion_text(completion) -> str:
+    """The text of a completion: a plain string, or the assistant content of a conversation.
+
+    >>> completion_text([{"role": "assistant", "content": "hi"}])
+    'hi'
+    """
+    if completion is None:
+        return ""
+    if isinstance(completion, str):
+        text = completion
+    elif isinstance(completion, dict):
+        text = _content_text(completion.get("content"))
+    elif isinstance(completion, (list, tuple)):
+        text = "".join(
+            _content_text(m.get("content")) if isinstance(m, dict) else completion_text(m)
+            for m in completion
+            if not isinstance(m, dict) or m.get("role", "assistant") == "assistant"
+        )
+    else:
+        text = str(completion)
+    # Lone surrogates (broken unicode) would make later encoding steps raise.
+    return text.encode("utf-8", "replace").decode("utf-8")
+
+
+def _content_text(content) -> str:
+    if content is None:
+        return ""
+    if isinstance(content, str):
+        return content
+    if isinstance(
+        content, (list, tuple)
+    ):  # multimodal-style parts: [{"type": "text", "text": ...}]
+        return "".join(p.get("text") or "" if isinstance(p, dict) else str(p) for p in content)
+    return str(content)
+
+
+def extract_answer(text) -> str | None:
+    """The answer inside the single solution block, or None when there is no such block.
+
+    None for: no block, two blocks, an unterminated block, tags in the wrong order, an empty
+    block, or a block followed by REASONING_END (a draft inside the reasoning, not the answer).
+
+    >>> extract_answer("2+2 is 4<end_working_out><SOLUTION> 4 </SOLUTION>")
+    '4'
+    >>> extract_answer("<SOLUTION>3</SOLUTION><SOLUTION>4</SOLUTION>") is None
+    True
+    """
+    text = completion_text(text)
+    if text.count(SOLUTION_START) != 1 or text.count(SOLUTION_END) != 1:
+        return None
+    start = text.index(SOLUTION_START) + len(SOLUTION_START)
+    end = text.index(SOLUTION_END)
+    if end < start or REASONING_END in text[end:]:
+        return None
+    answer = text[start:end].strip()
+    return answer or None
+
+
+def _strip_eos(text: str) -> str:
+    text = text.rstrip()
+    stripped = True
+    while stripped:
+        stripped = False
+        for marker in EOS_MARKERS:
+            if text.endswith(marker):
+                text = text[: -len(marker)].rstrip()
+                stripped = True
+    return text
+
+
+def _is_exact_format(text: str) -> bool:
+    body = _strip_eos(text).lstrip()
+    if body.startswith(REASONING_START):  # tolerated when the prompt did not already open it
+        body = body[len(REASONING_START) :]
+    if REASONING_START in body:
+        return False
+    if any(body.count(tag) != 1 for tag in (REASONING_END, SOLUTION_START, SOLUTION_END)):
+        return False
+    reasoning, _, rest = body.partition(REASONING_END)
+    rest = rest.strip()
+    if not reasoning.strip() or not rest.startswith(SOLUTION_START):
+        return False
+    if not rest.endswith(SOLUTION_END):
+        return False
+    return bool(rest[len(SOLUTION_START) : -len(SOLUTION_END)].strip())
+
+
+# --- Normalisation and fast paths
+
+_MINUS_SIGNS = dict.fromkeys(map(ord, "\u2212\u2012\u2013\u2014\ufe63\uff0d"), "-")
+_SPACING = re.compile(r"\\(?:,|;|:|!|\s|quad\b|qquad\b|displaystyle\b|left\b|right\b)|~")
+_BOXED = re.compile(r"\\(?:boxed|fbox)\s*\{")
+_UNIT_SUFFIX = re.compile(  # only after a number or a closing brace: "no idea" keeps its words
+    r"(?<=[\d}])(?:\^\s*\{?\s*\\circ\s*\}?|\\degree|\\?%|"  # degrees, percent
+    r"\s*\\(?:text|mbox|mathrm)\s*\{[^{}]*\}|"  # \text{ cm}
+    r"\s+[A-Za-z][A-Za-z.]*(?:\s+[A-Za-z][A-Za-z.]*)*)$"  # words: "5 apples", "5 square units"
+)
+_ASSIGNMENT = re.compile(r"^\s*(?:[A-Za-z]|\\[A-Za-z]+)(?:_\{?\w+\}?)?\s*=\s*(?=[^=]+$)")
+_THOUSANDS = re.compile(r"^-?\d{1,3}(?:,\d{3})+(?:\.\d+)?$")
+_NUMBER = re.compile(r"^-?(?:\d+(?:\.\d*)?|\.\d+)$")
+_FRACTION = re.compile(r"^(-?)(?:\\frac\{(-?\d+)\}\{(\d+)\}|(\d+)/(\d+))$")
+_FIRST_NUMBER = re.compile(r"-?\d{1,3}(?:,\d{3})+(?:\.\d+)?|-?\d+(?:\.\d+)?")
+_HUGE_EXPONENT = re.compile(r"\^\s*\{?\s*\d{" + str(MAX_EXPONENT_DIGITS + 1) + ",}")
+_PROSE_WORD = re.compile(r"(?<![\\A-Za-z])[A-Za-z]{3,}")
+_HEDGE_WORDS = re.compile(r"\bor\b|\band\b|\\lor\b|\\pm\b|\\mp\b|\u00b1", re.IGNORECASE)
+
+
+def _unwrap_boxed(s: str) -> str:
+    """The content of the first \\boxed{...} (balanced), or s unchanged."""
+    match = _BOXED.search(s)
+    if not match:
+        return s
+    depth, i = 1, match.end()
+    while i < len(s) and depth:
+        depth += {"{": 1, "}": -1}.get(s[i], 0)
+        i += 1
+    return s[match.end() : i - 1] if depth == 0 else s
+
+
+def normalize_answer(answer: str) -> str:
+    """A canonical spelling of an answer for cheap comparisons (not a full simplifier).
+
+    >>> normalize_answer(r"$y = \\boxed{12{,}500}$ apples.")
+    '12500'
+    """
+    s = unicodedata.normalize("NFKC", answer).translate(_MINUS_SIGNS)
+    s = _unwrap_boxed(s)
+    s = (
+        s.replace("$", "")
+        .replace("\\(", "")
+        .replace("\\)", "")
+        .replace("\\[", "")
+        .replace("\\]", "")
+    )
+    s = s.replace("\\dfrac", "\\frac").replace("\\tfrac", "\\frac").replace("{,}", ",")
+    s = _SPACING.sub(" ", s).strip().rstrip(".").strip()
+    s = _ASSIGNMENT.sub("", s, count=1)
+    s = _UNIT_SUFFIX.sub("", s).strip()
+    s = " ".join(s.split())
+    if _THOUSANDS.match(s.replace(" ", "")):
+        s = s.replace(",", "").replace(" ", "")
+    return s
+
+
+def _as_number(norm: str) -> Fraction | None:
+    """An exact value for plain numbers and integer fractions; None for anything else."""
+    s = norm.replace(" ", "")
+    if len(s) > MAX_NUMBER_CHARS:
+        return None
+    if _NUMBER.match(s):
+        return Fraction(s)
+    match = _FRACTION.match(s)
+    if match:
+        sign, num_a, den_a, num_b, den_b = match.groups()
+        den = int(den_a or den_b)
+        if den == 0:
+            return None
+        value = Fraction(int(num_a or num_b), den)
+        return -value if sign else value
+    return None
+
+
+_INFINITY = {"\\infty": "inf", "+\\infty": "inf", "-\\infty": "-inf", "\\inf": "inf"}
+
+
+def _split_top_level(s: str) -> list[str]:
+    parts, depth, start = [], 0, 0
+    for i, ch in enumerate(s):
+        depth += {"(": 1, "[": 1, "{": 1, ")": -1, "]": -1, "}": -1}.get(ch, 0)
+        if ch == "," and depth == 0:
+            parts.append(s[start:i])
+            start = i + 1
+    return parts + [s[start:]]
+
+
+def _as_number_group(norm: str) -> tuple | None:
+    """Intervals, tuples, sets and lists whose items are all plain numbers (or infinities), as a
+    comparable value; None for anything else. math-verify takes 40-120 ms on such pairs."""
+    s = norm.replace(" ", "")
+    if len(s) > MAX_ANSWER_CHARS or "," not in s:
+        return None
+    if s.startswith("\\{") and s.endswith("\\}"):
+        kind, body = "set", s[2:-2]
+    elif s[0] in "([" and s[-1] in ")]":
+        kind, body = s[0] + s[-1], s[1:-1]
+    else:
+        kind, body = "set", s  # a bare list "2, 5, 7" is compared as a set, as math-verify does
+    items = []
+    for item in _split_top_level(body):
+        value = _INFINITY.get(item) or _as_number(item)
+        if value is None:
+            return None
+        items.append(value)
+    return (kind, frozenset(items)) if kind == "set" else (kind, tuple(items))
+
+
+def _top_level_separator(s: str) -> bool:
+    """True when s lists several items: a comma or semicolon outside any bracket."""
+    depth = 0
+    for ch in s:
+        if ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth -= 1
+        elif ch in ",;" and depth <= 0:
+            return True
+    return False
+
+
+def _is_multi_valued(norm: str) -> bool:
+    return _top_level_separator(norm) or bool(_HEDGE_WORDS.search(norm))
+
+
+def _is_prose(norm: str) -> bool:
+    """Words and no digits ("no idea", "banana split"): sympy would read them as a product of
+    symbols, which is not an answer to a math problem."""
+    return not any(ch.isdigit() for ch in norm) and bool(_PROSE_WORD.search(norm))
+
+
+def _too_costly_for_sympy(s: str) -> bool:
+    """Inputs that can make sympy compute astronomically large numbers, or recurse deeply."""
+    if len(s) > MAX_ANSWER_CHARS:
+        return True
+    depth = max_depth = 0
+    for ch in s:
+        if ch == "{":
+            depth += 1
+            max_depth = max(max_depth, depth)
+        elif ch == "}":
+            depth -= 1
+    if max_depth > MAX_BRACE_DEPTH:
+        return True
+    # Exponent towers (a power inside an exponent) and huge literal exponents.
+    if re.search(r"\^\s*\{[^{}]*\^|\^\s*\(?[^{}\s]*\^|\^\s*\d\s*\^", s):
+        return True
+    if _HUGE_EXPONENT.search(s):
+        return True
+    # Factorials, binomials and gammas of big literals.
+    if re.search(r"(!|\\binom|\\choose|\\Gamma|\\prod)", s) and re.search(r"\d{4,}", s):
+        return True
+    return "!!" in s or bool(re.search(r"[)}]\s*!", s))
+
+
+class _Timeout(BaseException):
+    """Raised by our SIGALRM handler; a BaseException so sympy's `except Exception` cannot eat it."""
+
+
+@contextmanager
+def _time_limit(seconds: float):
+    """Bound the block with a float SIGALRM timer in the main thread; elsewhere rely on the guards.
+
+    math-verify's own timeouts take whole seconds only and raise outside the main thread, so they
+    are disabled (None) and this timer replaces them.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def on_alarm(signum, frame):
+        raise _Timeout
+
+    previous = signal.signal(signal.SIGALRM, on_alarm)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+_math_verify_module = None
+
+
+def _math_verify():
+    """math-verify, imported on first need (sympy costs ~1 s) and warmed up outside any timer, so a
+    process's first parse (grammar loading) is not cut short by the time limit."""
+    global _math_verify_module
+    if _math_verify_module is None:
+        import math_verify
+
+        # It warns that its own timeout is off; ours (_time_limit) replaces it.
+        logging.getLogger("math_verify").setLevel(logging.ERROR)
+        warm = [math_verify.parse(s, parsing_timeout=None) for s in ("$1$", r"$\sqrt{2}x^2$")]
+        math_verify.verify(*warm, timeout_seconds=None)
+        _math_verify_module = math_verify
+    return _math_verify_module
+
+
+def _mv_parse(norm: str, seconds: float) -> list:
+    """math-verify's parse of a normalised answer, bounded in size and time ([] = nothing found)."""
+    if not norm or _too_costly_for_sympy(norm):
+        return []
+    parse = _math_verify().parse
+    try:
+        with _time_limit(seconds):
+            return parse(f"${norm}$", parsing_timeout=None)
+    except _Timeout:
+        logger.debug("math-verify parse timed out on %.80r", norm)
+    except Exception:  # math-verify rarely raises; an odd answer must not stop a training run
+        logger.debug("math-verify parse failed on %.80r", norm, exc_info=True)
+    return []
+
+
+class _Gold:
+    """A gold answer prepared once and shared by all completions of its group."""
+
+    __slots__ = ("raw", "norm", "key", "number", "group", "single", "_parsed")
+
+    def __init__(self, gold) -> None:
+        self.raw = "" if gold is None else completion_text(gold).strip()
+        self.norm = normalize_answer(self.raw) if len(self.raw) <= MAX_ANSWER_CHARS else self.raw
+        self.key = self.norm.replace(" ", "")
+        self.number = _as_number(self.norm)
+        self.group = _as_number_group(self.norm)
+        self.single = not _is_multi_valued(self.norm)
+        self._parsed = None
+
+    def parsed(self) -> list:
+        if self._parsed is None:
+            self._parsed = _mv_parse(self.norm, GOLD_PARSE_SECONDS)
+        return self._parsed
+
+
+def _judge(pred: str | None, gold: _Gold) -> str:
+    """The verdict for one extracted answer against one prepared gold."""
+    if pred is None:
+        return NO_BLOCK
+    if len(pred) > MAX_ANSWER_CHARS:  # too long to normalise safely: exact text or nothing
+        return EQUIVALENT if pred.strip() == gold.raw else UNPARSEABLE
+    norm = normalize_answer(pred)
+    key = norm.replace(" ", "")
+    if not key:
+        return UNPARSEABLE
+    if key == gold.key:
+        return EQUIVALENT
+    if gold.single and _is_multi_valued(norm):
+        return UNPARSEABLE  # hedging: "3 or 4", "2, 5, 7" for a single-valued gold
+    if _is_prose(norm) and not _is_prose(gold.norm):
+        return UNPARSEABLE
+    number = _as_number(norm)
+    if number is not None and gold.number is not None:
+        return _numeric_verdict(number, gold.number)
+    group = _as_number_group(norm)
+    if group is not None and gold.group is not None:
+        return EQUIVALENT if group == gold.group else WRONG
+    return _symbolic_verdict(norm, gold, number)
+
+
+def _numeric_verdict(pred: Fraction, gold: Fraction) -> str:
+    if pred == gold:
+        return EQUIVALENT
+    if gold != 0:
+        ratio = pred / gold
+        if Fraction(9, 10) <= ratio <= Fraction(11, 10):
+            return CLOSE_10
+        if Fraction(8, 10) <= ratio <= Fraction(12, 10):
+            return CLOSE_20
+    return WRONG
+
+
+def _symbolic_verdict(norm: str, gold: _Gold, number: Fraction | None) -> str:
+    gold_parsed = gold.parsed()
+    pred_parsed = _mv_parse(norm, PARSE_SECONDS)
+    if not pred_parsed:
+        return WRONG if number is not None else UNPARSEABLE
+    if not gold_parsed:
+        return WRONG
+    try:
+        with _time_limit(VERIFY_SECONDS):
+            if _clearly_different(gold_parsed[0], pred_parsed[0]):
+                return WRONG
+            if _identical(gold_parsed[0], pred_parsed[0]):
+                return EQUIVALENT
+    except _Timeout:
+        return WRONG
+    except Exception:  # the probe is only a shortcut: on any doubt math-verify decides
+        logger.debug("numeric probe failed on %.80r", norm, exc_info=True)
+    try:
+        with _time_limit(VERIFY_SECONDS):
+            same = _math_verify().verify(gold_parsed, pred_parsed, timeout_seconds=None)
+    except _Timeout:
+        logger.debug("math-verify verify timed out on %.80r", norm)
+        same = False
+    except Exception:
+        logger.debug("math-verify verify failed on %.80r", norm, exc_info=True)
+        same = False
+    return EQUIVALENT if same else WRONG
+
+
+PROBE_TOLERANCE = 1e-4  # relative gap above which two values are certainly not equal
+PROBE_POINTS = (0.5772, 1.3247, 2.2360, 0.9159)  # where free symbols are evaluated (x, y, z, ...)
+
+
+def _clearly_different(gold, pred) -> bool:
+    """True when two sympy expressions differ numerically (at a fixed point for their symbols).
+
+    A cheap filter before math-verify's symbolic verify, which costs 5-50 ms when the answer is
+    wrong; equal values, non-expressions and anything odd fall through to verify.
+    """
+    import sympy
+
+    if not (isinstance(gold, sympy.Expr) and isinstance(pred, sympy.Expr)):
+        return False
+    symbols = sorted(gold.free_symbols | pred.free_symbols, key=str)
+    if len(symbols) > len(PROBE_POINTS):
+        return False
+    point = {sym: sympy.Float(v) for sym, v in zip(symbols, PROBE_POINTS, strict=False)}
+    g, p = complex(gold.evalf(15, subs=point)), complex(pred.evalf(15, subs=point))
+    if not all(map(cmath.isfinite, (g, p))):
+        return False
+    return abs(g - p) > PROBE_TOLERANCE * max(1.0, abs(g))
+
+
+def _identical(gold, pred) -> bool:
+    """True when gold - pred expands to 0: a proof of equality that costs ~1 ms where math-verify's
+    verify costs 10-20 ms (polynomials, radicals). Anything else falls through to verify."""
+    import sympy
+
+    if not (isinstance(gold, sympy.Expr) and isinstance(pred, sympy.Expr)):
+        return False
+    if sympy.count_ops(gold) + sympy.count_ops(pred) > 60:  # keep expand cheap
+        return False
+    return sympy.expand(gold - pred) == 0
+
+
+def judge_answer(pred: str | None, gold) -> str:
+    """The verdict for an extracted answer: one of EQUIVALENT ... NO_BLOCK (see ANSWER_SCORES).
+
+    >>> judge_answer("0.5", r"\\frac{1}{2}"), judge_answer("0.46", "0.5"), judge_answer(None, "1")
+    ('equivalent', 'close_10', 'no_block')
+    """
+    return _judge(pred, _Gold(gold))
+
+
+def is_equivalent(pred: str | None, gold) -> bool:
+    """True when the extracted answer is mathematically the gold answer.
+
+    >>> is_equivalent(r"3\\sqrt{2}", r"\\sqrt{18}"), is_equivalent("3 or 4", "4")
+    (True, False)
+    """
+    return judge_answer(pred, gold) == EQUIVALENT
+
+
+# --- Batch plumbing
+
+
+def _golds(answer, n: int) -> list:
+    """One gold per completion: a list is used as is (padded with None), a scalar is repeated."""
+    if isinstance(answer, (list, tuple)):
+        answers = list(answer)[:n]
+        return answers + [None] * (n - len(answers))
+    return [answer] * n
+
+
+def _guarded(score_one, args, on_error: float) -> float:
+    """Run one completion's scoring; a bug is logged loudly and paid the reward's lowest score."""
+    try:
+        return float(score_one(*args))
+    except Exception:
+        logger.warning("reward %s failed; scored %s", score_one.__name__, on_error, exc_info=True)
+        return on_error
+
+
+# --- The rewards
+
+
+def match_format_exactly(prompts, completions, answer=None, **kwargs) -> list[float]:
+    """FORMAT_EXACT when the completion is working out, REASONING_END, exactly one non-empty
+    solution block and then nothing but whitespace or EOS; 0 otherwise.
+
+    Args:
+        prompts: the prompts (unused).
+        completions: plain strings or conversational message lists.
+        answer: the gold answers (unused).
+
+    >>> match_format_exactly(None, ["Add.<end_working_out><SOLUTION>4</SOLUTION>", "It is 4"])
+    [3.0, 0.0]
+    """
+    return [
+        _guarded(lambda c: FORMAT_EXACT if _is_exact_format(completion_text(c)) else 0.0, (c,), 0.0)
+        for c in completions
+    ]
+
+
+def _approximate_format_score(completion) -> float:
+    text = completion_text(completion)
+    return sum(
+        FORMAT_TAG_OK if text.count(tag) == 1 else FORMAT_TAG_BAD
+        for tag in (REASONING_END, SOLUTION_START, SOLUTION_END)
+    )
+
+
+def match_format_approximately(prompts, completions, answer=None, **kwargs) -> list[float]:
+    """Per tag (REASONING_END, SOLUTION_START, SOLUTION_END): FORMAT_TAG_OK when it appears
+    exactly once, FORMAT_TAG_BAD when it is missing or repeated; bounded in [-3, 1.5].
+
+    Args:
+        prompts: the prompts (unused).
+        completions: plain strings or conversational message lists.
+        answer: the gold answers (unused).
+
+    >>> match_format_approximately(None, ["x<end_working_out><SOLUTION>4</SOLUTION>", "4"])
+    [1.5, -3.0]
+    """
+    return [_guarded(_approximate_format_score, (c,), 3 * FORMAT_TAG_BAD) for c in completions]
+
+
+def check_answer(prompts, completions, answer=None, **kwargs) -> list[float]:
+    """Score the answer in the single solution block against the gold: equivalent, close (within
+    10% / 20%), wrong, unparseable or hedged, or no block (see the ANSWER_* constants).
+    A missing gold scores 0 (nothing to judge).
+
+    Args:
+        prompts: the prompts (unused).
+        completions: plain strings or conversational message lists.
+        answer: the gold answer per completion (a list), or one gold for all.
+
+    >>> done = "x<end_working_out><SOLUTION>{}</SOLUTION>"
+    >>> check_answer(None, [done.format(r"\\frac{1}{2}"), done.format("0.7"), "0.5"], answer="0.5")
+    [5.0, -2.5, -4.5]
+    """
+    prepared: dict = {}  # a group of generations shares one gold: parse it once per batch
+    verdicts: dict = {}  # ... and often repeats an answer: judge each (gold, answer) pair once
+
+    def score(completion, gold) -> float:
+        key = gold if isinstance(gold, str) or gold is None else repr(gold)
+        if key not in prepared:
+            prepared[key] = _Gold(gold)
+        if not prepared[key].key:
+            return 0.0
+        pred = extract_answer(completion)
+        if (key, pred) not in verdicts:
+            verdicts[key, pred] = _judge(pred, prepared[key])
+        return ANSWER_SCORES[verdicts[key, pred]]
+
+    golds = _golds(answer, len(completions))
+    return [
+        _guarded(score, (c, g), ANSWER_NO_BLOCK) for c, g in zip(completions, golds, strict=True)
+    ]
+
+
+def _gold_decimal(gold) -> Decimal | None:
+    norm = normalize_answer(completion_text(gold)) if gold is not None else ""
+    if not _NUMBER.match(norm.replace(" ", "")):
+        return None
+    return Decimal(norm.replace(" ", ""))
+
+
+def _number_score(completion, gold) -> float:
+    target = _gold_decimal(gold)
+    if target is None:
+        return NUMBER_NOT_APPLICABLE
+    pred = extract_answer(completion)
+    if pred is None:
+        return NUMBER_NONE
+    pred = unicodedata.normalize("NFKC", pred).translate(_MINUS_SIGNS)
+    if _is_multi_valued(normalize_answer(pred[:MAX_ANSWER_CHARS])):
+        return NUMBER_WRONG  # "3 or 4": the first number must not win by listing candidates
+    match = _FIRST_NUMBER.search(pred)
+    if match is None:
+        return NUMBER_NONE
+    try:
+        value = Decimal(match.group().replace(",", ""))
+    except InvalidOperation:
+        return NUMBER_NONE
+    return NUMBER_MATCH if value == target else NUMBER_WRONG
+
+
+def check_numbers(prompts, completions, answer=None, **kwargs) -> list[float]:
+    """NUMBER_MATCH when the first number in the solution block equals the numeric gold (commas,
+    unicode minus and a trailing .0 tolerated), NUMBER_WRONG otherwise, NUMBER_NONE with no block
+    or no number; NUMBER_NOT_APPLICABLE (0) when the gold is not a plain number.
+
+    Args:
+        prompts: the prompts (unused).
+        completions: plain strings or conversational message lists.
+        answer: the gold answer per completion (a list), or one gold for all.
+
+    >>> done = "x<end_working_out><SOLUTION>{}</SOLUTION>"
+    >>> check_numbers(None, [done.format("12,500 m"), done.format("12"), "none"], answer="12500")
+    [3.5, -1.5, -2.5]
+    """
+    golds = _golds(answer, len(completions))
+    return [
+        _guarded(_number_score, (c, g), NUMBER_NONE)
+        for c, g in zip(completions, golds, strict=True)
+    ]
+
+
+# The only list of rewards: name -> function, in the recipe's order.
+REWARD_FUNCS = {
+    "match_format_exactly": match_format_exactly,
+    "match_format_approximately": match_format_approximately,
+    "check_answer": check_answer,
+    "check_numbers": check_numbers,
+}
+
+# Lowest and highest score of each reward, for bounds checks and plots.
+REWARD_BOUNDS = {
+    "match_format_exactly": (0.0, FORMAT_EXACT),
+    "match_format_approximately": (3 * FORMAT_TAG_BAD, 3 * FORMAT_TAG_OK),
+    "check_answer": (ANSWER_NO_BLOCK, ANSWER_EQUIVALENT),
+    "check_numbers": (NUMBER_NONE, NUMBER_MATCH),
+}

@@ -1,0 +1,106 @@
+"""The judge shared by reward and evaluation: (gold, prediction, equivalent?) with a reason each."""
+
+import pytest
+
+from rewards import is_equivalent, judge_answer
+
+EQUIVALENCE = [
+    # --- equivalent: same value, other spelling
+    ("0.5", r"\frac{1}{2}", True),  # decimal vs fraction
+    (r"\frac{1}{2}", "0.5", True),  # fraction vs decimal
+    (r"\frac{1}{2}", "1/2", True),  # slash fraction
+    (r"\frac{3}{4}", r"\dfrac{3}{4}", True),  # \dfrac
+    (r"\frac{3}{4}", r"\tfrac{3}{4}", True),  # \tfrac
+    (r"\frac{3}{4}", "0.75", True),  # decimal
+    (r"\frac{6}{8}", r"\frac{3}{4}", True),  # unreduced fraction
+    (r"3\sqrt{2}", r"\sqrt{18}", True),  # radical simplification
+    (r"\sqrt{18}", r"3\sqrt{2}", True),  # ... the other way
+    (r"2\sqrt{3}", r"\sqrt{12}", True),  # another radical
+    ("7", "y = 7", True),  # assignment
+    ("7", "x=7", True),  # assignment without spaces
+    ("7", r"\boxed{7}", True),  # boxed
+    ("7", r"$\boxed{7}$", True),  # boxed in math mode
+    ("7", "$7$", True),  # math mode
+    ("7", r"\(7\)", True),  # inline math delimiters
+    ("12500", "12,500", True),  # thousands separator
+    ("12,500", "12500", True),  # ... in the gold
+    ("1234567", "1,234,567", True),  # several separators
+    ("12500", r"12{,}500", True),  # LaTeX thousands separator
+    ("12500", r"12\,500", True),  # LaTeX thin space
+    ("-3", "\u22123", True),  # unicode minus
+    ("-3", "\u20133", True),  # en dash used as minus
+    ("-3", r"- 3", True),  # spaced minus
+    ("5", "5 cm", True),  # unit word
+    ("5", r"5 \text{ cm}", True),  # \text unit
+    ("5", r"5\mbox{ apples}", True),  # \mbox unit
+    ("5", "5 apples", True),  # word after the number
+    ("90", r"90^\circ", True),  # degrees
+    ("90", r"90^{\circ}", True),  # degrees in braces
+    ("50", r"50\%", True),  # percent sign
+    ("3", "3.0", True),  # trailing .0
+    ("3", "3.", True),  # trailing period
+    ("3", "The answer is 3", True),  # short sentence
+    ("[1,2)", "[1, 2)", True),  # interval, other spacing
+    (r"(-\infty, 3]", r"(-\infty,3]", True),  # unbounded interval
+    (r"(-\infty, 3]", r"\left(-\infty, 3\right]", True),  # \left \right
+    (r"\{1,2\}", r"\{2, 1\}", True),  # set, other order
+    ("2, 5, 7", "7,5,2", True),  # list as a set, other order
+    ("(1,2)", "(1, 2)", True),  # point, other spacing
+    ("x^2+2x+1", "(x+1)^2", True),  # expanded polynomial
+    (r"\frac{\pi}{2}", r"\pi/2", True),  # pi fraction
+    (r"\frac{\pi}{2}", r"\frac{1}{2}\pi", True),  # reordered product
+    ("2x", "x*2", True),  # commuted product
+    (r"\frac{1}{\sqrt{2}}", r"\frac{\sqrt{2}}{2}", True),  # rationalised denominator
+    (r"\ln 8", r"3\ln 2", True),  # log identity
+    ("0.25", r"\frac{1}{4}", True),  # decimal gold
+    ("10", r"10\;", True),  # trailing spacing command
+    ("10", r"\!10", True),  # negative space
+    ("10", r"\displaystyle 10", True),  # \displaystyle
+    ("-0.5", r"-\frac{1}{2}", True),  # negative fraction
+    ("-0.5", r"\frac{-1}{2}", True),  # minus in the numerator
+    # --- not equivalent
+    ("0.5", "0.6", False),  # different decimal
+    (r"\frac{1}{3}", "0.33", False),  # rounded, so not equal
+    (r"3\sqrt{2}", r"\sqrt{12}", False),  # different radical
+    ("7", "-7", False),  # sign
+    ("7", "y = 8", False),  # wrong assignment
+    ("4", "3 or 4", False),  # hedging with "or"
+    ("4", "3, 4", False),  # hedging with a list
+    ("4", r"\pm 4", False),  # hedging with \pm
+    ("4", "4 and 5", False),  # hedging with "and"
+    ("[1,2)", "[1,2]", False),  # closed vs half-open
+    ("(1,2)", "(2,1)", False),  # ordered pair, other order
+    (r"\{1,2\}", r"\{1,3\}", False),  # different set
+    ("x^2+2x+1", "(x-1)^2", False),  # different polynomial
+    ("12500", "1250", False),  # dropped digit
+    ("2", "", False),  # empty prediction
+    ("2", None, False),  # no prediction
+    ("2", r"2^{2^{2^{2^{2^{2}}}}}", False),  # power tower: refused, not evaluated
+    ("5", "five hundred", False),  # words without a number
+]
+
+
+def test_equivalence_table_is_large_and_balanced():
+    assert len(EQUIVALENCE) >= 60
+    assert sum(ok for *_, ok in EQUIVALENCE) >= 30 and sum(not ok for *_, ok in EQUIVALENCE) >= 15
+
+
+@pytest.mark.parametrize("gold, pred, expected", EQUIVALENCE)
+def test_is_equivalent_table(gold, pred, expected):
+    assert is_equivalent(pred, gold) is expected
+
+
+@pytest.mark.parametrize(
+    "gold, pred, verdict",
+    [
+        ("100", "95", "close_10"),  # 5% off
+        ("100", "110", "close_10"),  # 10% off, boundary included
+        ("100", "85", "close_20"),  # 15% off
+        ("100", "121", "wrong"),  # 21% off
+        (r"\frac{1}{3}", "0.33", "close_10"),  # rounding error of a fraction gold
+        ("0", "0.01", "wrong"),  # no ratio to a zero gold
+        ("42", "banana split", "unparseable"),  # prose: nothing to judge
+    ],
+)
+def test_judge_answer_grades_near_misses(gold, pred, verdict):
+    assert judge_answer(pred, gold) == verdict

@@ -1,0 +1,198 @@
+"""Score tables for the four rewards, in both completion formats, and the reward contract."""
+
+import pickle
+import threading
+
+import pytest
+
+import rewards as R
+from prompts import REASONING_END, REASONING_START, SOLUTION_END, SOLUTION_START
+
+
+def done(answer: str, reasoning: str = "Working.") -> str:
+    """A completion in the exact format with the given answer."""
+    return f"{reasoning}{REASONING_END}{SOLUTION_START}{answer}{SOLUTION_END}"
+
+
+def as_chat(text: str) -> list[dict]:
+    return [{"role": "assistant", "content": text}]
+
+
+def both_formats(table):
+    """Each (completion, ...) case once as plain text and once as a conversation."""
+    return [(fmt(case[0]), *case[1:]) for case in table for fmt in (lambda t: t, as_chat)]
+
+
+EXACT_FORMAT = [
+    (done("4"), R.FORMAT_EXACT),  # the canonical shape
+    (done("4") + "\n\n", R.FORMAT_EXACT),  # trailing whitespace
+    (done("4") + "<|endoftext|>", R.FORMAT_EXACT),  # a decoded EOS marker
+    (REASONING_START + done("4"), R.FORMAT_EXACT),  # opening tag repeated once at the start
+    (f"x{REASONING_END}\n{SOLUTION_START} 4 {SOLUTION_END}", R.FORMAT_EXACT),  # whitespace between
+    (done("4") + " Hope this helps", 0.0),  # text after the block
+    (done("   "), 0.0),  # empty answer
+    (done("4", reasoning=" "), 0.0),  # no working out
+    (done("4") + done("5"), 0.0),  # two blocks
+    (f"x{REASONING_END} so {SOLUTION_START}4{SOLUTION_END}", 0.0),  # prose between the tags
+    (f"x{SOLUTION_START}4{SOLUTION_END}", 0.0),  # no REASONING_END
+    (f"x{REASONING_END}{SOLUTION_START}4", 0.0),  # unterminated block
+    (f"x{REASONING_END}{SOLUTION_END}4{SOLUTION_START}", 0.0),  # tags reversed
+    (f"x{REASONING_START}{REASONING_END}{SOLUTION_START}4{SOLUTION_END}", 0.0),  # nested opening
+    ("", 0.0),  # empty completion
+]
+
+
+@pytest.mark.parametrize("completion, expected", both_formats(EXACT_FORMAT))
+def test_match_format_exactly_table(completion, expected):
+    assert R.match_format_exactly(None, [completion], ["4"]) == [expected]
+
+
+APPROX = [
+    (done("4"), 1.5),  # each tag once
+    ("4", -3.0),  # no tag at all
+    (f"x{REASONING_END}4", -1.5),  # one tag of three
+    (done("4") + done("5"), -3.0),  # REASONING_END, SOLUTION_START, SOLUTION_END all twice
+    (f"x{REASONING_END}{SOLUTION_START}4{SOLUTION_START}", -1.5),  # two openings, no closing
+    (done("4") * 500, -3.0),  # spam is bounded below
+    (f"{REASONING_END}{SOLUTION_START}{SOLUTION_END}", 1.5),  # tags alone, in order
+]
+
+
+@pytest.mark.parametrize("completion, expected", both_formats(APPROX))
+def test_match_format_approximately_table(completion, expected):
+    assert R.match_format_approximately(None, [completion]) == [expected]
+
+
+CHECK_ANSWER = [
+    (done("42"), "42", R.ANSWER_EQUIVALENT),  # exact
+    (done(r"\frac{1}{2}"), "0.5", R.ANSWER_EQUIVALENT),  # same value, other notation
+    (done("x = 42"), "42", R.ANSWER_EQUIVALENT),  # assignment
+    (done(r"\boxed{42}"), "42", R.ANSWER_EQUIVALENT),  # boxed inside the block
+    (done("40"), "42", R.ANSWER_CLOSE_10),  # within 10%
+    (done("35"), "42", R.ANSWER_CLOSE_20),  # within 20%
+    (done("-42"), "42", R.ANSWER_WRONG),  # sign flips are wrong, not close
+    (done("7"), "42", R.ANSWER_WRONG),  # wrong
+    (done(r"\sqrt{3}"), r"\sqrt{2}", R.ANSWER_WRONG),  # wrong symbolic answer
+    (done("no idea"), "42", R.ANSWER_UNPARSEABLE),  # prose only
+    (done("41 or 42"), "42", R.ANSWER_UNPARSEABLE),  # hedging with "or"
+    (done("40, 41, 42"), "42", R.ANSWER_UNPARSEABLE),  # hedging with a list
+    (done(r"\pm 42"), "42", R.ANSWER_UNPARSEABLE),  # hedging with plus-minus
+    ("The answer is 42.", "42", R.ANSWER_NO_BLOCK),  # answer only in prose
+    (f"<SOLUTION>42</SOLUTION>{REASONING_END}", "42", R.ANSWER_NO_BLOCK),  # block in the reasoning
+    (done("42") + done("41"), "42", R.ANSWER_NO_BLOCK),  # two blocks
+    (f"x{REASONING_END}{SOLUTION_START}42", "42", R.ANSWER_NO_BLOCK),  # unterminated
+    (done(""), "42", R.ANSWER_NO_BLOCK),  # empty block
+    (done("42"), "", 0.0),  # no gold: nothing to judge
+    (done("42"), None, 0.0),  # missing gold
+]
+
+
+@pytest.mark.parametrize("completion, gold, expected", both_formats(CHECK_ANSWER))
+def test_check_answer_table(completion, gold, expected):
+    assert R.check_answer(None, [completion], [gold]) == [expected]
+
+
+CHECK_NUMBERS = [
+    (done("42"), "42", R.NUMBER_MATCH),  # equal
+    (done("42.0"), "42", R.NUMBER_MATCH),  # trailing .0
+    (done("12,500"), "12500", R.NUMBER_MATCH),  # thousands separator in the prediction
+    (done("12500"), "12,500", R.NUMBER_MATCH),  # ... and in the gold
+    (done("\u22123"), "-3", R.NUMBER_MATCH),  # unicode minus
+    (done("x = 42 apples"), "42", R.NUMBER_MATCH),  # first number after words
+    (done("41"), "42", R.NUMBER_WRONG),  # wrong
+    (done("42 or 43"), "42", R.NUMBER_WRONG),  # hedging is never a match
+    (done("forty-two"), "42", R.NUMBER_NONE),  # no number in the block
+    ("42", "42", R.NUMBER_NONE),  # no block
+    (done("1/2"), r"\frac{1}{2}", R.NUMBER_NOT_APPLICABLE),  # gold is not a plain number
+    (done("42"), None, R.NUMBER_NOT_APPLICABLE),  # no gold
+]
+
+
+@pytest.mark.parametrize("completion, gold, expected", both_formats(CHECK_NUMBERS))
+def test_check_numbers_table(completion, gold, expected):
+    assert R.check_numbers(None, [completion], [gold]) == [expected]
+
+
+def test_check_answer_rejects_two_solution_blocks():
+    assert R.check_answer(None, [done("42") + done("42")], ["42"]) == [R.ANSWER_NO_BLOCK]
+
+
+def test_check_answer_score_order_never_pays_more_for_no_block():
+    order = [R.ANSWER_SCORES[v] for v in (R.EQUIVALENT, R.CLOSE_10, R.CLOSE_20, R.WRONG)]
+    order += [R.ANSWER_UNPARSEABLE, R.ANSWER_NO_BLOCK]
+    assert order == sorted(order, reverse=True) and len(set(order)) == len(order)
+    assert R.NUMBER_MATCH > R.NUMBER_WRONG > R.NUMBER_NONE
+
+
+def test_correct_answer_in_loose_format_outscores_wrong_answer_in_perfect_format():
+    def total(completion):
+        return sum(f(None, [completion], ["42"])[0] for f in R.REWARD_FUNCS.values())
+
+    assert total(done("42") + " trailing words") > total(done("41"))
+
+
+# --- Contract tests: every reward, the same promises
+
+
+@pytest.fixture(params=sorted(R.REWARD_FUNCS))
+def reward(request):
+    return R.REWARD_FUNCS[request.param]
+
+
+def test_registry_lists_the_four_rewards_in_order():
+    names = ["match_format_exactly", "match_format_approximately", "check_answer", "check_numbers"]
+    assert list(R.REWARD_FUNCS) == names
+    assert all(R.REWARD_FUNCS[n].__name__ == n for n in names)
+    assert set(R.REWARD_BOUNDS) == set(names)
+
+
+def test_reward_ignores_extra_trl_kwargs(reward):
+    kwargs = dict(
+        completion_ids=[[1, 2]],
+        trainer_state=object(),
+        log_extra=lambda *a: None,
+        log_metric=lambda *a: None,
+        problem=["p"],
+    )
+    assert reward(["p"], [done("4")], ["4"], **kwargs) == reward(["p"], [done("4")], ["4"])
+
+
+def test_reward_keeps_batch_length(reward):
+    completions = [done(str(i)) for i in range(7)]
+    assert len(reward(None, completions, ["3"] * 7)) == 7
+    assert len(reward(None, completions, ["3"] * 2)) == 7  # short gold list: padded, not truncated
+    assert reward(None, [], []) == []
+
+
+@pytest.mark.parametrize("completion", ["", [], as_chat(""), None, [{"role": "assistant"}]])
+def test_reward_gives_finite_score_for_empty_input(reward, completion):
+    (score,) = reward(None, [completion], ["4"])
+    lo, hi = R.REWARD_BOUNDS[reward.__name__]
+    assert isinstance(score, float) and lo <= score <= hi
+
+
+def test_reward_is_picklable(reward):
+    assert pickle.loads(pickle.dumps(reward)) is reward
+
+
+def test_reward_accepts_one_gold_for_the_batch(reward):
+    assert reward(None, [done("4"), done("5")], "4") == reward(
+        None, [done("4"), done("5")], ["4", "4"]
+    )
+
+
+def test_reward_gives_same_scores_in_a_worker_thread(reward):
+    completions = [done(a) for a in ("42", r"\frac{84}{2}", "41", "3 or 4", r"\sqrt{18}")]
+    golds = ["42", "42", "42", "4", r"3\sqrt{2}"]
+    expected = reward(None, completions, golds)
+    seen = {}
+    worker = threading.Thread(target=lambda: seen.update(r=reward(None, completions, golds)))
+    worker.start()
+    worker.join(timeout=30)
+    assert seen["r"] == expected
+
+
+def test_extract_answer_is_the_judge_of_the_solution_block():
+    assert R.extract_answer(done(" 7 ")) == "7"
+    assert R.extract_answer(as_chat(done("7"))) == "7"
+    assert R.extract_answer("7") is None
