@@ -1,0 +1,293 @@
+"""GRPO with verifiable math rewards: turns Qwen3-4B-Base into a reasoner (LoRA, one GPU).
+
+Run the recipe on one CUDA GPU (Unsloth, 4-bit, LoRA):
+    pip install -r requirements.txt
+    python train_grpo.py
+    python train_grpo.py --MAX_STEPS=500 --LEARNING_RATE=1e-5 --OUTPUT_DIR=outputs/long
+Check the whole pipeline on a CPU in under a minute (tiny random Qwen3, shipped sample data):
+    python train_grpo.py --smoke
+    python train_grpo.py --smoke --MAX_STEPS=6 --OUTPUT_DIR=runs/smoke
+Several GPUs (transformers + PEFT under accelerate, see README "Scaling out"):
+    accelerate launch --config_file configs/ddp.yaml train_grpo.py --BACKEND=hf
+
+Every constant below can be overridden as --NAME=value (a Python literal). Rerunning with the same
+OUTPUT_DIR resumes from its last checkpoint.
+"""
+
+import sys
+from pathlib import Path
+
+import common
+import rewards
+
+# --- Model
+MODEL_NAME = "unsloth/Qwen3-4B-Base"  # Hub id or local path of the base model
+BACKEND = "auto"  # auto | unsloth | hf. auto: Unsloth on one CUDA GPU if installed, else transformers+PEFT
+MAX_SEQ_LENGTH = 2048  # tokens, prompt + completion; memory grows with it
+LOAD_IN_4BIT = True  # QLoRA: 4-bit base weights (bitsandbytes); False = 16-bit, ~3x the memory
+
+# --- LoRA
+LORA_RANK = 32  # adapter rank: 8-64; larger learns more, costs more memory
+LORA_ALPHA = 64  # scaling; rule of thumb 2 x LORA_RANK
+LORA_DROPOUT = 0.0  # 0 is the Unsloth-optimised path
+LORA_TARGET_MODULES = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
+
+# --- Data
+DATASET_NAME = "open-r1/DAPO-Math-17k-Processed"  # Hub id or local .jsonl/.parquet/.csv; schemas: see README
+DATASET_CONFIG = "en"  # Hub config name (None for datasets without one, e.g. open-r1/OpenR1-Math-220k)
+DATASET_SPLIT = "train"
+EVAL_SIZE = 200  # problems held out for evaluate.py (deterministic split with SEED); 0 = none
+MAX_TRAIN_PROBLEMS = 0  # 0 = all; else a random subset of this size (quick experiments)
+PROMPT_LENGTH_QUANTILE = 0.9  # drop prompts longer than this quantile of token lengths (the recipe: longest 10%)
+
+# --- Format priming (SFT before GRPO, so rewards are not ~0 for the first ~100 steps)
+PRIME_STEPS = 60  # SFT steps on correctly formatted solutions; 0 disables
+PRIME_DATASET = common.PRIMING_DATASET  # local file (problem, reasoning, answer) or a Hub dataset
+PRIME_LEARNING_RATE = 2e-4  # LoRA SFT rate; much higher than GRPO's
+PRIME_BATCH_SIZE = 2  # samples per step
+
+# --- GRPO
+MAX_STEPS = 100  # optimizer steps; the recipe shows rewards rising within ~100-300
+NUM_GENERATIONS = 4  # completions per prompt (the group); >= 2, more = better baseline, more compute
+PER_DEVICE_BATCH_SIZE = 4  # completions (not prompts) per device per step; x processes x GRAD_ACCUM must divide by NUM_GENERATIONS
+GRADIENT_ACCUMULATION_STEPS = 1  # steps accumulated per optimizer update
+LEARNING_RATE = 5e-6  # LoRA GRPO rate; 1e-6..1e-5
+WEIGHT_DECAY = 0.001
+WARMUP_RATIO = 0.1  # fraction of MAX_STEPS spent warming up
+LR_SCHEDULER = "linear"  # linear | cosine | constant
+OPTIM = "adamw_8bit"  # adamw_8bit (bitsandbytes, GPU) | adamw_torch
+MAX_COMPLETION_LENGTH = None  # tokens; None = MAX_SEQ_LENGTH - longest kept prompt (as the recipe)
+LOSS_TYPE = "dapo"  # dapo | grpo | dr_grpo | bnpo; set explicitly: Unsloth patches TRL's default
+BETA = 0.0  # KL penalty; 0 = no reference model (less memory), as TRL and DAPO default
+EPSILON = 0.2  # PPO clip range
+EPSILON_HIGH = None  # upper clip; None = EPSILON (DAPO's clip-higher uses 0.28)
+SCALE_REWARDS = "group"  # group | batch | none: how advantages are normalised
+NUM_ITERATIONS = 1  # policy updates per generation batch
+MASK_TRUNCATED_COMPLETIONS = False  # True: no loss on completions cut at MAX_COMPLETION_LENGTH
+TEMPERATURE = 1.0  # sampling temperature of the rollouts
+MIN_P = 0.1  # min-p sampling, as the recipe; None disables
+TOP_P = 1.0
+TOP_K = 0  # 0 disables
+GRADIENT_CHECKPOINTING = True  # trade compute for memory
+USE_VLLM = False  # vLLM rollouts (pip install vllm): Unsloth fast_inference, or TRL's vLLM on the hf backend
+VLLM_MODE = "colocate"  # colocate (same GPUs) | server (`trl vllm-serve`, hf backend, see README)
+VLLM_SERVER_URL = None  # server mode: e.g. "http://10.0.0.2:8000"; None = localhost:8000
+VLLM_GPU_MEMORY_UTILIZATION = 0.6  # share of GPU memory vLLM may take in colocate mode
+SEED = 3407
+
+# --- Rewards (names from rewards.rewards.REWARD_FUNCS -> weight in the summed reward)
+REWARDS = {"match_format_exactly": 1.0, "match_format_approximately": 1.0, "check_answer": 1.0, "check_numbers": 1.0}
+
+# --- Output
+OUTPUT_DIR = "outputs/qwen3-4b-grpo"  # checkpoints, final adapter, metrics, plot, model card
+SAVE_STEPS = 50  # checkpoint every N steps (resume picks up the last one)
+SAVE_TOTAL_LIMIT = 3  # checkpoints kept
+LOGGING_STEPS = 1
+SAVE_MERGED = False  # also save base+LoRA merged in 16-bit to OUTPUT_DIR/merged (~8 GB for 4B)
+SAVE_GGUF = False  # also export GGUF to OUTPUT_DIR/gguf (Unsloth backend only)
+GGUF_QUANTIZATION = "q4_k_m"  # llama.cpp quantization for SAVE_GGUF
+LOG_PROMPTS_PER_RANK = False  # write each process's training problems to OUTPUT_DIR/prompts_rank<r>.txt
+
+# --- Smoke (--smoke: the same pipeline on CPU with a tiny random Qwen3 and data/sample_math.jsonl)
+SMOKE = {
+    "MODEL_NAME": "tiny-random-qwen3",  # built offline by common.build_tiny_model, never downloaded
+    "DATASET_NAME": common.SAMPLE_DATASET,
+    "DATASET_CONFIG": None,
+    "EVAL_SIZE": 20,
+    "LOAD_IN_4BIT": False,
+    "LORA_RANK": 8,
+    "LORA_ALPHA": 16,
+    "PRIME_STEPS": 8,
+    "PRIME_LEARNING_RATE": 3e-3,
+    "MAX_STEPS": 4,
+    "MAX_COMPLETION_LENGTH": 24,
+    "LEARNING_RATE": 1e-3,
+    "OPTIM": "adamw_torch",
+    "GRADIENT_CHECKPOINTING": False,
+    "SAVE_STEPS": 2,
+    "OUTPUT_DIR": "runs/smoke",
+}
+
+CONFIG = {k: v for k, v in globals().items() if k.isupper() and k != "SMOKE"}
+
+
+def main(argv: list[str] | None = None) -> None:
+    # --- config
+    cfg, flags = common.resolve_config(CONFIG, sys.argv[1:] if argv is None else argv, SMOKE)
+    smoke = "smoke" in flags
+    common.require_gpu_or_smoke(smoke, "train_grpo.py")
+    unknown = set(cfg["REWARDS"]) - set(rewards.REWARD_FUNCS)
+    if unknown or not cfg["REWARDS"]:
+        raise common.ConfigError(f"REWARDS: unknown names {sorted(unknown)}; valid: {', '.join(rewards.REWARD_FUNCS)}")
+    generation_batch = cfg["PER_DEVICE_BATCH_SIZE"] * common.world_size() * cfg["GRADIENT_ACCUMULATION_STEPS"]
+    if cfg["NUM_GENERATIONS"] < 2 or generation_batch % cfg["NUM_GENERATIONS"]:
+        raise common.ConfigError(
+            f"PER_DEVICE_BATCH_SIZE x processes x GRADIENT_ACCUMULATION_STEPS = {generation_batch} completions per "
+            f"generation batch must be a multiple of NUM_GENERATIONS={cfg['NUM_GENERATIONS']} (>= 2): each prompt's group must fit"
+        )
+    backend = common.choose_backend(cfg["BACKEND"], smoke)
+    out = Path(cfg["OUTPUT_DIR"])
+    if common.is_main_process():
+        common.save_config({**cfg, "backend": backend, "smoke": smoke}, out / "recipe_config.json")
+    common.print_main(f"backend: {backend}; output: {out}")
+
+    # --- model + LoRA (Unsloth is imported here, before trl)
+    model, tokenizer = common.load_model(cfg, backend, smoke)
+
+    # --- data: map, hold out, length-filter (once, on the main process first)
+    from accelerate import PartialState
+
+    with PartialState(cpu=not common.has_cuda()).main_process_first():
+        train, longest = build_train_dataset(cfg, tokenizer)
+    max_completion = cfg["MAX_COMPLETION_LENGTH"] or cfg["MAX_SEQ_LENGTH"] - longest
+    if max_completion <= 0:
+        raise common.ConfigError(f"MAX_SEQ_LENGTH={cfg['MAX_SEQ_LENGTH']} leaves no room after {longest}-token prompts")
+    common.print_main(f"max completion length: {max_completion} tokens")
+
+    # --- rewards
+    names = [n for n in rewards.REWARD_FUNCS if n in cfg["REWARDS"]]
+    reward_funcs = [rewards.REWARD_FUNCS[n] for n in names]
+    if cfg["LOG_PROMPTS_PER_RANK"]:
+        reward_funcs[0] = record_prompts(reward_funcs[0], out)
+
+    # --- trainer
+    from transformers.trainer_utils import get_last_checkpoint
+    from trl import GRPOConfig, GRPOTrainer
+
+    last_checkpoint = get_last_checkpoint(str(out)) if out.is_dir() else None
+    if last_checkpoint is None and cfg["PRIME_STEPS"] > 0:
+        prime_format(cfg, model, tokenizer, out)
+    args = GRPOConfig(
+        output_dir=str(out),
+        max_steps=cfg["MAX_STEPS"],
+        num_generations=cfg["NUM_GENERATIONS"],
+        per_device_train_batch_size=cfg["PER_DEVICE_BATCH_SIZE"],
+        gradient_accumulation_steps=cfg["GRADIENT_ACCUMULATION_STEPS"],
+        learning_rate=cfg["LEARNING_RATE"],
+        weight_decay=cfg["WEIGHT_DECAY"],
+        warmup_steps=cfg["WARMUP_RATIO"],
+        lr_scheduler_type=cfg["LR_SCHEDULER"],
+        optim=cfg["OPTIM"],
+        max_completion_length=max_completion,
+        loss_type=cfg["LOSS_TYPE"],
+        beta=cfg["BETA"],
+        epsilon=cfg["EPSILON"],
+        epsilon_high=cfg["EPSILON_HIGH"],
+        scale_rewards=cfg["SCALE_REWARDS"],
+        num_iterations=cfg["NUM_ITERATIONS"],
+        mask_truncated_completions=cfg["MASK_TRUNCATED_COMPLETIONS"],
+        temperature=cfg["TEMPERATURE"],
+        min_p=cfg["MIN_P"],
+        top_p=cfg["TOP_P"],
+        top_k=cfg["TOP_K"],
+        reward_weights=[float(cfg["REWARDS"][n]) for n in names],
+        use_vllm=cfg["USE_VLLM"],
+        vllm_mode=cfg["VLLM_MODE"],
+        vllm_server_base_url=cfg["VLLM_SERVER_URL"],
+        vllm_gpu_memory_utilization=cfg["VLLM_GPU_MEMORY_UTILIZATION"],
+        gradient_checkpointing=cfg["GRADIENT_CHECKPOINTING"],
+        save_steps=cfg["SAVE_STEPS"],
+        save_total_limit=cfg["SAVE_TOTAL_LIMIT"],
+        logging_steps=cfg["LOGGING_STEPS"],
+        seed=cfg["SEED"],
+        report_to="none",
+        **common.precision_settings(),
+    )
+    trainer = GRPOTrainer(
+        model=model,
+        processing_class=tokenizer,
+        reward_funcs=reward_funcs,
+        args=args,
+        train_dataset=train,
+        callbacks=[common.metrics_callback(out / "metrics.jsonl")],
+    )
+
+    # --- train (resuming from the last checkpoint in OUTPUT_DIR, if any)
+    if last_checkpoint and common.is_main_process():
+        common.truncate_metrics(out / "metrics.jsonl", int(last_checkpoint.rsplit("-", 1)[-1]))
+    common.print_main(f"resuming from {last_checkpoint}" if last_checkpoint else "starting a new run")
+    trainer.train(resume_from_checkpoint=last_checkpoint)
+
+    # --- save and plot (main process only)
+    trainer.accelerator.wait_for_everyone()
+    if not trainer.is_world_process_zero():
+        return
+    final = out / "final"
+    trainer.save_model(str(final))
+    tokenizer.save_pretrained(str(final))
+    if cfg["SAVE_MERGED"]:
+        common.save_merged(cfg, model, tokenizer, backend, out / "merged")
+    if cfg["SAVE_GGUF"]:
+        if backend == "unsloth":
+            model.save_pretrained_gguf(str(out / "gguf"), tokenizer, quantization_method=cfg["GGUF_QUANTIZATION"])
+        else:
+            print("SAVE_GGUF skipped: GGUF export needs the Unsloth backend")
+    rows = common.read_metrics(out / "metrics.jsonl")
+    common.plot_rewards(rows, out / "reward_curve.png", f"GRPO on {Path(str(cfg['DATASET_NAME'])).name}")
+    common.write_model_card(out / "README.md", cfg, rows, backend)
+    finals = ", ".join(f"{k} {v:.2f}" for k, v in common.final_rewards(rows).items())
+    print(f"done: adapter in {final}; final rewards: {finals}")
+
+
+def build_train_dataset(cfg: dict, tokenizer):
+    """Load, map to prompt/answer, hold out EVAL_SIZE problems and drop the longest prompts.
+
+    Returns (dataset, longest kept prompt in tokens)."""
+    rows = common.load_rows(cfg["DATASET_NAME"], cfg["DATASET_CONFIG"], cfg["DATASET_SPLIT"])
+    problems, dropped_empty = common.to_problems(rows)
+    if len(problems) == 0:
+        raise common.ConfigError(f"{cfg['DATASET_NAME']}: all {len(rows)} rows lack a problem or an answer")
+    train, heldout = common.heldout_split(problems, cfg["EVAL_SIZE"], cfg["SEED"])
+    if cfg["MAX_TRAIN_PROBLEMS"]:
+        train = train.shuffle(seed=cfg["SEED"]).select(range(min(cfg["MAX_TRAIN_PROBLEMS"], len(train))))
+    train, dropped_long, longest = common.to_prompts(train, tokenizer, cfg["PROMPT_LENGTH_QUANTILE"])
+    if len(train) == 0:
+        raise common.ConfigError("no training problems left after the prompt-length filter")
+    common.print_main(
+        f"data: {len(rows)} rows; dropped {dropped_empty} without problem/answer; held out {len(heldout)}; "
+        f"dropped {dropped_long} prompts over {longest} tokens; training on {len(train)}"
+    )
+    return train, longest
+
+
+def prime_format(cfg: dict, model, tokenizer, out: Path) -> None:
+    """A few SFT steps on formatted worked solutions, on the same LoRA, so GRPO starts from rewards > 0."""
+    from trl import SFTConfig, SFTTrainer
+
+    samples = common.priming_samples(cfg["PRIME_DATASET"])
+    common.print_main(f"format priming: {cfg['PRIME_STEPS']} SFT steps on {len(samples)} solutions")
+    args = SFTConfig(
+        output_dir=str(out / "priming"),
+        max_steps=cfg["PRIME_STEPS"],
+        per_device_train_batch_size=cfg["PRIME_BATCH_SIZE"],
+        learning_rate=cfg["PRIME_LEARNING_RATE"],
+        max_length=cfg["MAX_SEQ_LENGTH"],
+        logging_steps=max(1, cfg["PRIME_STEPS"] // 5),
+        save_strategy="no",
+        report_to="none",
+        seed=cfg["SEED"],
+        optim=cfg["OPTIM"],
+        gradient_checkpointing=cfg["GRADIENT_CHECKPOINTING"],
+        **common.precision_settings(),
+    )
+    SFTTrainer(model=model, args=args, train_dataset=samples, processing_class=tokenizer).train()
+
+
+def record_prompts(reward_func, out: Path):
+    """Wrap a reward so each process appends the problems it was given to prompts_rank<r>.txt."""
+    import functools
+    import os
+
+    path = out / f"prompts_rank{os.environ.get('RANK', '0')}.txt"
+
+    @functools.wraps(reward_func)
+    def wrapped(prompts, completions, **kwargs):
+        with path.open("a") as fh:
+            fh.writelines(common.prompt_problem(p) + "\n" for p in prompts)
+        return reward_func(prompts, completions, **kwargs)
+
+    return wrapped
+
+
+if __name__ == "__main__":
+    common.run_main(main)
