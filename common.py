@@ -63,7 +63,9 @@ def parse_overrides(argv: list[str], config: dict, flags: tuple[str, ...] = ()) 
         name, has_value, text = arg[2:].partition("=")
         if not has_value:
             if name not in flags:
-                raise ConfigError(f"unknown flag --{name}; flags: {', '.join('--' + f for f in flags) or 'none'}")
+                raise ConfigError(
+                    f"unknown flag --{name}; flags: {', '.join('--' + f for f in flags) or 'none'}"
+                )
             seen.add(name)
             continue
         if name not in config:
@@ -85,14 +87,22 @@ def _coerce(name: str, text: str, default):
         raise ConfigError(f"{name} expects {type(default).__name__}, got {text!r}")
     if isinstance(default, float) and isinstance(value, int):
         return float(value)
-    if isinstance(default, (int, float)) and isinstance(value, float) and not isinstance(default, float):
+    if (
+        isinstance(default, (int, float))
+        and isinstance(value, float)
+        and not isinstance(default, float)
+    ):
         raise ConfigError(f"{name} expects int, got {text!r}")
-    if not isinstance(value, type(default)) and not (isinstance(default, (list, tuple)) and isinstance(value, (list, tuple))):
+    if not isinstance(value, type(default)) and not (
+        isinstance(default, (list, tuple)) and isinstance(value, (list, tuple))
+    ):
         raise ConfigError(f"{name} expects {type(default).__name__}, got {text!r}")
     return value
 
 
-def resolve_config(defaults: dict, argv: list[str], smoke_overrides: dict, flags=("smoke",)) -> tuple[dict, set]:
+def resolve_config(
+    defaults: dict, argv: list[str], smoke_overrides: dict, flags=("smoke",)
+) -> tuple[dict, set]:
     """Defaults, then the smoke settings when --smoke is given, then the user's overrides (printed)."""
     overrides, seen = parse_overrides(argv, defaults, flags)
     config = dict(defaults)
@@ -161,7 +171,9 @@ def load_rows(name: str, config: str | None = None, split: str = "train"):
     try:
         return datasets.load_dataset(name, config, split=split)
     except (FileNotFoundError, ValueError, ConnectionError) as err:
-        raise ConfigError(f"cannot load dataset {name!r} (config {config!r}, split {split!r}): {err}") from None
+        raise ConfigError(
+            f"cannot load dataset {name!r} (config {config!r}, split {split!r}): {err}"
+        ) from None
 
 
 def _gold(schema: str, value) -> str:
@@ -173,15 +185,23 @@ def _gold(schema: str, value) -> str:
 
 def _problem_text(value) -> str:
     if isinstance(value, list):  # some datasets store the prompt as chat messages
-        return "\n".join(str(m.get("content", "")) for m in value if isinstance(m, dict) and m.get("role") == "user")
+        return "\n".join(
+            str(m.get("content", ""))
+            for m in value
+            if isinstance(m, dict) and m.get("role") == "user"
+        )
     return "" if value is None else str(value).strip()
 
 
 def to_problems(rows):
-    """Rows of any known schema -> columns `problem`, `answer`; rows missing either are dropped.
+    """Rows of any known schema -> columns `problem`, `answer`.
 
+    Rows missing a problem or an answer are dropped, and so are repeats of a problem already seen
+    (datasets carry duplicates; a repeat would leak a training problem into the held-out split).
     Returns (dataset, number dropped).
     """
+    import datasets
+
     schema = detect_schema(rows.column_names)
     problem_col, answer_col = SCHEMAS[schema]
 
@@ -191,9 +211,20 @@ def to_problems(rows):
             "answer": [_gold(schema, a) for a in batch[answer_col]],
         }
 
-    mapped = rows.map(convert, batched=True, remove_columns=rows.column_names, desc="mapping")
-    kept = mapped.filter(lambda b: [bool(p) and bool(a) for p, a in zip(b["problem"], b["answer"], strict=True)], batched=True)
-    return kept, len(mapped) - len(kept)
+    # Explicit string features: a CSV's int column would otherwise stay int, and a gold of 0 read as falsy.
+    features = datasets.Features(
+        {"problem": datasets.Value("string"), "answer": datasets.Value("string")}
+    )
+    mapped = rows.map(
+        convert, batched=True, remove_columns=rows.column_names, features=features, desc="mapping"
+    )
+    seen: set[str] = set()
+    keep = []
+    for i, (problem, answer) in enumerate(zip(mapped["problem"], mapped["answer"], strict=True)):
+        if problem and answer and problem not in seen:
+            seen.add(problem)
+            keep.append(i)
+    return mapped.select(keep), len(mapped) - len(keep)
 
 
 def heldout_split(problems, eval_size: int, seed: int):
@@ -201,7 +232,9 @@ def heldout_split(problems, eval_size: int, seed: int):
     if eval_size <= 0:
         return problems, problems.select([])
     if eval_size >= len(problems):
-        raise ConfigError(f"EVAL_SIZE={eval_size} leaves no training data: the dataset has {len(problems)} usable rows")
+        raise ConfigError(
+            f"EVAL_SIZE={eval_size} leaves no training data: the dataset has {len(problems)} usable rows"
+        )
     parts = problems.train_test_split(test_size=eval_size, seed=seed, shuffle=True)
     return parts["train"], parts["test"]
 
@@ -223,12 +256,18 @@ def to_prompts(problems, tokenizer, keep_quantile: float = 0.9, system_prompt: s
         lengths = [len(ids) for ids in tokenizer(texts, add_special_tokens=False)["input_ids"]]
         return {"prompt": prompts, "answer": batch["answer"], "prompt_tokens": lengths}
 
-    rendered = problems.map(render, batched=True, remove_columns=problems.column_names, desc="tokenizing")
+    rendered = problems.map(
+        render, batched=True, remove_columns=problems.column_names, desc="tokenizing"
+    )
     if len(rendered) == 0:
-        raise ConfigError("no training problems left after dropping rows without a problem or answer")
+        raise ConfigError(
+            "no training problems left after dropping rows without a problem or answer"
+        )
     lengths = np.array(rendered["prompt_tokens"])
     cut = int(np.quantile(lengths, keep_quantile)) if keep_quantile < 1 else int(lengths.max())
-    kept = rendered.filter(lambda b: [n <= cut for n in b["prompt_tokens"]], batched=True, desc="length filter")
+    kept = rendered.filter(
+        lambda b: [n <= cut for n in b["prompt_tokens"]], batched=True, desc="length filter"
+    )
     return kept.remove_columns("prompt_tokens"), len(rendered) - len(kept), cut
 
 
@@ -260,7 +299,12 @@ def priming_samples(name: str, limit: int | None = None):
             reasoning = reasoning.partition("<think>")[2].partition("</think>")[0]
         return {
             "prompt": build_prompt(str(row[fields[0]])),
-            "completion": [{"role": "assistant", "content": format_solution(reasoning.strip(), str(row[fields[2]]).strip())}],
+            "completion": [
+                {
+                    "role": "assistant",
+                    "content": format_solution(reasoning.strip(), str(row[fields[2]]).strip()),
+                }
+            ],
         }
 
     return rows.map(convert, remove_columns=rows.column_names, desc="priming data")
@@ -279,7 +323,9 @@ def build_tiny_tokenizer(texts: list[str] | None = None, vocab_size: int = 400):
     from transformers import PreTrainedTokenizerFast
 
     if texts is None:
-        texts = [json.loads(line)["prompt"] for line in Path(SAMPLE_DATASET).read_text().splitlines()]
+        texts = [
+            json.loads(line)["prompt"] for line in Path(SAMPLE_DATASET).read_text().splitlines()
+        ]
     from prompts import SYSTEM_PROMPT
 
     bpe = Tokenizer(models.BPE(unk_token=None))
@@ -292,7 +338,9 @@ def build_tiny_tokenizer(texts: list[str] | None = None, vocab_size: int = 400):
         show_progress=False,
     )
     bpe.train_from_iterator([SYSTEM_PROMPT, *texts], trainer=trainer)
-    tokenizer = PreTrainedTokenizerFast(tokenizer_object=bpe, eos_token="<|endoftext|>", pad_token="<|endoftext|>")
+    tokenizer = PreTrainedTokenizerFast(
+        tokenizer_object=bpe, eos_token="<|endoftext|>", pad_token="<|endoftext|>"
+    )
     tokenizer.add_tokens([REASONING_START, REASONING_END, SOLUTION_START, SOLUTION_END])
     return apply_chat_template(tokenizer)
 
@@ -339,7 +387,12 @@ def choose_backend(requested: str, smoke: bool) -> str:
     """
     if requested not in ("auto", "unsloth", "hf"):
         raise ConfigError(f"BACKEND={requested!r}: use 'auto', 'unsloth' or 'hf'")
-    unsloth_ok = not smoke and world_size() == 1 and has_cuda() and importlib.util.find_spec("unsloth") is not None
+    unsloth_ok = (
+        not smoke
+        and world_size() == 1
+        and has_cuda()
+        and importlib.util.find_spec("unsloth") is not None
+    )
     if requested == "unsloth" and not unsloth_ok:
         raise ConfigError(
             "BACKEND='unsloth' needs one CUDA GPU, a single process and `pip install unsloth` (not --smoke); "
@@ -359,7 +412,12 @@ def require_gpu_or_smoke(smoke: bool, script: str) -> None:
 
 
 def lora_settings(cfg: dict) -> dict:
-    return dict(r=cfg["LORA_RANK"], lora_alpha=cfg["LORA_ALPHA"], lora_dropout=cfg["LORA_DROPOUT"], target_modules=list(cfg["LORA_TARGET_MODULES"]))
+    return dict(
+        r=cfg["LORA_RANK"],
+        lora_alpha=cfg["LORA_ALPHA"],
+        lora_dropout=cfg["LORA_DROPOUT"],
+        target_modules=list(cfg["LORA_TARGET_MODULES"]),
+    )
 
 
 def load_model(cfg: dict, backend: str, smoke: bool, with_lora: bool = True):
@@ -367,7 +425,9 @@ def load_model(cfg: dict, backend: str, smoke: bool, with_lora: bool = True):
     if smoke:
         tokenizer = build_tiny_tokenizer()
         model = build_tiny_model(tokenizer, seed=cfg["SEED"])
-        model.config.name_or_path = cfg["MODEL_NAME"]  # recorded in the adapter, checked by evaluate.py
+        model.config.name_or_path = cfg[
+            "MODEL_NAME"
+        ]  # recorded in the adapter, checked by evaluate.py
     elif backend == "unsloth":
         return _load_unsloth(cfg, with_lora)
     else:
@@ -375,7 +435,9 @@ def load_model(cfg: dict, backend: str, smoke: bool, with_lora: bool = True):
     if with_lora:
         from peft import LoraConfig, get_peft_model
 
-        model = get_peft_model(model, LoraConfig(task_type="CAUSAL_LM", bias="none", **lora_settings(cfg)))
+        model = get_peft_model(
+            model, LoraConfig(task_type="CAUSAL_LM", bias="none", **lora_settings(cfg))
+        )
     return model, tokenizer
 
 
@@ -412,17 +474,24 @@ def _load_hf(cfg: dict):
     kwargs: dict = {"dtype": torch.bfloat16 if has_cuda() else torch.float32}
     if cfg["LOAD_IN_4BIT"] and has_cuda():
         if importlib.util.find_spec("bitsandbytes") is None:
-            raise ConfigError("LOAD_IN_4BIT=True needs bitsandbytes (`pip install bitsandbytes`), or pass --LOAD_IN_4BIT=False")
+            raise ConfigError(
+                "LOAD_IN_4BIT=True needs bitsandbytes (`pip install bitsandbytes`), or pass --LOAD_IN_4BIT=False"
+            )
         from transformers import BitsAndBytesConfig
 
         kwargs["quantization_config"] = BitsAndBytesConfig(
-            load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_compute_dtype=torch.bfloat16, bnb_4bit_use_double_quant=True
+            load_in_4bit=True,
+            bnb_4bit_quant_type="nf4",
+            bnb_4bit_compute_dtype=torch.bfloat16,
+            bnb_4bit_use_double_quant=True,
         )
     try:
         tokenizer = AutoTokenizer.from_pretrained(cfg["MODEL_NAME"])
         model = AutoModelForCausalLM.from_pretrained(cfg["MODEL_NAME"], **kwargs)
     except OSError as err:
-        raise ConfigError(f"cannot load model {cfg['MODEL_NAME']!r}: {err}".splitlines()[0]) from None
+        raise ConfigError(
+            f"cannot load model {cfg['MODEL_NAME']!r}: {err}".splitlines()[0]
+        ) from None
     if "quantization_config" in kwargs:
         from peft import prepare_model_for_kbit_training
 
@@ -493,7 +562,10 @@ def plot_rewards(rows: list[dict], path: Path, title: str) -> None:
 
 def final_rewards(rows: list[dict], window: int = 10) -> dict[str, float]:
     """Mean of each reward series over its last `window` logged steps."""
-    return {name: sum(v for _, v in pts[-window:]) / len(pts[-window:]) for name, pts in reward_series(rows).items()}
+    return {
+        name: sum(v for _, v in pts[-window:]) / len(pts[-window:])
+        for name, pts in reward_series(rows).items()
+    }
 
 
 def write_model_card(path: Path, config: dict, rows: list[dict], backend: str) -> None:

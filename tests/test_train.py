@@ -1,0 +1,129 @@
+"""train_grpo.py end to end on CPU: the real GRPOTrainer, real LoRA, the tiny offline Qwen3."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from safetensors.torch import load_file
+
+import train_grpo
+
+REPO = Path(__file__).resolve().parents[1]
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="session")
+def smoke_run(tmp_path_factory):
+    """One `train_grpo.py --smoke` run shared by the artifact and evaluation tests."""
+    out = tmp_path_factory.mktemp("smoke")
+    train_grpo.main(["--smoke", f"--OUTPUT_DIR={out}"])
+    return out
+
+
+def test_smoke_run_writes_every_artifact(smoke_run):
+    final = smoke_run / "final"
+    for name in [
+        "adapter_model.safetensors",
+        "adapter_config.json",
+        "tokenizer.json",
+        "chat_template.jinja",
+    ]:
+        assert (final / name).is_file(), name
+    config = json.loads((smoke_run / "recipe_config.json").read_text())
+    assert config["MAX_STEPS"] == train_grpo.SMOKE["MAX_STEPS"] and config["smoke"] is True
+    rows = [json.loads(line) for line in (smoke_run / "metrics.jsonl").read_text().splitlines()]
+    logged = [r for r in rows if "reward" in r]
+    assert [r["step"] for r in logged] == list(range(1, train_grpo.SMOKE["MAX_STEPS"] + 1))
+    for name in train_grpo.REWARDS:
+        assert f"rewards/{name}/mean" in logged[0]
+    assert (smoke_run / "reward_curve.png").read_bytes()[:4] == b"\x89PNG"
+    card = (smoke_run / "README.md").read_text()
+    assert "Final rewards" in card and "check_answer" in card and "LEARNING_RATE" in card
+    assert sorted(p.name for p in smoke_run.glob("checkpoint-*")) == [
+        "checkpoint-2",
+        "checkpoint-4",
+    ]
+
+
+def test_grpo_steps_change_the_lora_weights(tmp_path):
+    # No priming: LoRA B starts at zero, so any non-zero B comes from GRPO updates.
+    train_grpo.main(
+        [
+            "--smoke",
+            "--PRIME_STEPS=0",
+            "--MAX_STEPS=6",
+            "--SAVE_STEPS=100",
+            f"--OUTPUT_DIR={tmp_path}",
+        ]
+    )
+    weights = load_file(str(tmp_path / "final" / "adapter_model.safetensors"))
+    lora_b = [w for name, w in weights.items() if "lora_B" in name]
+    assert lora_b and any(w.abs().sum() > 0 for w in lora_b)
+
+
+def test_rerun_resumes_from_the_last_checkpoint(tmp_path, capsys):
+    args = [
+        "--smoke",
+        "--PRIME_STEPS=2",
+        "--MAX_STEPS=4",
+        "--SAVE_STEPS=2",
+        f"--OUTPUT_DIR={tmp_path}",
+    ]
+    train_grpo.main(args)
+    # Simulate a run killed after its first checkpoint: later checkpoints and the adapter are gone.
+    import shutil
+
+    shutil.rmtree(tmp_path / "checkpoint-4")
+    shutil.rmtree(tmp_path / "final")
+    capsys.readouterr()
+    train_grpo.main(args)
+    out = capsys.readouterr().out
+    assert f"resuming from {tmp_path / 'checkpoint-2'}" in out
+    assert "format priming" not in out  # the primed adapter comes back from the checkpoint
+    state = json.loads((tmp_path / "checkpoint-4" / "trainer_state.json").read_text())
+    assert state["global_step"] == 4
+    steps = [
+        json.loads(line)["step"]
+        for line in (tmp_path / "metrics.jsonl").read_text().splitlines()
+        if '"reward"' in line
+    ]
+    assert steps == [1, 2, 3, 4]  # the re-run steps replace, not duplicate, the lost ones
+    assert (tmp_path / "final" / "adapter_model.safetensors").is_file()
+
+
+def run_script(*args):
+    return subprocess.run(
+        [sys.executable, *args], cwd=REPO, capture_output=True, text=True, timeout=300
+    )
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        ([], "error: the full recipe needs a CUDA GPU"),  # no GPU, no --smoke
+        (
+            ["--smoke", "--LERNING_RATE=1"],
+            "error: unknown setting 'LERNING_RATE'; valid names: ",
+        ),  # typo
+        (
+            ["--smoke", "--REWARDS={'nope': 1.0}"],
+            "error: REWARDS: unknown names ['nope']",
+        ),  # unknown reward
+        (
+            ["--smoke", "--NUM_GENERATIONS=3"],
+            "must be a multiple of NUM_GENERATIONS=3",
+        ),  # batch rule
+        (
+            ["--smoke", "--DATASET_NAME=missing.jsonl"],
+            "error: dataset file not found: missing.jsonl",
+        ),  # bad path
+    ],
+)
+def test_user_mistakes_exit_2_with_one_line(args, message):
+    result = run_script("train_grpo.py", *args)
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+    assert len([line for line in result.stderr.splitlines() if line.startswith("error:")]) == 1
