@@ -403,6 +403,22 @@ def choose_backend(requested: str, smoke: bool) -> str:
     return requested
 
 
+def check_vllm(cfg: dict, backend: str) -> None:
+    """USE_VLLM / VLLM_MODE combinations that can work, or a one-line reason."""
+    if not cfg["USE_VLLM"]:
+        return
+    if cfg["VLLM_MODE"] not in ("colocate", "server"):
+        raise ConfigError(f"VLLM_MODE={cfg['VLLM_MODE']!r}: use 'colocate' or 'server'")
+    if backend == "unsloth" and cfg["VLLM_MODE"] == "server":
+        raise ConfigError(
+            "VLLM_MODE='server' runs on the hf backend (`trl vllm-serve`); Unsloth uses colocated vLLM"
+        )
+    if importlib.util.find_spec("vllm") is None and cfg["VLLM_MODE"] == "colocate":
+        raise ConfigError(
+            "USE_VLLM=True needs vLLM in this environment (`pip install vllm`), or pass --USE_VLLM=False"
+        )
+
+
 def require_gpu_or_smoke(smoke: bool, script: str) -> None:
     if not smoke and not has_cuda():
         raise ConfigError(
@@ -472,6 +488,13 @@ def _load_hf(cfg: dict):
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     kwargs: dict = {"dtype": torch.bfloat16 if has_cuda() else torch.float32}
+    zero3 = os.environ.get("ACCELERATE_DEEPSPEED_ZERO_STAGE") == "3"
+    if has_cuda() and not zero3:  # each process loads its own copy onto its own GPU (DDP / ZeRO-2)
+        kwargs["device_map"] = {"": int(os.environ.get("LOCAL_RANK", "0"))}
+    if cfg["LOAD_IN_4BIT"] and has_cuda() and zero3:
+        raise ConfigError(
+            "DeepSpeed ZeRO-3 cannot shard bitsandbytes 4-bit weights: pass --LOAD_IN_4BIT=False"
+        )
     if cfg["LOAD_IN_4BIT"] and has_cuda():
         if importlib.util.find_spec("bitsandbytes") is None:
             raise ConfigError(

@@ -145,6 +145,7 @@ def main(argv: list[str] | None = None) -> None:
             f"generation batch must be a multiple of NUM_GENERATIONS={cfg['NUM_GENERATIONS']} (>= 2): each prompt's group must fit"
         )
     backend = common.choose_backend(cfg["BACKEND"], smoke)
+    common.check_vllm(cfg, backend)
     out = Path(cfg["OUTPUT_DIR"])
     if common.is_main_process():
         common.save_config({**cfg, "backend": backend, "smoke": smoke}, out / "recipe_config.json")
