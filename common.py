@@ -63,9 +63,7 @@ def parse_overrides(argv: list[str], config: dict, flags: tuple[str, ...] = ()) 
         name, has_value, text = arg[2:].partition("=")
         if not has_value:
             if name not in flags:
-                raise ConfigError(
-                    f"unknown flag --{name}; flags: {', '.join('--' + f for f in flags) or 'none'}"
-                )
+                raise ConfigError(f"unknown flag --{name}; flags: {', '.join('--' + f for f in flags) or 'none'}")
             seen.add(name)
             continue
         if name not in config:
@@ -87,11 +85,7 @@ def _coerce(name: str, text: str, default):
         raise ConfigError(f"{name} expects {type(default).__name__}, got {text!r}")
     if isinstance(default, float) and isinstance(value, int):
         return float(value)
-    if (
-        isinstance(default, (int, float))
-        and isinstance(value, float)
-        and not isinstance(default, float)
-    ):
+    if isinstance(default, (int, float)) and isinstance(value, float) and not isinstance(default, float):
         raise ConfigError(f"{name} expects int, got {text!r}")
     if not isinstance(value, type(default)) and not (
         isinstance(default, (list, tuple)) and isinstance(value, (list, tuple))
@@ -100,9 +94,7 @@ def _coerce(name: str, text: str, default):
     return value
 
 
-def resolve_config(
-    defaults: dict, argv: list[str], smoke_overrides: dict, flags=("smoke",)
-) -> tuple[dict, set]:
+def resolve_config(defaults: dict, argv: list[str], smoke_overrides: dict, flags=("smoke",)) -> tuple[dict, set]:
     """Defaults, then the smoke settings when --smoke is given, then the user's overrides (printed)."""
     overrides, seen = parse_overrides(argv, defaults, flags)
     config = dict(defaults)
@@ -171,9 +163,7 @@ def load_rows(name: str, config: str | None = None, split: str = "train"):
     try:
         return datasets.load_dataset(name, config, split=split)
     except (FileNotFoundError, ValueError, ConnectionError) as err:
-        raise ConfigError(
-            f"cannot load dataset {name!r} (config {config!r}, split {split!r}): {err}"
-        ) from None
+        raise ConfigError(f"cannot load dataset {name!r} (config {config!r}, split {split!r}): {err}") from None
 
 
 def _gold(schema: str, value) -> str:
@@ -185,11 +175,7 @@ def _gold(schema: str, value) -> str:
 
 def _problem_text(value) -> str:
     if isinstance(value, list):  # some datasets store the prompt as chat messages
-        return "\n".join(
-            str(m.get("content", ""))
-            for m in value
-            if isinstance(m, dict) and m.get("role") == "user"
-        )
+        return "\n".join(str(m.get("content", "")) for m in value if isinstance(m, dict) and m.get("role") == "user")
     return "" if value is None else str(value).strip()
 
 
@@ -212,12 +198,8 @@ def to_problems(rows):
         }
 
     # Explicit string features: a CSV's int column would otherwise stay int, and a gold of 0 read as falsy.
-    features = datasets.Features(
-        {"problem": datasets.Value("string"), "answer": datasets.Value("string")}
-    )
-    mapped = rows.map(
-        convert, batched=True, remove_columns=rows.column_names, features=features, desc="mapping"
-    )
+    features = datasets.Features({"problem": datasets.Value("string"), "answer": datasets.Value("string")})
+    mapped = rows.map(convert, batched=True, remove_columns=rows.column_names, features=features, desc="mapping")
     seen: set[str] = set()
     keep = []
     for i, (problem, answer) in enumerate(zip(mapped["problem"], mapped["answer"], strict=True)):
@@ -232,9 +214,7 @@ def heldout_split(problems, eval_size: int, seed: int):
     if eval_size <= 0:
         return problems, problems.select([])
     if eval_size >= len(problems):
-        raise ConfigError(
-            f"EVAL_SIZE={eval_size} leaves no training data: the dataset has {len(problems)} usable rows"
-        )
+        raise ConfigError(f"EVAL_SIZE={eval_size} leaves no training data: the dataset has {len(problems)} usable rows")
     parts = problems.train_test_split(test_size=eval_size, seed=seed, shuffle=True)
     return parts["train"], parts["test"]
 
@@ -256,18 +236,12 @@ def to_prompts(problems, tokenizer, keep_quantile: float = 0.9, system_prompt: s
         lengths = [len(ids) for ids in tokenizer(texts, add_special_tokens=False)["input_ids"]]
         return {"prompt": prompts, "answer": batch["answer"], "prompt_tokens": lengths}
 
-    rendered = problems.map(
-        render, batched=True, remove_columns=problems.column_names, desc="tokenizing"
-    )
+    rendered = problems.map(render, batched=True, remove_columns=problems.column_names, desc="tokenizing")
     if len(rendered) == 0:
-        raise ConfigError(
-            "no training problems left after dropping rows without a problem or answer"
-        )
+        raise ConfigError("no training problems left after dropping rows without a problem or answer")
     lengths = np.array(rendered["prompt_tokens"])
     cut = int(np.quantile(lengths, keep_quantile)) if keep_quantile < 1 else int(lengths.max())
-    kept = rendered.filter(
-        lambda b: [n <= cut for n in b["prompt_tokens"]], batched=True, desc="length filter"
-    )
+    kept = rendered.filter(lambda b: [n <= cut for n in b["prompt_tokens"]], batched=True, desc="length filter")
     return kept.remove_columns("prompt_tokens"), len(rendered) - len(kept), cut
 
 
@@ -323,9 +297,7 @@ def build_tiny_tokenizer(texts: list[str] | None = None, vocab_size: int = 400):
     from transformers import PreTrainedTokenizerFast
 
     if texts is None:
-        texts = [
-            json.loads(line)["prompt"] for line in Path(SAMPLE_DATASET).read_text().splitlines()
-        ]
+        texts = [json.loads(line)["prompt"] for line in Path(SAMPLE_DATASET).read_text().splitlines()]
     from prompts import SYSTEM_PROMPT
 
     bpe = Tokenizer(models.BPE(unk_token=None))
@@ -338,9 +310,7 @@ def build_tiny_tokenizer(texts: list[str] | None = None, vocab_size: int = 400):
         show_progress=False,
     )
     bpe.train_from_iterator([SYSTEM_PROMPT, *texts], trainer=trainer)
-    tokenizer = PreTrainedTokenizerFast(
-        tokenizer_object=bpe, eos_token="<|endoftext|>", pad_token="<|endoftext|>"
-    )
+    tokenizer = PreTrainedTokenizerFast(tokenizer_object=bpe, eos_token="<|endoftext|>", pad_token="<|endoftext|>")
     tokenizer.add_tokens([REASONING_START, REASONING_END, SOLUTION_START, SOLUTION_END])
     return apply_chat_template(tokenizer)
 
@@ -387,12 +357,7 @@ def choose_backend(requested: str, smoke: bool) -> str:
     """
     if requested not in ("auto", "unsloth", "hf"):
         raise ConfigError(f"BACKEND={requested!r}: use 'auto', 'unsloth' or 'hf'")
-    unsloth_ok = (
-        not smoke
-        and world_size() == 1
-        and has_cuda()
-        and importlib.util.find_spec("unsloth") is not None
-    )
+    unsloth_ok = not smoke and world_size() == 1 and has_cuda() and importlib.util.find_spec("unsloth") is not None
     if requested == "unsloth" and not unsloth_ok:
         raise ConfigError(
             "BACKEND='unsloth' needs one CUDA GPU, a single process and `pip install unsloth` (not --smoke); "
@@ -410,13 +375,9 @@ def check_vllm(cfg: dict, backend: str) -> None:
     if cfg["VLLM_MODE"] not in ("colocate", "server"):
         raise ConfigError(f"VLLM_MODE={cfg['VLLM_MODE']!r}: use 'colocate' or 'server'")
     if backend == "unsloth" and cfg["VLLM_MODE"] == "server":
-        raise ConfigError(
-            "VLLM_MODE='server' runs on the hf backend (`trl vllm-serve`); Unsloth uses colocated vLLM"
-        )
+        raise ConfigError("VLLM_MODE='server' runs on the hf backend (`trl vllm-serve`); Unsloth uses colocated vLLM")
     if importlib.util.find_spec("vllm") is None and cfg["VLLM_MODE"] == "colocate":
-        raise ConfigError(
-            "USE_VLLM=True needs vLLM in this environment (`pip install vllm`), or pass --USE_VLLM=False"
-        )
+        raise ConfigError("USE_VLLM=True needs vLLM in this environment (`pip install vllm`), or pass --USE_VLLM=False")
 
 
 def require_gpu_or_smoke(smoke: bool, script: str) -> None:
@@ -441,9 +402,7 @@ def load_model(cfg: dict, backend: str, smoke: bool, with_lora: bool = True):
     if smoke:
         tokenizer = build_tiny_tokenizer()
         model = build_tiny_model(tokenizer, seed=cfg["SEED"])
-        model.config.name_or_path = cfg[
-            "MODEL_NAME"
-        ]  # recorded in the adapter, checked by evaluate.py
+        model.config.name_or_path = cfg["MODEL_NAME"]  # recorded in the adapter, checked by evaluate.py
     elif backend == "unsloth":
         return _load_unsloth(cfg, with_lora)
     else:
@@ -451,9 +410,7 @@ def load_model(cfg: dict, backend: str, smoke: bool, with_lora: bool = True):
     if with_lora:
         from peft import LoraConfig, get_peft_model
 
-        model = get_peft_model(
-            model, LoraConfig(task_type="CAUSAL_LM", bias="none", **lora_settings(cfg))
-        )
+        model = get_peft_model(model, LoraConfig(task_type="CAUSAL_LM", bias="none", **lora_settings(cfg)))
     return model, tokenizer
 
 
@@ -492,9 +449,7 @@ def _load_hf(cfg: dict):
     if has_cuda() and not zero3:  # each process loads its own copy onto its own GPU (DDP / ZeRO-2)
         kwargs["device_map"] = {"": int(os.environ.get("LOCAL_RANK", "0"))}
     if cfg["LOAD_IN_4BIT"] and has_cuda() and zero3:
-        raise ConfigError(
-            "DeepSpeed ZeRO-3 cannot shard bitsandbytes 4-bit weights: pass --LOAD_IN_4BIT=False"
-        )
+        raise ConfigError("DeepSpeed ZeRO-3 cannot shard bitsandbytes 4-bit weights: pass --LOAD_IN_4BIT=False")
     if cfg["LOAD_IN_4BIT"] and has_cuda():
         if importlib.util.find_spec("bitsandbytes") is None:
             raise ConfigError(
@@ -512,9 +467,7 @@ def _load_hf(cfg: dict):
         tokenizer = AutoTokenizer.from_pretrained(cfg["MODEL_NAME"])
         model = AutoModelForCausalLM.from_pretrained(cfg["MODEL_NAME"], **kwargs)
     except OSError as err:
-        raise ConfigError(
-            f"cannot load model {cfg['MODEL_NAME']!r}: {err}".splitlines()[0]
-        ) from None
+        raise ConfigError(f"cannot load model {cfg['MODEL_NAME']!r}: {err}".splitlines()[0]) from None
     if "quantization_config" in kwargs:
         from peft import prepare_model_for_kbit_training
 
@@ -585,10 +538,7 @@ def plot_rewards(rows: list[dict], path: Path, title: str) -> None:
 
 def final_rewards(rows: list[dict], window: int = 10) -> dict[str, float]:
     """Mean of each reward series over its last `window` logged steps."""
-    return {
-        name: sum(v for _, v in pts[-window:]) / len(pts[-window:])
-        for name, pts in reward_series(rows).items()
-    }
+    return {name: sum(v for _, v in pts[-window:]) / len(pts[-window:]) for name, pts in reward_series(rows).items()}
 
 
 def write_model_card(path: Path, config: dict, rows: list[dict], backend: str) -> None:

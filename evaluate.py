@@ -26,9 +26,7 @@ MODEL_NAME = "unsloth/Qwen3-4B-Base"  # base model; read from the training run w
 BACKEND = "auto"  # auto | unsloth | hf (as in train_grpo.py)
 MAX_SEQ_LENGTH = 2048  # tokens
 LOAD_IN_4BIT = True
-ADAPTER_DIR = (
-    "outputs/qwen3-4b-grpo/final"  # the trained LoRA; None = evaluate the base model alone
-)
+ADAPTER_DIR = "outputs/qwen3-4b-grpo/final"  # the trained LoRA; None = evaluate the base model alone
 LORA_RANK = 32  # max LoRA rank vLLM reserves (Unsloth + USE_VLLM); read from the training run
 
 # --- Data (the held-out split of the training data unless EVAL_DATASET is set)
@@ -37,9 +35,7 @@ DATASET_CONFIG = "en"
 DATASET_SPLIT = "train"
 EVAL_SIZE = 200  # problems train_grpo.py held out; read from the training run
 SEED = 3407  # split seed and generation seed; read from the training run
-EVAL_DATASET = (
-    None  # another dataset instead (Hub id or local file): openr1 / dapo / gsm8k / MATH-500 schemas
-)
+EVAL_DATASET = None  # another dataset instead (Hub id or local file): openr1 / dapo / gsm8k / MATH-500 schemas
 EVAL_CONFIG = None  # its Hub config (gsm8k: "main")
 EVAL_SPLIT = "test"
 NUM_PROBLEMS = 200  # at most this many problems
@@ -126,9 +122,7 @@ def training_settings(adapter_dir, exclude) -> dict:
         return {}
     saved = json.loads(path.read_text())
     taken = {k: saved[k] for k in FROM_TRAINING if k in saved and k not in exclude}
-    common.print_main(
-        f"from the training run ({path}): " + ", ".join(f"{k}={v!r}" for k, v in taken.items())
-    )
+    common.print_main(f"from the training run ({path}): " + ", ".join(f"{k}={v!r}" for k, v in taken.items()))
     return taken
 
 
@@ -139,22 +133,16 @@ def eval_problems(cfg: dict):
         problems, _ = common.to_problems(rows)
     else:
         rows = common.load_rows(cfg["DATASET_NAME"], cfg["DATASET_CONFIG"], cfg["DATASET_SPLIT"])
-        _, problems = common.heldout_split(
-            common.to_problems(rows)[0], cfg["EVAL_SIZE"], cfg["SEED"]
-        )
+        _, problems = common.heldout_split(common.to_problems(rows)[0], cfg["EVAL_SIZE"], cfg["SEED"])
     if len(problems) == 0:
-        raise common.ConfigError(
-            "no problems to evaluate: set EVAL_SIZE > 0 in training, or EVAL_DATASET"
-        )
+        raise common.ConfigError("no problems to evaluate: set EVAL_SIZE > 0 in training, or EVAL_DATASET")
     return problems.select(range(min(cfg["NUM_PROBLEMS"], len(problems))))
 
 
 def describe_source(cfg: dict) -> str:
     if cfg["EVAL_DATASET"]:
         return f"{cfg['EVAL_DATASET']} [{cfg['EVAL_SPLIT']}]"
-    return (
-        f"held-out split of {cfg['DATASET_NAME']}, EVAL_SIZE={cfg['EVAL_SIZE']}, SEED={cfg['SEED']}"
-    )
+    return f"held-out split of {cfg['DATASET_NAME']}, EVAL_SIZE={cfg['EVAL_SIZE']}, SEED={cfg['SEED']}"
 
 
 def load_models(cfg: dict, backend: str, smoke: bool):
@@ -168,13 +156,9 @@ def load_models(cfg: dict, backend: str, smoke: bool):
     model, tokenizer = common.load_model(cfg, backend, smoke, with_lora=False)
     if adapter is None or (backend == "unsloth" and cfg["USE_VLLM"]):
         return model, tokenizer  # vLLM applies the adapter per request (lora_request)
-    saved_base = json.loads((Path(adapter) / "adapter_config.json").read_text()).get(
-        "base_model_name_or_path"
-    )
+    saved_base = json.loads((Path(adapter) / "adapter_config.json").read_text()).get("base_model_name_or_path")
     if saved_base and saved_base != cfg["MODEL_NAME"]:
-        common.print_main(
-            f"warning: adapter was trained on {saved_base!r}, evaluating on {cfg['MODEL_NAME']!r}"
-        )
+        common.print_main(f"warning: adapter was trained on {saved_base!r}, evaluating on {cfg['MODEL_NAME']!r}")
     from peft import PeftModel
 
     try:
@@ -212,16 +196,12 @@ def _hf_generator(cfg: dict, model, tokenizer):
     import torch
     from tqdm import tqdm
 
-    tokenizer.padding_side = (
-        "left"  # decoder-only batching: pad on the left so generation continues the prompt
-    )
+    tokenizer.padding_side = "left"  # decoder-only batching: pad on the left so generation continues the prompt
     model.eval()
     device = next(model.parameters()).device
 
     def run(texts: list[str], sample: bool) -> list[tuple[str, int, bool]]:
-        batch = tokenizer(texts, return_tensors="pt", padding=True, add_special_tokens=False).to(
-            device
-        )
+        batch = tokenizer(texts, return_tensors="pt", padding=True, add_special_tokens=False).to(device)
         options = (
             {
                 "do_sample": True,
@@ -251,9 +231,7 @@ def _hf_generator(cfg: dict, model, tokenizer):
         texts = _prompts(problems, tokenizer)
         records = [{"completions": [], "tokens": [], "truncated": []} for _ in texts]
         switch = (
-            contextlib.nullcontext()
-            if adapter or not hasattr(model, "disable_adapter")
-            else model.disable_adapter()
+            contextlib.nullcontext() if adapter or not hasattr(model, "disable_adapter") else model.disable_adapter()
         )
         passes = [False] + [True] * (cfg["NUM_SAMPLES"] if cfg["NUM_SAMPLES"] > 1 else 0)
         with (
@@ -286,9 +264,7 @@ def _vllm_generator(cfg: dict, model, tokenizer):
         request = {"lora_request": lora} if adapter else {}
         greedy = model.fast_generate(
             texts,
-            sampling_params=SamplingParams(
-                temperature=0.0, max_tokens=cfg["MAX_NEW_TOKENS"], seed=cfg["SEED"]
-            ),
+            sampling_params=SamplingParams(temperature=0.0, max_tokens=cfg["MAX_NEW_TOKENS"], seed=cfg["SEED"]),
             **request,
         )
         outputs = [[o.outputs[0]] for o in greedy]
@@ -373,10 +349,7 @@ def summary_table(metrics: dict) -> str:
     keys = list(metrics[names[0]])
     lines = ["| metric | " + " | ".join(names) + " |", "|---" * (len(names) + 1) + "|"]
     for key in keys:
-        cells = [
-            f"{metrics[n][key]:.1f}" if key == "mean_tokens" else f"{100 * metrics[n][key]:.1f}%"
-            for n in names
-        ]
+        cells = [f"{metrics[n][key]:.1f}" if key == "mean_tokens" else f"{100 * metrics[n][key]:.1f}%" for n in names]
         lines.append(f"| {key} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -417,9 +390,7 @@ def plot_comparison(metrics: dict, path: Path) -> None:
     import matplotlib.pyplot as plt
 
     rates = [k for k in next(iter(metrics.values())) if k != "mean_tokens"]
-    fig, (left, right) = plt.subplots(
-        1, 2, figsize=(10, 4), gridspec_kw={"width_ratios": [len(rates), 1]}
-    )
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4), gridspec_kw={"width_ratios": [len(rates), 1]})
     width = 0.8 / len(metrics)
     for i, (name, m) in enumerate(metrics.items()):
         left.bar(

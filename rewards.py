@@ -110,9 +110,7 @@ def _content_text(content) -> str:
         return ""
     if isinstance(content, str):
         return content
-    if isinstance(
-        content, (list, tuple)
-    ):  # multimodal-style parts: [{"type": "text", "text": ...}]
+    if isinstance(content, (list, tuple)):  # multimodal-style parts: [{"type": "text", "text": ...}]
         return "".join(p.get("text") or "" if isinstance(p, dict) else str(p) for p in content)
     return str(content)
 
@@ -208,13 +206,7 @@ def normalize_answer(answer: str) -> str:
     """
     s = unicodedata.normalize("NFKC", answer).translate(_MINUS_SIGNS)
     s = _unwrap_boxed(s)
-    s = (
-        s.replace("$", "")
-        .replace("\\(", "")
-        .replace("\\)", "")
-        .replace("\\[", "")
-        .replace("\\]", "")
-    )
+    s = s.replace("$", "").replace("\\(", "").replace("\\)", "").replace("\\[", "").replace("\\]", "")
     s = s.replace("\\dfrac", "\\frac").replace("\\tfrac", "\\frac").replace("{,}", ",")
     s = _SPACING.sub(" ", s).strip().rstrip(".").strip()
     s = _ASSIGNMENT.sub("", s, count=1)
@@ -617,9 +609,7 @@ def check_answer(prompts, completions, answer=None, **kwargs) -> list[float]:
         return ANSWER_SCORES[verdicts[key, pred]]
 
     golds = _golds(answer, len(completions))
-    return [
-        _guarded(score, (c, g), ANSWER_NO_BLOCK) for c, g in zip(completions, golds, strict=True)
-    ]
+    return [_guarded(score, (c, g), ANSWER_NO_BLOCK) for c, g in zip(completions, golds, strict=True)]
 
 
 def _gold_decimal(gold) -> Decimal | None:
@@ -664,10 +654,7 @@ def check_numbers(prompts, completions, answer=None, **kwargs) -> list[float]:
     [3.5, -1.5, -2.5]
     """
     golds = _golds(answer, len(completions))
-    return [
-        _guarded(_number_score, (c, g), NUMBER_NONE)
-        for c, g in zip(completions, golds, strict=True)
-    ]
+    return [_guarded(_number_score, (c, g), NUMBER_NONE) for c, g in zip(completions, golds, strict=True)]
 
 
 # The only list of rewards: name -> function, in the recipe's order.

@@ -33,18 +33,12 @@ LORA_DROPOUT = 0.0  # 0 is the Unsloth-optimised path
 LORA_TARGET_MODULES = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
 
 # --- Data
-DATASET_NAME = (
-    "open-r1/DAPO-Math-17k-Processed"  # Hub id or local .jsonl/.parquet/.csv; schemas: see README
-)
-DATASET_CONFIG = (
-    "en"  # Hub config name (None for datasets without one, e.g. open-r1/OpenR1-Math-220k)
-)
+DATASET_NAME = "open-r1/DAPO-Math-17k-Processed"  # Hub id or local .jsonl/.parquet/.csv; schemas: see README
+DATASET_CONFIG = "en"  # Hub config name (None for datasets without one, e.g. open-r1/OpenR1-Math-220k)
 DATASET_SPLIT = "train"
 EVAL_SIZE = 200  # problems held out for evaluate.py (deterministic split with SEED); 0 = none
 MAX_TRAIN_PROBLEMS = 0  # 0 = all; else a random subset of this size (quick experiments)
-PROMPT_LENGTH_QUANTILE = (
-    0.9  # drop prompts longer than this quantile of token lengths (the recipe: longest 10%)
-)
+PROMPT_LENGTH_QUANTILE = 0.9  # drop prompts longer than this quantile of token lengths (the recipe: longest 10%)
 
 # --- Format priming (SFT before GRPO, so rewards are not ~0 for the first ~100 steps)
 PRIME_STEPS = 60  # SFT steps on correctly formatted solutions; 0 disables
@@ -54,10 +48,10 @@ PRIME_BATCH_SIZE = 2  # samples per step
 
 # --- GRPO
 MAX_STEPS = 100  # optimizer steps; the recipe shows rewards rising within ~100-300
-NUM_GENERATIONS = (
-    4  # completions per prompt (the group); >= 2, more = better baseline, more compute
+NUM_GENERATIONS = 4  # completions per prompt (the group); >= 2, more = better baseline, more compute
+PER_DEVICE_BATCH_SIZE = (
+    4  # completions (not prompts) per device per step; x processes x GRAD_ACCUM must divide by NUM_GENERATIONS
 )
-PER_DEVICE_BATCH_SIZE = 4  # completions (not prompts) per device per step; x processes x GRAD_ACCUM must divide by NUM_GENERATIONS
 GRADIENT_ACCUMULATION_STEPS = 1  # steps accumulated per optimizer update
 LEARNING_RATE = 5e-6  # LoRA GRPO rate; 1e-6..1e-5
 WEIGHT_DECAY = 0.001
@@ -99,9 +93,7 @@ LOGGING_STEPS = 1
 SAVE_MERGED = False  # also save base+LoRA merged in 16-bit to OUTPUT_DIR/merged (~8 GB for 4B)
 SAVE_GGUF = False  # also export GGUF to OUTPUT_DIR/gguf (Unsloth backend only)
 GGUF_QUANTIZATION = "q4_k_m"  # llama.cpp quantization for SAVE_GGUF
-LOG_PROMPTS_PER_RANK = (
-    False  # write each process's training problems to OUTPUT_DIR/prompts_rank<r>.txt
-)
+LOG_PROMPTS_PER_RANK = False  # write each process's training problems to OUTPUT_DIR/prompts_rank<r>.txt
 
 # --- Smoke (--smoke: the same pipeline on CPU with a tiny random Qwen3 and data/sample_math.jsonl)
 SMOKE = {
@@ -133,12 +125,8 @@ def main(argv: list[str] | None = None) -> None:
     common.require_gpu_or_smoke(smoke, "train_grpo.py")
     unknown = set(cfg["REWARDS"]) - set(rewards.REWARD_FUNCS)
     if unknown or not cfg["REWARDS"]:
-        raise common.ConfigError(
-            f"REWARDS: unknown names {sorted(unknown)}; valid: {', '.join(rewards.REWARD_FUNCS)}"
-        )
-    generation_batch = (
-        cfg["PER_DEVICE_BATCH_SIZE"] * common.world_size() * cfg["GRADIENT_ACCUMULATION_STEPS"]
-    )
+        raise common.ConfigError(f"REWARDS: unknown names {sorted(unknown)}; valid: {', '.join(rewards.REWARD_FUNCS)}")
+    generation_batch = cfg["PER_DEVICE_BATCH_SIZE"] * common.world_size() * cfg["GRADIENT_ACCUMULATION_STEPS"]
     if cfg["NUM_GENERATIONS"] < 2 or generation_batch % cfg["NUM_GENERATIONS"]:
         raise common.ConfigError(
             f"PER_DEVICE_BATCH_SIZE x processes x GRADIENT_ACCUMULATION_STEPS = {generation_batch} completions per "
@@ -161,9 +149,7 @@ def main(argv: list[str] | None = None) -> None:
         train, longest = build_train_dataset(cfg, tokenizer)
     max_completion = cfg["MAX_COMPLETION_LENGTH"] or cfg["MAX_SEQ_LENGTH"] - longest
     if max_completion <= 0:
-        raise common.ConfigError(
-            f"MAX_SEQ_LENGTH={cfg['MAX_SEQ_LENGTH']} leaves no room after {longest}-token prompts"
-        )
+        raise common.ConfigError(f"MAX_SEQ_LENGTH={cfg['MAX_SEQ_LENGTH']} leaves no room after {longest}-token prompts")
     common.print_main(f"max completion length: {max_completion} tokens")
 
     # --- rewards
@@ -227,9 +213,7 @@ def main(argv: list[str] | None = None) -> None:
     # --- train (resuming from the last checkpoint in OUTPUT_DIR, if any)
     if last_checkpoint and common.is_main_process():
         common.truncate_metrics(out / "metrics.jsonl", int(last_checkpoint.rsplit("-", 1)[-1]))
-    common.print_main(
-        f"resuming from {last_checkpoint}" if last_checkpoint else "starting a new run"
-    )
+    common.print_main(f"resuming from {last_checkpoint}" if last_checkpoint else "starting a new run")
     trainer.train(resume_from_checkpoint=last_checkpoint)
 
     # --- save and plot (main process only)
@@ -243,15 +227,11 @@ def main(argv: list[str] | None = None) -> None:
         common.save_merged(cfg, model, tokenizer, backend, out / "merged")
     if cfg["SAVE_GGUF"]:
         if backend == "unsloth":
-            model.save_pretrained_gguf(
-                str(out / "gguf"), tokenizer, quantization_method=cfg["GGUF_QUANTIZATION"]
-            )
+            model.save_pretrained_gguf(str(out / "gguf"), tokenizer, quantization_method=cfg["GGUF_QUANTIZATION"])
         else:
             print("SAVE_GGUF skipped: GGUF export needs the Unsloth backend")
     rows = common.read_metrics(out / "metrics.jsonl")
-    common.plot_rewards(
-        rows, out / "reward_curve.png", f"GRPO on {Path(str(cfg['DATASET_NAME'])).name}"
-    )
+    common.plot_rewards(rows, out / "reward_curve.png", f"GRPO on {Path(str(cfg['DATASET_NAME'])).name}")
     common.write_model_card(out / "README.md", cfg, rows, backend)
     finals = ", ".join(f"{k} {v:.2f}" for k, v in common.final_rewards(rows).items())
     print(f"done: adapter in {final}; final rewards: {finals}")
@@ -269,12 +249,8 @@ def build_train_dataset(cfg: dict, tokenizer):
         )
     train, heldout = common.heldout_split(problems, cfg["EVAL_SIZE"], cfg["SEED"])
     if cfg["MAX_TRAIN_PROBLEMS"]:
-        train = train.shuffle(seed=cfg["SEED"]).select(
-            range(min(cfg["MAX_TRAIN_PROBLEMS"], len(train)))
-        )
-    train, dropped_long, longest = common.to_prompts(
-        train, tokenizer, cfg["PROMPT_LENGTH_QUANTILE"]
-    )
+        train = train.shuffle(seed=cfg["SEED"]).select(range(min(cfg["MAX_TRAIN_PROBLEMS"], len(train))))
+    train, dropped_long, longest = common.to_prompts(train, tokenizer, cfg["PROMPT_LENGTH_QUANTILE"])
     if len(train) == 0:
         raise common.ConfigError("no training problems left after the prompt-length filter")
     common.print_main(

@@ -75,10 +75,7 @@ def make_batch(groups: int, seed: int = 0) -> list[tuple[str, list[str]]]:
     batch = []
     for _ in range(groups):
         gold, right, wrong = make_gold(rng)
-        answers = [
-            rng.choice(right) if rng.random() < 0.5 else rng.choice(wrong)
-            for _ in range(GENERATIONS)
-        ]
+        answers = [rng.choice(right) if rng.random() < 0.5 else rng.choice(wrong) for _ in range(GENERATIONS)]
         batch.append((gold, [make_completion(rng, a) for a in answers]))
     return batch
 
@@ -102,9 +99,7 @@ def math_verify_open_r1(completion: str, gold: str) -> bool:
         try_extract_without_anchor=False,
     )
     gold_parsed = parse(f"${gold}$", extraction_mode="first_match")
-    return verify(
-        gold_parsed, parse(completion, extraction_config=[config], extraction_mode="first_match")
-    )
+    return verify(gold_parsed, parse(completion, extraction_config=[config], extraction_mode="first_match"))
 
 
 def check_answer_right(completion: str, gold: str) -> bool:
@@ -154,9 +149,7 @@ def main() -> None:
     for gold, comps in batch:
         rewards.check_answer(None, comps, [gold] * len(comps))
     grouped = time.perf_counter() - start
-    print(
-        f"check_answer, one call per group of {GENERATIONS} as TRL calls it: total {grouped:.2f} s"
-    )
+    print(f"check_answer, one call per group of {GENERATIONS} as TRL calls it: total {grouped:.2f} s")
     for name in list(judges)[1:]:
         print(f"speed ratio {name} / check_answer (grouped): {totals[name] / 1000 / grouped:.1f}x")
 

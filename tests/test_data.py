@@ -60,9 +60,7 @@ def test_to_problems_drops_and_counts_rows_without_problem_or_answer():
 
 
 def test_to_problems_keeps_a_gold_of_zero_from_a_numeric_column():
-    out, dropped = common.to_problems(
-        datasets.Dataset.from_list([{"problem": "1-1?", "answer": 0}])
-    )
+    out, dropped = common.to_problems(datasets.Dataset.from_list([{"problem": "1-1?", "answer": 0}]))
     assert (out[0]["answer"], dropped) == ("0", 0)
 
 
@@ -77,9 +75,7 @@ def test_to_problems_drops_repeated_problems():
 
 
 def test_gsm8k_row_without_marker_is_dropped():
-    out, dropped = common.to_problems(
-        datasets.Dataset.from_list([{"question": "q", "answer": "no marker"}])
-    )
+    out, dropped = common.to_problems(datasets.Dataset.from_list([{"question": "q", "answer": "no marker"}]))
     assert (len(out), dropped) == (0, 1)
 
 
@@ -103,17 +99,13 @@ def test_load_rows_reports_a_missing_file(tmp_path):
 
 
 def test_heldout_split_is_deterministic_and_disjoint():
-    problems = datasets.Dataset.from_list(
-        [{"problem": f"p{i}", "answer": str(i)} for i in range(50)]
-    )
+    problems = datasets.Dataset.from_list([{"problem": f"p{i}", "answer": str(i)} for i in range(50)])
     train_a, held_a = common.heldout_split(problems, 10, seed=1)
     train_b, held_b = common.heldout_split(problems, 10, seed=1)
     assert held_a["problem"] == held_b["problem"] and len(held_a) == 10
     assert not set(train_a["problem"]) & set(held_a["problem"])
     assert set(train_a["problem"]) | set(held_a["problem"]) == set(problems["problem"])
-    assert (
-        common.heldout_split(problems, 10, seed=2)[1]["problem"] != held_a["problem"]
-    )  # seed matters
+    assert common.heldout_split(problems, 10, seed=2)[1]["problem"] != held_a["problem"]  # seed matters
 
 
 def test_heldout_split_refuses_to_leave_no_training_data():
@@ -124,16 +116,12 @@ def test_heldout_split_refuses_to_leave_no_training_data():
 
 def test_to_prompts_builds_chat_prompts_and_drops_longest(tiny_tokenizer):
     rows = [{"problem": "short " * (i + 1), "answer": str(i)} for i in range(20)]
-    out, dropped, longest = common.to_prompts(
-        datasets.Dataset.from_list(rows), tiny_tokenizer, keep_quantile=0.9
-    )
+    out, dropped, longest = common.to_prompts(datasets.Dataset.from_list(rows), tiny_tokenizer, keep_quantile=0.9)
     assert dropped == 2 and len(out) == 18
     assert out[0]["prompt"][0] == {"role": "system", "content": SYSTEM_PROMPT}
     assert out[0]["answer"] == "0"
     assert sorted(out.column_names) == ["answer", "prompt"]
-    text = tiny_tokenizer.apply_chat_template(
-        out[-1]["prompt"], tokenize=False, add_generation_prompt=True
-    )
+    text = tiny_tokenizer.apply_chat_template(out[-1]["prompt"], tokenize=False, add_generation_prompt=True)
     assert len(tiny_tokenizer(text, add_special_tokens=False)["input_ids"]) <= longest
 
 

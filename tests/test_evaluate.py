@@ -62,12 +62,8 @@ def test_model_metrics_on_known_records():
 
 def test_pass_at_k_counts_any_correct_sample():
     records = [
-        record(
-            [done("5"), done("5"), done("4")], [1, 1, 1], [False] * 3
-        ),  # greedy wrong, one sample right
-        record(
-            [done("4"), done("5"), done("5")], [1, 1, 1], [False] * 3
-        ),  # greedy right, samples wrong
+        record([done("5"), done("5"), done("4")], [1, 1, 1], [False] * 3),  # greedy wrong, one sample right
+        record([done("4"), done("5"), done("5")], [1, 1, 1], [False] * 3),  # greedy right, samples wrong
     ]
     metrics = evaluate.model_metrics(records)
     assert metrics["accuracy"] == 0.5 and metrics["pass@2"] == 0.5
@@ -76,9 +72,7 @@ def test_pass_at_k_counts_any_correct_sample():
 def test_report_lists_fixed_and_broken_problems():
     import datasets
 
-    problems = datasets.Dataset.from_list(
-        [{"problem": "a", "answer": "4"}, {"problem": "b", "answer": "4"}]
-    )
+    problems = datasets.Dataset.from_list([{"problem": "a", "answer": "4"}, {"problem": "b", "answer": "4"}])
     runs = {
         "base": [
             {"completions": [done("4")], "tokens": [1], "truncated": [False]},
@@ -115,9 +109,7 @@ def test_smoke_comparison_writes_all_three_files(smoke_run, tmp_path, capsys):  
     )
     report = json.loads((tmp_path / "comparison.json").read_text())
     assert set(report["metrics"]) == {"base", "trained"}
-    assert len(report["problems"]) == 6 and {"base", "trained", "gold"} <= set(
-        report["problems"][0]
-    )
+    assert len(report["problems"]) == 6 and {"base", "trained", "gold"} <= set(report["problems"][0])
     assert "| accuracy |" in (tmp_path / "comparison.md").read_text()
     assert (tmp_path / "comparison.png").read_bytes()[:4] == b"\x89PNG"
     assert "| metric | base | trained |" in capsys.readouterr().out
@@ -140,11 +132,7 @@ def test_base_model_alone_is_evaluated_without_an_adapter(tmp_path):
 
 def test_missing_adapter_folder_is_a_clear_error(tmp_path):
     result = run_script("evaluate.py", "--smoke", f"--ADAPTER_DIR={tmp_path / 'nope'}")
-    assert (
-        result.returncode == 2
-        and "error: no LoRA adapter in" in result.stderr
-        and "Traceback" not in result.stderr
-    )
+    assert result.returncode == 2 and "error: no LoRA adapter in" in result.stderr and "Traceback" not in result.stderr
 
 
 @pytest.mark.slow
@@ -154,6 +142,4 @@ def test_adapter_for_another_base_model_is_a_clear_error(tmp_path, tiny_tokenize
     other = common.build_tiny_model(tiny_tokenizer, hidden_size=32)  # not the smoke base's shapes
     get_peft_model(other, LoraConfig(r=4, target_modules=["q_proj"])).save_pretrained(str(tmp_path))
     with pytest.raises(ConfigError, match="does not match base model"):
-        evaluate.load_models(
-            {**evaluate.CONFIG, **evaluate.SMOKE, "ADAPTER_DIR": str(tmp_path)}, "hf", smoke=True
-        )
+        evaluate.load_models({**evaluate.CONFIG, **evaluate.SMOKE, "ADAPTER_DIR": str(tmp_path)}, "hf", smoke=True)

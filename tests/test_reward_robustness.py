@@ -14,9 +14,7 @@ TAGS = [REASONING_END, SOLUTION_START, SOLUTION_END, "<start_working_out>", "<|e
 # Text made of tags, math-ish tokens and arbitrary unicode, so blocks actually form.
 pieces = st.one_of(
     st.sampled_from(TAGS),
-    st.sampled_from(
-        ["\\frac{", "}", "{", "^", "\\sqrt{", "!", ",", " or ", "\u2212", "$", "\\boxed{"]
-    ),
+    st.sampled_from(["\\frac{", "}", "{", "^", "\\sqrt{", "!", ",", " or ", "\u2212", "$", "\\boxed{"]),
     st.from_regex(r"-?\d{1,6}(\.\d{1,3})?", fullmatch=True),
     st.text(max_size=20),
 )

@@ -176,9 +176,7 @@ def test_reward_is_picklable(reward):
 
 
 def test_reward_accepts_one_gold_for_the_batch(reward):
-    assert reward(None, [done("4"), done("5")], "4") == reward(
-        None, [done("4"), done("5")], ["4", "4"]
-    )
+    assert reward(None, [done("4"), done("5")], "4") == reward(None, [done("4"), done("5")], ["4", "4"])
 
 
 def test_reward_gives_same_scores_in_a_worker_thread(reward):

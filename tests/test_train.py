@@ -85,42 +85,29 @@ def test_rerun_resumes_from_the_last_checkpoint(tmp_path, capsys):
     state = json.loads((tmp_path / "checkpoint-4" / "trainer_state.json").read_text())
     assert state["global_step"] == 4
     steps = [
-        json.loads(line)["step"]
-        for line in (tmp_path / "metrics.jsonl").read_text().splitlines()
-        if '"reward"' in line
+        json.loads(line)["step"] for line in (tmp_path / "metrics.jsonl").read_text().splitlines() if '"reward"' in line
     ]
     assert steps == [1, 2, 3, 4]  # the re-run steps replace, not duplicate, the lost ones
     assert (tmp_path / "final" / "adapter_model.safetensors").is_file()
 
 
 def run_script(*args):
-    return subprocess.run(
-        [sys.executable, *args], cwd=REPO, capture_output=True, text=True, timeout=300
-    )
+    return subprocess.run([sys.executable, *args], cwd=REPO, capture_output=True, text=True, timeout=300)
 
 
-@pytest.mark.parametrize(
-    "args, message",
-    [
-        ([], "error: the full recipe needs a CUDA GPU"),  # no GPU, no --smoke
-        (
-            ["--smoke", "--LERNING_RATE=1"],
-            "error: unknown setting 'LERNING_RATE'; valid names: ",
-        ),  # typo
-        (
-            ["--smoke", "--REWARDS={'nope': 1.0}"],
-            "error: REWARDS: unknown names ['nope']",
-        ),  # unknown reward
-        (
-            ["--smoke", "--NUM_GENERATIONS=3"],
-            "must be a multiple of NUM_GENERATIONS=3",
-        ),  # batch rule
-        (
-            ["--smoke", "--DATASET_NAME=missing.jsonl"],
-            "error: dataset file not found: missing.jsonl",
-        ),  # bad path
-    ],
-)
+MISTAKES = [
+    ([], "error: the full recipe needs a CUDA GPU"),  # no GPU, no --smoke
+    (["--smoke", "--LERNING_RATE=1"], "error: unknown setting 'LERNING_RATE'; valid names: "),  # typo
+    (["--smoke", "--REWARDS={'nope': 1.0}"], "error: REWARDS: unknown names ['nope']"),  # unknown reward
+    (["--smoke", "--NUM_GENERATIONS=3"], "must be a multiple of NUM_GENERATIONS=3"),  # batch rule
+    (["--smoke", "--DATASET_NAME=missing.jsonl"], "error: dataset file not found: missing.jsonl"),  # bad path
+    (["--smoke", "--USE_VLLM=True"], "error: USE_VLLM=True needs vLLM in this environment"),  # no vLLM here
+    (["--smoke", "--USE_VLLM=True", "--VLLM_MODE=remote"], "error: VLLM_MODE='remote'"),  # unknown mode
+    (["--smoke", "--BACKEND=unsloth"], "error: BACKEND='unsloth' needs one CUDA GPU"),  # Unsloth without a GPU
+]
+
+
+@pytest.mark.parametrize("args, message", MISTAKES)
 def test_user_mistakes_exit_2_with_one_line(args, message):
     result = run_script("train_grpo.py", *args)
     assert result.returncode == 2
