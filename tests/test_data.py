@@ -150,3 +150,9 @@ def test_build_train_dataset_stops_when_every_row_is_empty(tmp_path, tiny_tokeni
 def test_sample_dataset_ships_at_least_100_answered_problems():
     problems, dropped = common.to_problems(common.load_rows(common.SAMPLE_DATASET))
     assert len(problems) >= 100
+
+
+def test_count_tokens_matches_the_tokenizer(tiny_tokenizer):
+    texts = ["What is $\\frac{1}{2} + 3$?", "<SOLUTION>4</SOLUTION> and more", ""]
+    expected = [len(tiny_tokenizer(t, add_special_tokens=False)["input_ids"]) for t in texts]
+    assert common.count_tokens(tiny_tokenizer, texts) == expected
