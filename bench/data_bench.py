@@ -33,7 +33,27 @@ def write_rows(path: Path) -> None:
     import datasets
 
     rng = random.Random(0)
-    words = "let triangle ABC be such that the sum of angles integer prime number sequence find all real x with".split()
+    words = [
+        "let",
+        "triangle",
+        "ABC",
+        "be",
+        "such",
+        "that",
+        "the",
+        "sum",
+        "of",
+        "angles",
+        "integer",
+        "prime",
+        "number",
+        "sequence",
+        "find",
+        "all",
+        "real",
+        "x",
+        "with",
+    ]
 
     def row(i: int) -> dict:
         body = " ".join(rng.choice(words) for _ in range(rng.randint(40, 400)))

@@ -1,6 +1,6 @@
 """Does the recipe learn? train_grpo.py's own pipeline on a task a tiny CPU model can learn in minutes.
 
-    python bench/learning_signal.py                 # 3 seeds, ~5 minutes on 2 cores
+    python bench/learning_signal.py                 # 3 seeds x 100 steps, ~1 minute on 2 cores
     python bench/learning_signal.py --steps 40 --seeds 1
 
 The real training code runs unchanged (train_grpo.main: data mapping, length filter, format-priming
@@ -35,14 +35,17 @@ def write_task(folder: Path, seed: int = 0) -> tuple[str, str]:
     pairs = [(a, b) for a in range(10) for b in range(10)]
     rng.shuffle(pairs)
     problems = [{"prompt": f"What is {a} + {b}?", "solution": str(a + b)} for a, b in pairs]
-    priming = [{"problem": f"What is {a} + {b}?", "reasoning": f"{a} + {b} = {a + b}", "answer": str(a + b)} for a, b in pairs[:40]]
+    priming = [
+        {"problem": f"What is {a} + {b}?", "reasoning": f"{a} + {b} = {a + b}", "answer": str(a + b)}
+        for a, b in pairs[:40]
+    ]
     train_path, prime_path = folder / "addition.jsonl", folder / "addition_priming.jsonl"
     train_path.write_text("".join(json.dumps(r) + "\n" for r in problems))
     prime_path.write_text("".join(json.dumps(r) + "\n" for r in priming))
     return str(train_path), str(prime_path)
 
 
-def run_seed(seed: int, steps: int, folder: Path, data: tuple[str, str]) -> list[float]:
+def run_seed(seed: int, steps: int, folder: Path, data: tuple[str, str]) -> dict[str, list[float]]:
     out = folder / f"seed{seed}"
     train_grpo.main(
         [
@@ -67,25 +70,36 @@ def run_seed(seed: int, steps: int, folder: Path, data: tuple[str, str]) -> list
             f"--OUTPUT_DIR={out}",
         ]
     )
-    return [value for _, value in common.reward_series(common.read_metrics(out / "metrics.jsonl"))["total"]]
+    series = common.reward_series(common.read_metrics(out / "metrics.jsonl"))
+    return {name: [value for _, value in points] for name, points in series.items()}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=60)
+    parser.add_argument("--steps", type=int, default=100)
     parser.add_argument("--seeds", type=int, default=3)
     args = parser.parse_args()
     starts, ends = [], []
     with tempfile.TemporaryDirectory() as tmp:
         data = write_task(Path(tmp))
         for seed in range(args.seeds):
-            rewards = run_seed(seed, args.steps, Path(tmp), data)
-            starts.append(statistics.mean(rewards[:WINDOW]))
-            ends.append(statistics.mean(rewards[-WINDOW:]))
-            print(f"seed {seed}: reward {starts[-1]:.2f} -> {ends[-1]:.2f} (first / last {WINDOW} steps)", flush=True)
+            series = run_seed(seed, args.steps, Path(tmp), data)
+            starts.append(statistics.mean(series["total"][:WINDOW]))
+            ends.append(statistics.mean(series["total"][-WINDOW:]))
+            parts = ", ".join(
+                f"{name} {statistics.mean(v[:WINDOW]):.2f} -> {statistics.mean(v[-WINDOW:]):.2f}"
+                for name, v in series.items()
+                if name != "total"
+            )
+            print(
+                f"seed {seed}: reward {starts[-1]:.2f} -> {ends[-1]:.2f} (first / last {WINDOW} steps; {parts})",
+                flush=True,
+            )
     spread = max(max(starts) - min(starts), max(ends) - min(ends))
     print(f"rise {statistics.mean(ends) - statistics.mean(starts):.2f}; seed-to-seed spread {spread:.2f}")
-    print(f"learning signal: reward {statistics.mean(starts):.2f} -> {statistics.mean(ends):.2f} over {args.steps} steps ({args.seeds} seeds)")
+    print(
+        f"learning signal: reward {statistics.mean(starts):.2f} -> {statistics.mean(ends):.2f} over {args.steps} steps ({args.seeds} seeds)"
+    )
 
 
 if __name__ == "__main__":
