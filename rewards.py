@@ -20,6 +20,7 @@ How the scores fit together (per completion; the trainer sums them, weighted by 
 from __future__ import annotations
 
 import cmath
+import functools
 import logging
 import re
 import signal
@@ -56,6 +57,7 @@ MAX_EXPONENT_DIGITS = 4  # 2^{12345} is fine for sympy, 2^{123456789} is not
 GOLD_PARSE_SECONDS = 0.2  # SIGALRM budget for parsing one gold (main thread only)
 PARSE_SECONDS = 0.3  # ... for parsing one prediction
 VERIFY_SECONDS = 0.3  # ... for comparing it to the gold (all three together stay under 1 s)
+GOLD_CACHE_SIZE = 4096  # prepared golds kept per process (a parsed gold is a few KB)
 # Strings some tokenizers leave at the end of a decoded completion.
 EOS_MARKERS = ("<|endoftext|>", "<|im_end|>", "<|end_of_text|>", "<|eot_id|>", "</s>", "<eos>")
 
@@ -361,8 +363,10 @@ def _math_verify():
     return _math_verify_module
 
 
-def _mv_parse(norm: str, seconds: float) -> list:
-    """math-verify's parse of a normalised answer, bounded in size and time ([] = nothing found)."""
+def _mv_parse(norm: str, seconds: float) -> list | None:
+    """math-verify's parse of a normalised answer, bounded in size and time.
+
+    [] when nothing parseable was found, None when the time limit or an error cut it short."""
     if not norm or _too_costly_for_sympy(norm):
         return []
     parse = _math_verify().parse
@@ -373,7 +377,7 @@ def _mv_parse(norm: str, seconds: float) -> list:
         logger.debug("math-verify parse timed out on %.80r", norm)
     except Exception:  # math-verify rarely raises; an odd answer must not stop a training run
         logger.debug("math-verify parse failed on %.80r", norm, exc_info=True)
-    return []
+    return None
 
 
 class _Gold:
@@ -392,8 +396,17 @@ class _Gold:
 
     def parsed(self) -> list:
         if self._parsed is None:
-            self._parsed = _mv_parse(self.norm, GOLD_PARSE_SECONDS)
+            result = _mv_parse(self.norm, GOLD_PARSE_SECONDS)
+            if result is None:  # timed out (a loaded machine): try again next time, do not remember []
+                return []
+            self._parsed = result
         return self._parsed
+
+
+@functools.lru_cache(maxsize=GOLD_CACHE_SIZE)
+def _prepared_gold(gold: str) -> _Gold:
+    """Golds are prepared once per process: a group's completions, and later epochs, share them."""
+    return _Gold(gold)
 
 
 def _judge(pred: str | None, gold: _Gold) -> str:
@@ -435,7 +448,7 @@ def _numeric_verdict(pred: Fraction, gold: Fraction) -> str:
 
 def _symbolic_verdict(norm: str, gold: _Gold, number: Fraction | None) -> str:
     gold_parsed = gold.parsed()
-    pred_parsed = _mv_parse(norm, PARSE_SECONDS)
+    pred_parsed = _mv_parse(norm, PARSE_SECONDS) or []
     if not pred_parsed:
         return WRONG if number is not None else UNPARSEABLE
     if not gold_parsed:
@@ -504,7 +517,7 @@ def judge_answer(pred: str | None, gold) -> str:
     >>> judge_answer("0.5", r"\\frac{1}{2}"), judge_answer("0.46", "0.5"), judge_answer(None, "1")
     ('equivalent', 'close_10', 'no_block')
     """
-    return _judge(pred, _Gold(gold))
+    return _judge(pred, _prepared_gold(completion_text(gold).strip()))
 
 
 def is_equivalent(pred: str | None, gold) -> bool:
@@ -594,19 +607,16 @@ def check_answer(prompts, completions, answer=None, **kwargs) -> list[float]:
     >>> check_answer(None, [done.format(r"\\frac{1}{2}"), done.format("0.7"), "0.5"], answer="0.5")
     [5.0, -2.5, -4.5]
     """
-    prepared: dict = {}  # a group of generations shares one gold: parse it once per batch
-    verdicts: dict = {}  # ... and often repeats an answer: judge each (gold, answer) pair once
+    verdicts: dict = {}  # a group often repeats an answer: judge each (gold, answer) pair once
 
     def score(completion, gold) -> float:
-        key = gold if isinstance(gold, str) or gold is None else repr(gold)
-        if key not in prepared:
-            prepared[key] = _Gold(gold)
-        if not prepared[key].key:
+        prepared = _prepared_gold(completion_text(gold).strip())  # parsed once, shared by the group
+        if not prepared.key:
             return 0.0
         pred = extract_answer(completion)
-        if (key, pred) not in verdicts:
-            verdicts[key, pred] = _judge(pred, prepared[key])
-        return ANSWER_SCORES[verdicts[key, pred]]
+        if (prepared.raw, pred) not in verdicts:
+            verdicts[prepared.raw, pred] = _judge(pred, prepared)
+        return ANSWER_SCORES[verdicts[prepared.raw, pred]]
 
     golds = _golds(answer, len(completions))
     return [_guarded(score, (c, g), ANSWER_NO_BLOCK) for c, g in zip(completions, golds, strict=True)]

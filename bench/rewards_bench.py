@@ -4,9 +4,12 @@
     python bench/rewards_bench.py --groups 64
 
 Three judges score the same batch in one run, each from a cold sympy cache, each completion timed
-alone (so the gold is parsed for every completion by all three):
-  check_answer          the recipe's reward: fast paths, then math-verify under a time limit.
-  math-verify (block)   parse(gold) + parse(answer in the solution block) + verify, no fast paths.
+alone:
+  check_answer          the recipe's reward: fast paths, then math-verify under a time limit. A gold
+                        is prepared once per process, so the first completion of each group pays for
+                        parsing it, as in training where the group shares it.
+  math-verify (block)   parse(gold) + parse(answer in the solution block) + verify for every
+                        completion, no fast paths: what the reward would cost without them.
   math-verify (open-r1) parse(gold) + parse(whole completion) + verify, as open-r1's accuracy
                         reward does; it finds no anchored answer in this format, so it is fast
                         and credits little: shown for reference.
@@ -107,8 +110,9 @@ def check_answer_right(completion: str, gold: str) -> bool:
 
 
 def time_judge(judge, batch) -> tuple[list[float], int]:
-    """Per-completion milliseconds and number credited, from a cold sympy cache."""
+    """Per-completion milliseconds and number credited, from cold caches."""
     clear_cache()
+    rewards._prepared_gold.cache_clear()
     ms, credited = [], 0
     for gold, comps in batch:
         for c in comps:
@@ -145,6 +149,7 @@ def main() -> None:
         totals[name] = sum(ms)
         print(f"{name:22} {percentiles(ms)}   total {sum(ms) / 1000:6.2f} s   credited {credited}")
     clear_cache()
+    rewards._prepared_gold.cache_clear()
     start = time.perf_counter()
     for gold, comps in batch:
         rewards.check_answer(None, comps, [gold] * len(comps))
