@@ -47,20 +47,16 @@ def test_smoke_run_writes_every_artifact(smoke_run):
     ]
 
 
-def test_grpo_steps_change_the_lora_weights(tmp_path):
+def test_grpo_steps_change_the_lora_weights_and_merge(tmp_path):
     # No priming: LoRA B starts at zero, so any non-zero B comes from GRPO updates.
-    train_grpo.main(
-        [
-            "--smoke",
-            "--PRIME_STEPS=0",
-            "--MAX_STEPS=6",
-            "--SAVE_STEPS=100",
-            f"--OUTPUT_DIR={tmp_path}",
-        ]
-    )
+    args = ["--smoke", "--PRIME_STEPS=0", "--MAX_STEPS=6", "--SAVE_STEPS=100", "--SAVE_MERGED=True"]
+    train_grpo.main([*args, f"--OUTPUT_DIR={tmp_path}"])
     weights = load_file(str(tmp_path / "final" / "adapter_model.safetensors"))
     lora_b = [w for name, w in weights.items() if "lora_B" in name]
     assert lora_b and any(w.abs().sum() > 0 for w in lora_b)
+    merged = load_file(str(tmp_path / "merged" / "model.safetensors"))
+    assert not any("lora" in name for name in merged)  # a plain model, loadable without PEFT
+    assert (tmp_path / "merged" / "tokenizer.json").is_file()
 
 
 def test_rerun_resumes_from_the_last_checkpoint(tmp_path, capsys):
