@@ -395,6 +395,13 @@ def check_vllm(cfg: dict, backend: str) -> None:
         raise ConfigError("USE_VLLM=True needs vLLM in this environment (`pip install vllm`), or pass --USE_VLLM=False")
 
 
+def check_optimizer(optim: str) -> None:
+    if "8bit" in optim and importlib.util.find_spec("bitsandbytes") is None:
+        raise ConfigError(
+            f"OPTIM={optim!r} needs bitsandbytes (`pip install bitsandbytes`), or pass --OPTIM=adamw_torch"
+        )
+
+
 def require_gpu_or_smoke(smoke: bool, script: str) -> None:
     if not smoke and not has_cuda():
         raise ConfigError(

@@ -52,6 +52,7 @@ VLLM_GPU_MEMORY_UTILIZATION = 0.6
 # --- Output
 EVAL_DIR = "outputs/qwen3-4b-grpo/eval"  # comparison.json, comparison.md, comparison.png
 NUM_EXAMPLES = 3  # side-by-side examples in comparison.md
+EXAMPLE_CHARS = 1500  # each example completion is cut to this many characters there
 
 # --- Smoke (--smoke: CPU, the tiny offline model, the adapter from `train_grpo.py --smoke`)
 SMOKE = {
@@ -108,7 +109,7 @@ def main(argv: list[str] | None = None) -> None:
     # --- judge and report
     report = build_report(cfg, problems, runs)
     out = Path(cfg["EVAL_DIR"])
-    write_report(report, out, cfg["NUM_EXAMPLES"])
+    write_report(report, out, cfg["NUM_EXAMPLES"], cfg["EXAMPLE_CHARS"])
     print(summary_table(report["metrics"]))
     print(f"wrote {out / 'comparison.json'}, comparison.md, comparison.png")
 
@@ -354,7 +355,7 @@ def summary_table(metrics: dict) -> str:
     return "\n".join(lines)
 
 
-def write_report(report: dict, out: Path, num_examples: int) -> None:
+def write_report(report: dict, out: Path, num_examples: int, example_chars: int) -> None:
     out.mkdir(parents=True, exist_ok=True)
     (out / "comparison.json").write_text(json.dumps(report, indent=1, default=str))
     lines = ["# Before / after GRPO", "", summary_table(report["metrics"]), ""]
@@ -375,7 +376,7 @@ def write_report(report: dict, out: Path, num_examples: int) -> None:
                     f"**{name}** ({j['verdict']}):",
                     "",
                     "```",
-                    p[name]["completions"][0][:1500],
+                    p[name]["completions"][0][:example_chars],
                     "```",
                     "",
                 ]

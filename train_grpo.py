@@ -134,6 +134,7 @@ def main(argv: list[str] | None = None) -> None:
         )
     backend = common.choose_backend(cfg["BACKEND"], smoke)
     common.check_vllm(cfg, backend)
+    common.check_optimizer(cfg["OPTIM"])
     out = Path(cfg["OUTPUT_DIR"])
     if common.is_main_process():
         common.save_config({**cfg, "backend": backend, "smoke": smoke}, out / "recipe_config.json")
@@ -272,7 +273,7 @@ def prime_format(cfg: dict, model, tokenizer, out: Path) -> None:
         per_device_train_batch_size=cfg["PRIME_BATCH_SIZE"],
         learning_rate=cfg["PRIME_LEARNING_RATE"],
         max_length=cfg["MAX_SEQ_LENGTH"],
-        logging_steps=max(1, cfg["PRIME_STEPS"] // 5),
+        logging_steps=cfg["LOGGING_STEPS"],
         save_strategy="no",
         report_to="none",
         seed=cfg["SEED"],

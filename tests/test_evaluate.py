@@ -143,3 +143,14 @@ def test_adapter_for_another_base_model_is_a_clear_error(tmp_path, tiny_tokenize
     get_peft_model(other, LoraConfig(r=4, target_modules=["q_proj"])).save_pretrained(str(tmp_path))
     with pytest.raises(ConfigError, match="does not match base model"):
         evaluate.load_models({**evaluate.CONFIG, **evaluate.SMOKE, "ADAPTER_DIR": str(tmp_path)}, "hf", smoke=True)
+
+
+@pytest.mark.slow
+def test_generation_is_deterministic_with_a_seed(tiny_tokenizer):
+    cfg = {**evaluate.CONFIG, **evaluate.SMOKE, "NUM_SAMPLES": 2, "MAX_NEW_TOKENS": 8}
+    model, tokenizer = common.load_model(cfg, "hf", smoke=True, with_lora=False)
+    problems = evaluate.eval_problems({**cfg, "NUM_PROBLEMS": 3})
+    generate = evaluate.make_generator(cfg, "hf", model, tokenizer)
+    first, second = generate(problems, adapter=False), generate(problems, adapter=False)
+    assert first == second
+    assert all(len(r["completions"]) == 3 for r in first)  # greedy + 2 samples

@@ -100,6 +100,7 @@ MISTAKES = [
     (["--smoke", "--USE_VLLM=True"], "error: USE_VLLM=True needs vLLM in this environment"),  # no vLLM here
     (["--smoke", "--USE_VLLM=True", "--VLLM_MODE=remote"], "error: VLLM_MODE='remote'"),  # unknown mode
     (["--smoke", "--BACKEND=unsloth"], "error: BACKEND='unsloth' needs one CUDA GPU"),  # Unsloth without a GPU
+    (["--smoke", "--OPTIM=adamw_8bit"], "error: OPTIM='adamw_8bit' needs bitsandbytes"),  # no bitsandbytes here
 ]
 
 
