@@ -154,3 +154,11 @@ def test_generation_is_deterministic_with_a_seed(tiny_tokenizer):
     first, second = generate(problems, adapter=False), generate(problems, adapter=False)
     assert first == second
     assert all(len(r["completions"]) == 3 for r in first)  # greedy + 2 samples
+
+
+def test_eval_dataset_in_gsm8k_schema_is_read_with_its_gold(tmp_path):
+    from conftest import write_jsonl
+
+    path = write_jsonl(tmp_path / "gsm8k.jsonl", [{"question": f"q{i}", "answer": f"work\n#### {i}"} for i in range(5)])
+    problems = evaluate.eval_problems({**evaluate.CONFIG, "EVAL_DATASET": path, "NUM_PROBLEMS": 3})
+    assert problems["answer"] == ["0", "1", "2"]

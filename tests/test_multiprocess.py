@@ -40,3 +40,16 @@ def test_batch_rule_counts_every_process():
     result = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=300, env=env)
     assert result.returncode == 2
     assert "x processes x GRADIENT_ACCUMULATION_STEPS = 12 completions" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "name, distributed_type, zero_stage",
+    [("ddp", "MULTI_GPU", None), ("zero2", "DEEPSPEED", 2), ("zero3", "DEEPSPEED", 3)],
+)
+def test_accelerate_configs_are_valid(name, distributed_type, zero_stage):
+    from accelerate.commands.config.config_args import ClusterConfig
+
+    config = ClusterConfig.from_yaml_file(str(REPO / "configs" / f"{name}.yaml"))  # accelerate's own loader
+    assert config.distributed_type == distributed_type
+    assert config.deepspeed_config.get("zero_stage") == zero_stage
+    assert config.mixed_precision == "bf16" and not config.use_cpu
