@@ -81,6 +81,8 @@ def _coerce(name: str, text: str, default):
         raise ConfigError(f"{name}={text!r} is not a Python literal") from None
     if default is None or value is None:
         return value
+    if isinstance(default, str) and not isinstance(value, str):
+        return text  # a path or name that happens to read as a number: --DATASET_SPLIT=2024
     if isinstance(default, bool) != isinstance(value, bool):
         raise ConfigError(f"{name} expects {type(default).__name__}, got {text!r}")
     if isinstance(default, float) and isinstance(value, int):

@@ -427,6 +427,8 @@ def _judge(pred: str | None, gold: _Gold) -> str:
         return UNPARSEABLE
     number = _as_number(norm)
     if number is not None and gold.number is not None:
+        if "%" in pred and "%" not in gold.raw and number / 100 == gold.number:
+            return EQUIVALENT  # "50%" for a gold of 0.5 (and "50%" for 50 is equal anyway)
         return _numeric_verdict(number, gold.number)
     group = _as_number_group(norm)
     if group is not None and gold.group is not None:

@@ -20,6 +20,7 @@ ACCEPTED = [
     (["--LR=1"], {"LR": 1.0}),  # int accepted for a float, stored as float
     (["--NAME=runs/x"], {"NAME": "runs/x"}),  # bare string for a string constant
     (["--NAME='quoted'"], {"NAME": "quoted"}),  # quoted string
+    (["--NAME=2024"], {"NAME": "2024"}),  # a string constant keeps text that reads as a number
     (["--FLAG=False"], {"FLAG": False}),  # bool
     (["--OPT=3"], {"OPT": 3}),  # a None default takes any literal
     (["--OPT=text"], {"OPT": "text"}),  # ... or a string

@@ -37,6 +37,9 @@ EQUIVALENCE = [
     ("90", r"90^\circ", True),  # degrees
     ("90", r"90^{\circ}", True),  # degrees in braces
     ("50", r"50\%", True),  # percent sign
+    ("0.5", r"50\%", True),  # percent of a fractional gold
+    ("0.5", "50%", True),  # plain percent sign
+    ("0.5", "5%", False),  # wrong percent
     ("3", "3.0", True),  # trailing .0
     ("3", "3.", True),  # trailing period
     ("3", "The answer is 3", True),  # short sentence
