@@ -176,7 +176,6 @@ def main(argv: list[str] | None = None) -> None:
         weight_decay=cfg["WEIGHT_DECAY"],
         warmup_steps=cfg["WARMUP_RATIO"],
         lr_scheduler_type=cfg["LR_SCHEDULER"],
-        optim=cfg["OPTIM"],
         max_completion_length=max_completion,
         loss_type=cfg["LOSS_TYPE"],
         beta=cfg["BETA"],
@@ -194,13 +193,9 @@ def main(argv: list[str] | None = None) -> None:
         vllm_mode=cfg["VLLM_MODE"],
         vllm_server_base_url=cfg["VLLM_SERVER_URL"],
         vllm_gpu_memory_utilization=cfg["VLLM_GPU_MEMORY_UTILIZATION"],
-        gradient_checkpointing=cfg["GRADIENT_CHECKPOINTING"],
         save_steps=cfg["SAVE_STEPS"],
         save_total_limit=cfg["SAVE_TOTAL_LIMIT"],
-        logging_steps=cfg["LOGGING_STEPS"],
-        seed=cfg["SEED"],
-        report_to="none",
-        **common.precision_settings(),
+        **shared_training_args(cfg),
     )
     trainer = GRPOTrainer(
         model=model,
@@ -261,6 +256,18 @@ def build_train_dataset(cfg: dict, tokenizer):
     return train, longest
 
 
+def shared_training_args(cfg: dict) -> dict:
+    """Trainer arguments the priming SFT and GRPO share."""
+    return {
+        "optim": cfg["OPTIM"],
+        "gradient_checkpointing": cfg["GRADIENT_CHECKPOINTING"],
+        "logging_steps": cfg["LOGGING_STEPS"],
+        "seed": cfg["SEED"],
+        "report_to": "none",
+        **common.precision_settings(),
+    }
+
+
 def prime_format(cfg: dict, model, tokenizer, out: Path) -> None:
     """A few SFT steps on formatted worked solutions, on the same LoRA, so GRPO starts from rewards > 0."""
     from trl import SFTConfig, SFTTrainer
@@ -273,13 +280,8 @@ def prime_format(cfg: dict, model, tokenizer, out: Path) -> None:
         per_device_train_batch_size=cfg["PRIME_BATCH_SIZE"],
         learning_rate=cfg["PRIME_LEARNING_RATE"],
         max_length=cfg["MAX_SEQ_LENGTH"],
-        logging_steps=cfg["LOGGING_STEPS"],
         save_strategy="no",
-        report_to="none",
-        seed=cfg["SEED"],
-        optim=cfg["OPTIM"],
-        gradient_checkpointing=cfg["GRADIENT_CHECKPOINTING"],
-        **common.precision_settings(),
+        **shared_training_args(cfg),
     )
     SFTTrainer(model=model, args=args, train_dataset=samples, processing_class=tokenizer).train()
 
