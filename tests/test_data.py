@@ -156,3 +156,22 @@ def test_count_tokens_matches_the_tokenizer(tiny_tokenizer):
     texts = ["What is $\\frac{1}{2} + 3$?", "<SOLUTION>4</SOLUTION> and more", ""]
     expected = [len(tiny_tokenizer(t, add_special_tokens=False)["input_ids"]) for t in texts]
     assert common.count_tokens(tiny_tokenizer, texts) == expected
+
+
+def test_hf_backend_loads_a_local_model_folder_with_lora(tmp_path, tiny_tokenizer):
+    from peft import PeftModel
+
+    from prompts import CHAT_TEMPLATE
+
+    common.build_tiny_model(tiny_tokenizer).save_pretrained(str(tmp_path))
+    tiny_tokenizer.save_pretrained(str(tmp_path))
+    cfg = {**train_grpo.CONFIG, "MODEL_NAME": str(tmp_path), "LORA_RANK": 4, "LORA_ALPHA": 8}
+    model, tokenizer = common.load_model(cfg, "hf", smoke=False)  # the real loading code, on CPU
+    assert isinstance(model, PeftModel) and tokenizer.chat_template == CHAT_TEMPLATE
+    assert model.peft_config["default"].r == 4
+
+
+def test_a_model_that_cannot_be_loaded_is_one_clear_error(tmp_path):
+    cfg = {**train_grpo.CONFIG, "MODEL_NAME": str(tmp_path / "no-such-model")}
+    with pytest.raises(ConfigError, match="cannot load model"):
+        common.load_model(cfg, "hf", smoke=False)

@@ -102,3 +102,17 @@ def test_hostile_answers_finish_in_under_a_second_in_a_worker_thread():
     worker.start()
     worker.join(timeout=60)
     assert worst["s"] < 1.0
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    reasoning=st.text(max_size=60).filter(lambda t: not any(tag in t for tag in TAGS)),
+    answer=st.text(min_size=1, max_size=20).filter(lambda t: t.strip() and not any(tag in t for tag in TAGS)),
+    gold=golds,
+)
+def test_leaving_the_solution_block_out_never_pays_more(reasoning, answer, gold):
+    def total(completion):
+        return sum(fn(None, [completion], [gold])[0] for fn in R.REWARD_FUNCS.values())
+
+    with_block = f"{reasoning}{REASONING_END}{SOLUTION_START}{answer}{SOLUTION_END}"
+    assert total(with_block) >= total(f"{reasoning} {answer}")
