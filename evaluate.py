@@ -155,21 +155,27 @@ def load_models(cfg: dict, backend: str, smoke: bool):
             f"no LoRA adapter in {adapter!r} (run `{hint}` first, or pass --ADAPTER_DIR=None for the base model alone)"
         )
     model, tokenizer = common.load_model(cfg, backend, smoke, with_lora=False)
-    if adapter is None or (backend == "unsloth" and cfg["USE_VLLM"]):
-        return model, tokenizer  # vLLM applies the adapter per request (lora_request)
+    if adapter is not None and not (backend == "unsloth" and cfg["USE_VLLM"]):  # vLLM takes it per request
+        model = attach_adapter(model, adapter, cfg["MODEL_NAME"])
+    if backend == "unsloth" and not cfg["USE_VLLM"]:
+        from unsloth import FastLanguageModel
+
+        FastLanguageModel.for_inference(model)  # Unsloth's fast generation path
+    return model, tokenizer
+
+
+def attach_adapter(model, adapter: str, model_name: str):
+    """The base model wrapped with the LoRA in `adapter`; a clear error if it was made for another base."""
     saved_base = json.loads((Path(adapter) / "adapter_config.json").read_text()).get("base_model_name_or_path")
-    if saved_base and saved_base != cfg["MODEL_NAME"]:
-        common.print_main(f"warning: adapter was trained on {saved_base!r}, evaluating on {cfg['MODEL_NAME']!r}")
+    if saved_base and saved_base != model_name:
+        common.print_main(f"warning: adapter was trained on {saved_base!r}, evaluating on {model_name!r}")
     from peft import PeftModel
 
     try:
-        model = PeftModel.from_pretrained(model, adapter)
+        return PeftModel.from_pretrained(model, adapter)
     except (RuntimeError, ValueError, KeyError) as err:
         first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        raise common.ConfigError(
-            f"adapter in {adapter!r} does not match base model {cfg['MODEL_NAME']!r}: {first}"
-        ) from None
-    return model, tokenizer
+        raise common.ConfigError(f"adapter in {adapter!r} does not match base model {model_name!r}: {first}") from None
 
 
 def make_generator(cfg: dict, backend: str, model, tokenizer):
@@ -200,6 +206,9 @@ def _hf_generator(cfg: dict, model, tokenizer):
     tokenizer.padding_side = "left"  # decoder-only batching: pad on the left so generation continues the prompt
     model.eval()
     device = next(model.parameters()).device
+    # generate() stops at any of the generation config's EOS ids (Qwen3: <|endoftext|> and <|im_end|>)
+    configured = model.generation_config.eos_token_id
+    stop_ids = {tokenizer.eos_token_id, *(configured if isinstance(configured, list) else [configured])} - {None}
 
     def run(texts: list[str], sample: bool) -> list[tuple[str, int, bool]]:
         batch = tokenizer(texts, return_tensors="pt", padding=True, add_special_tokens=False).to(device)
@@ -222,9 +231,9 @@ def _hf_generator(cfg: dict, model, tokenizer):
             )
         results = []
         for row in out[:, batch["input_ids"].shape[1] :].tolist():
-            ended = tokenizer.eos_token_id in row
-            ids = row[: row.index(tokenizer.eos_token_id)] if ended else row
-            results.append((tokenizer.decode(ids, skip_special_tokens=True), len(ids), not ended))
+            end = next((i for i, token in enumerate(row) if token in stop_ids), None)
+            ids = row if end is None else row[:end]
+            results.append((tokenizer.decode(ids, skip_special_tokens=True), len(ids), end is None))
         return results
 
     def generate(problems, adapter: bool) -> list[dict]:
