@@ -185,14 +185,15 @@ _FRACTION = re.compile(r"^(-?)(?:\\frac\{(-?\d+)\}\{(\d+)\}|(\d+)/(\d+))$")
 _FIRST_NUMBER = re.compile(r"-?\d{1,3}(?:,\d{3})+(?:\.\d+)?|-?\d+(?:\.\d+)?")
 _HUGE_EXPONENT = re.compile(r"\^\s*\{?\s*\d{" + str(MAX_EXPONENT_DIGITS + 1) + ",}")
 _PROSE_WORD = re.compile(r"(?<![\\A-Za-z])[A-Za-z]{3,}")
-_HEDGE_WORDS = re.compile(r"\bor\b|\band\b|\\lor\b|\\pm\b|\\mp\b|\u00b1", re.IGNORECASE)
+_HEDGE_WORDS = re.compile(r"\bor\b|\band\b|\\lor\b|\\vee\b|\\pm\b|\\mp\b|\u00b1", re.IGNORECASE)
 
 
 def _unwrap_boxed(s: str) -> str:
-    """The content of the first \\boxed{...} (balanced), or s unchanged."""
-    match = _BOXED.search(s)
-    if not match:
+    """The content of the single \\boxed{...} (balanced), or s unchanged (none, or several: a hedge)."""
+    matches = _BOXED.findall(s)
+    if len(matches) != 1:
         return s
+    match = _BOXED.search(s)
     depth, i = 1, match.end()
     while i < len(s) and depth:
         depth += {"{": 1, "}": -1}.get(s[i], 0)
@@ -285,7 +286,11 @@ def _top_level_separator(s: str) -> bool:
 
 
 def _is_multi_valued(norm: str) -> bool:
-    return _top_level_separator(norm) or bool(_HEDGE_WORDS.search(norm))
+    """Several candidate answers: a list, "or" / "and" / \\vee / \\pm, two boxes, or a lone "|"
+    ("4 | 5"; absolute values |x| come in pairs)."""
+    if _top_level_separator(norm) or _HEDGE_WORDS.search(norm) or len(_BOXED.findall(norm)) > 1:
+        return True
+    return norm.count("|") % 2 == 1
 
 
 def _is_prose(norm: str) -> bool:

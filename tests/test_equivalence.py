@@ -71,6 +71,11 @@ EQUIVALENCE = [
     ("4", "3, 4", False),  # hedging with a list
     ("4", r"\pm 4", False),  # hedging with \pm
     ("4", "4 and 5", False),  # hedging with "and"
+    ("4", r"\boxed{3} or \boxed{4}", False),  # hedging with two boxes
+    ("4", r"\boxed{4}\boxed{3}", False),  # two boxes, no separator
+    ("5", r"4 \vee 5", False),  # hedging with a logical or
+    ("5", "4 | 5", False),  # hedging with a bar
+    ("3", "|-3|", True),  # absolute value bars are not a hedge
     ("[1,2)", "[1,2]", False),  # closed vs half-open
     ("(1,2)", "(2,1)", False),  # ordered pair, other order
     (r"\{1,2\}", r"\{1,3\}", False),  # different set

@@ -101,6 +101,7 @@ CHECK_NUMBERS = [
     (done("x = 42 apples"), "42", R.NUMBER_MATCH),  # first number after words
     (done("41"), "42", R.NUMBER_WRONG),  # wrong
     (done("42 or 43"), "42", R.NUMBER_WRONG),  # hedging is never a match
+    (done(r"\boxed{42}\boxed{43}"), "42", R.NUMBER_WRONG),  # two boxes are a hedge too
     (done("forty-two"), "42", R.NUMBER_NONE),  # no number in the block
     ("42", "42", R.NUMBER_NONE),  # no block
     (done("1/2"), r"\frac{1}{2}", R.NUMBER_NOT_APPLICABLE),  # gold is not a plain number
