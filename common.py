@@ -20,8 +20,10 @@ from prompts import (
     REASONING_START,
     SOLUTION_END,
     SOLUTION_START,
+    SYSTEM_PROMPT,
     apply_chat_template,
     build_prompt,
+    format_solution,
 )
 
 REPO = Path(__file__).resolve().parent
@@ -96,12 +98,15 @@ def _coerce(name: str, text: str, default):
     return value
 
 
-def resolve_config(defaults: dict, argv: list[str], smoke_overrides: dict, flags=("smoke",)) -> tuple[dict, set]:
-    """Defaults, then the smoke settings when --smoke is given, then the user's overrides (printed)."""
-    overrides, seen = parse_overrides(argv, defaults, flags)
+def resolve_config(defaults: dict, argv: list[str], smoke_overrides: dict, inherit=None) -> tuple[dict, set]:
+    """Defaults, then the smoke settings when --smoke is given, then `inherit(config, overrides)` (settings
+    read from elsewhere, e.g. the training run evaluate.py compares), then the user's overrides (printed)."""
+    overrides, seen = parse_overrides(argv, defaults, ("smoke",))
     config = dict(defaults)
     if "smoke" in seen:
         config.update(smoke_overrides)
+    if inherit is not None:
+        config.update(inherit({**config, **overrides}, overrides))
     for name, value in overrides.items():
         print_main(f"override: {name} = {value!r}")
     config.update(overrides)
@@ -221,7 +226,7 @@ def heldout_split(problems, eval_size: int, seed: int):
     return parts["train"], parts["test"]
 
 
-def to_prompts(problems, tokenizer, keep_quantile: float = 0.9, system_prompt: str | None = None):
+def to_prompts(problems, tokenizer, keep_quantile: float = 0.9):
     """Problems -> `{"prompt": chat messages, "answer": gold}`, dropping the longest prompts.
 
     Prompts above the `keep_quantile` of token lengths are dropped (the recipe keeps the shortest
@@ -230,10 +235,8 @@ def to_prompts(problems, tokenizer, keep_quantile: float = 0.9, system_prompt: s
     """
     import numpy as np
 
-    kwargs = {} if system_prompt is None else {"system_prompt": system_prompt}
-
     def render(batch):
-        prompts = [build_prompt(p, **kwargs) for p in batch["problem"]]
+        prompts = [build_prompt(p) for p in batch["problem"]]
         texts = tokenizer.apply_chat_template(prompts, tokenize=False, add_generation_prompt=True)
         return {"prompt": prompts, "answer": batch["answer"], "prompt_tokens": count_tokens(tokenizer, texts)}
 
@@ -256,14 +259,12 @@ def count_tokens(tokenizer, texts: list[str]) -> list[int]:
     return [len(ids) for ids in tokenizer(texts, add_special_tokens=False)["input_ids"]]
 
 
-def priming_samples(name: str, limit: int | None = None):
+def priming_samples(name: str):
     """Correctly formatted worked solutions for format-priming SFT, as prompt/completion pairs.
 
     Local files have `problem`, `reasoning`, `answer`; Hub datasets in the OpenMathReasoning style
     (`problem`, `generated_solution`, `expected_answer`) work too (the text inside <think> is kept).
     """
-    from prompts import format_solution
-
     rows = load_rows(name)
     cols = set(rows.column_names)
     if {"problem", "reasoning", "answer"} <= cols:
@@ -275,8 +276,6 @@ def priming_samples(name: str, limit: int | None = None):
             f"unknown priming schema: columns {sorted(cols)}; expected (problem, reasoning, answer) "
             "or (problem, generated_solution, expected_answer)"
         )
-    if limit:
-        rows = rows.select(range(min(limit, len(rows))))
 
     def convert(row):
         reasoning = str(row[fields[1]])
@@ -309,8 +308,6 @@ def build_tiny_tokenizer(texts: list[str] | None = None, vocab_size: int = 400):
 
     if texts is None:
         texts = [json.loads(line)["prompt"] for line in Path(SAMPLE_DATASET).read_text().splitlines()]
-    from prompts import SYSTEM_PROMPT
-
     bpe = Tokenizer(models.BPE(unk_token=None))
     bpe.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     bpe.decoder = decoders.ByteLevel()

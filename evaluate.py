@@ -84,14 +84,13 @@ FROM_TRAINING = (
 
 def main(argv: list[str] | None = None) -> None:
     # --- config: defaults < smoke < the training run's settings < command line
-    argv = sys.argv[1:] if argv is None else argv
-    overrides, flags = common.parse_overrides(argv, CONFIG, ("smoke",))
+    cfg, flags = common.resolve_config(
+        CONFIG,
+        sys.argv[1:] if argv is None else argv,
+        SMOKE,
+        inherit=lambda config, overrides: training_settings(config["ADAPTER_DIR"], exclude=overrides),
+    )
     smoke = "smoke" in flags
-    cfg = {**CONFIG, **(SMOKE if smoke else {}), **overrides}
-    cfg.update(training_settings(cfg["ADAPTER_DIR"], exclude=overrides))
-    cfg.update(overrides)
-    for name, value in overrides.items():
-        common.print_main(f"override: {name} = {value!r}")
     common.require_gpu_or_smoke(smoke, "evaluate.py")
     backend = common.choose_backend(cfg["BACKEND"], smoke)
 

@@ -190,10 +190,10 @@ _HEDGE_WORDS = re.compile(r"\bor\b|\band\b|\\lor\b|\\vee\b|\\pm\b|\\mp\b|\u00b1"
 
 def _unwrap_boxed(s: str) -> str:
     """The content of the single \\boxed{...} (balanced), or s unchanged (none, or several: a hedge)."""
-    matches = _BOXED.findall(s)
+    matches = list(_BOXED.finditer(s))
     if len(matches) != 1:
         return s
-    match = _BOXED.search(s)
+    match = matches[0]
     depth, i = 1, match.end()
     while i < len(s) and depth:
         depth += {"{": 1, "}": -1}.get(s[i], 0)
@@ -630,10 +630,8 @@ def check_answer(prompts, completions, answer=None, **kwargs) -> list[float]:
 
 
 def _gold_decimal(gold) -> Decimal | None:
-    norm = normalize_answer(completion_text(gold)) if gold is not None else ""
-    if not _NUMBER.match(norm.replace(" ", "")):
-        return None
-    return Decimal(norm.replace(" ", ""))
+    key = _prepared_gold(completion_text(gold).strip()).key  # normalised once per process, as for check_answer
+    return Decimal(key) if _NUMBER.match(key) else None
 
 
 def _number_score(completion, gold) -> float:

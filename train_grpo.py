@@ -247,8 +247,6 @@ def build_train_dataset(cfg: dict, tokenizer):
     if cfg["MAX_TRAIN_PROBLEMS"]:
         train = train.shuffle(seed=cfg["SEED"]).select(range(min(cfg["MAX_TRAIN_PROBLEMS"], len(train))))
     train, dropped_long, longest = common.to_prompts(train, tokenizer, cfg["PROMPT_LENGTH_QUANTILE"])
-    if len(train) == 0:
-        raise common.ConfigError("no training problems left after the prompt-length filter")
     common.print_main(
         f"data: {len(rows)} rows; dropped {dropped_empty} without problem/answer or repeated; held out {len(heldout)}; "
         f"dropped {dropped_long} prompts over {longest} tokens; training on {len(train)}"
