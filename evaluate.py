@@ -8,7 +8,7 @@
     python evaluate.py --smoke                           # CPU, tiny model, after train_grpo.py --smoke
 
 Both models get the same chat template and system prompt, and every completion is judged by the
-reward's own code (rewards.extract_answer + rewards.judge_answer, rewards.match_format_exactly), so
+reward's own code (judge.extract_answer + judge.judge_answer, rewards.match_format_exactly), so
 "accuracy" here and check_answer's reward during training mean the same thing. Model, data and split
 settings are read from the training run (ADAPTER_DIR/../recipe_config.json) so the held-out problems
 are exactly the ones training did not see; --NAME=value overrides still win.
@@ -18,7 +18,10 @@ import json
 import sys
 from pathlib import Path
 
-import common
+import config
+import data
+import judge
+import models
 import rewards
 
 # --- Models
@@ -58,7 +61,7 @@ EXAMPLE_CHARS = 1500  # each example completion is cut to this many characters t
 SMOKE = {
     "MODEL_NAME": "tiny-random-qwen3",
     "ADAPTER_DIR": "runs/smoke/final",
-    "DATASET_NAME": common.SAMPLE_DATASET,
+    "DATASET_NAME": data.SAMPLE_DATASET,
     "DATASET_CONFIG": None,
     "EVAL_SIZE": 20,
     "NUM_PROBLEMS": 20,
@@ -84,19 +87,19 @@ FROM_TRAINING = (
 
 def main(argv: list[str] | None = None) -> None:
     # --- config: defaults < smoke < the training run's settings < command line
-    cfg, flags = common.resolve_config(
+    cfg, flags = config.resolve_config(
         CONFIG,
         sys.argv[1:] if argv is None else argv,
         SMOKE,
-        inherit=lambda config, overrides: training_settings(config["ADAPTER_DIR"], exclude=overrides),
+        inherit=lambda settings, overrides: training_settings(settings["ADAPTER_DIR"], exclude=overrides),
     )
     smoke = "smoke" in flags
-    common.require_gpu_or_smoke(smoke, "evaluate.py")
-    backend = common.choose_backend(cfg["BACKEND"], smoke)
+    models.require_gpu_or_smoke(smoke, "evaluate.py")
+    backend = models.choose_backend(cfg["BACKEND"], smoke)
 
     # --- problems
     problems = eval_problems(cfg)
-    common.print_main(f"evaluating on {len(problems)} problems ({describe_source(cfg)})")
+    config.print_main(f"evaluating on {len(problems)} problems ({describe_source(cfg)})")
 
     # --- models: the base, and the base with the adapter switched on
     model, tokenizer = load_models(cfg, backend, smoke)
@@ -122,20 +125,20 @@ def training_settings(adapter_dir, exclude) -> dict:
         return {}
     saved = json.loads(path.read_text())
     taken = {k: saved[k] for k in FROM_TRAINING if k in saved and k not in exclude}
-    common.print_main(f"from the training run ({path}): " + ", ".join(f"{k}={v!r}" for k, v in taken.items()))
+    config.print_main(f"from the training run ({path}): " + ", ".join(f"{k}={v!r}" for k, v in taken.items()))
     return taken
 
 
 def eval_problems(cfg: dict):
     """The held-out split of the training data (same seed and size), or EVAL_DATASET."""
     if cfg["EVAL_DATASET"]:
-        rows = common.load_rows(cfg["EVAL_DATASET"], cfg["EVAL_CONFIG"], cfg["EVAL_SPLIT"])
-        problems, _ = common.to_problems(rows)
+        rows = data.load_rows(cfg["EVAL_DATASET"], cfg["EVAL_CONFIG"], cfg["EVAL_SPLIT"])
+        problems, _ = data.to_problems(rows)
     else:
-        rows = common.load_rows(cfg["DATASET_NAME"], cfg["DATASET_CONFIG"], cfg["DATASET_SPLIT"])
-        _, problems = common.heldout_split(common.to_problems(rows)[0], cfg["EVAL_SIZE"], cfg["SEED"])
+        rows = data.load_rows(cfg["DATASET_NAME"], cfg["DATASET_CONFIG"], cfg["DATASET_SPLIT"])
+        _, problems = data.heldout_split(data.to_problems(rows)[0], cfg["EVAL_SIZE"], cfg["SEED"])
     if len(problems) == 0:
-        raise common.ConfigError("no problems to evaluate: set EVAL_SIZE > 0 in training, or EVAL_DATASET")
+        raise config.ConfigError("no problems to evaluate: set EVAL_SIZE > 0 in training, or EVAL_DATASET")
     return problems.select(range(min(cfg["NUM_PROBLEMS"], len(problems))))
 
 
@@ -150,10 +153,10 @@ def load_models(cfg: dict, backend: str, smoke: bool):
     adapter = cfg["ADAPTER_DIR"]
     if adapter is not None and not (Path(adapter) / "adapter_config.json").is_file():
         hint = "python train_grpo.py --smoke" if smoke else "python train_grpo.py"
-        raise common.ConfigError(
+        raise config.ConfigError(
             f"no LoRA adapter in {adapter!r} (run `{hint}` first, or pass --ADAPTER_DIR=None for the base model alone)"
         )
-    model, tokenizer = common.load_model(cfg, backend, smoke, with_lora=False)
+    model, tokenizer = models.load_model(cfg, backend, smoke, with_lora=False)
     if adapter is not None and not (backend == "unsloth" and cfg["USE_VLLM"]):  # vLLM takes it per request
         model = attach_adapter(model, adapter, cfg["MODEL_NAME"])
     if backend == "unsloth" and not cfg["USE_VLLM"]:
@@ -167,14 +170,14 @@ def attach_adapter(model, adapter: str, model_name: str):
     """The base model wrapped with the LoRA in `adapter`; a clear error if it was made for another base."""
     saved_base = json.loads((Path(adapter) / "adapter_config.json").read_text()).get("base_model_name_or_path")
     if saved_base and saved_base != model_name:
-        common.print_main(f"warning: adapter was trained on {saved_base!r}, evaluating on {model_name!r}")
+        config.print_main(f"warning: adapter was trained on {saved_base!r}, evaluating on {model_name!r}")
     from peft import PeftModel
 
     try:
         return PeftModel.from_pretrained(model, adapter)
     except (RuntimeError, ValueError, KeyError) as err:
         first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        raise common.ConfigError(f"adapter in {adapter!r} does not match base model {model_name!r}: {first}") from None
+        raise config.ConfigError(f"adapter in {adapter!r} does not match base model {model_name!r}: {first}") from None
 
 
 def make_generator(cfg: dict, backend: str, model, tokenizer):
@@ -304,11 +307,11 @@ def _vllm_generator(cfg: dict, model, tokenizer):
 # --- Judging and metrics (pure: tested on fixed completions)
 
 
-def judge(completion: str, gold: str) -> dict:
+def judge_completion(completion: str, gold: str) -> dict:
     """The reward's verdict on one completion: answer verdict, correct?, exact format?"""
-    verdict = rewards.judge_answer(rewards.extract_answer(completion), gold)
+    verdict = judge.judge_answer(judge.extract_answer(completion), gold)
     exact = rewards.match_format_exactly(None, [completion])[0] == rewards.FORMAT_EXACT
-    return {"verdict": verdict, "correct": verdict == rewards.EQUIVALENT, "exact_format": exact}
+    return {"verdict": verdict, "correct": verdict == judge.EQUIVALENT, "exact_format": exact}
 
 
 def model_metrics(records: list[dict]) -> dict:
@@ -334,7 +337,7 @@ def build_report(cfg: dict, problems, runs: dict) -> dict:
         entry = {"problem": problem, "gold": gold}
         for name, records in runs.items():
             record = records[i]
-            record["judged"] = [judge(c, gold) for c in record["completions"]]
+            record["judged"] = [judge_completion(c, gold) for c in record["completions"]]
             entry[name] = record
         per_problem.append(entry)
     metrics = {name: model_metrics([p[name] for p in per_problem]) for name in runs}
@@ -421,4 +424,4 @@ def plot_comparison(metrics: dict, path: Path) -> None:
 
 
 if __name__ == "__main__":
-    common.run_main(main)
+    config.run_main(main)

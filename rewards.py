@@ -1,4 +1,7 @@
-"""The four verifiable rewards of the recipe, and the answer judge that evaluation shares.
+"""The four verifiable rewards of the recipe: two format checks and two answer checks.
+
+The answer checks score the verdicts of `judge.py` (extraction and equivalence live there, shared
+with evaluate.py); this module holds the scores, the format checks and `REWARD_FUNCS`.
 
 Every reward has TRL's signature ``(prompts, completions, answer=None, **kwargs) -> list[float]``,
 accepts conversational (``[{"role": "assistant", "content": ...}]``) and plain-text completions,
@@ -19,17 +22,10 @@ How the scores fit together (per completion; the trainer sums them, weighted by 
 
 from __future__ import annotations
 
-import cmath
-import functools
 import logging
-import re
-import signal
-import threading
-import unicodedata
-from contextlib import contextmanager
-from decimal import Decimal, InvalidOperation
-from fractions import Fraction
 
+import judge
+from judge import CLOSE_10, CLOSE_20, EQUIVALENT, NO_BLOCK, UNPARSEABLE, WRONG, completion_text, extract_answer
 from prompts import REASONING_END, REASONING_START, SOLUTION_END, SOLUTION_START
 
 logger = logging.getLogger(__name__)
@@ -49,27 +45,10 @@ NUMBER_WRONG = -1.5  # ... a different number, or a list of candidates
 NUMBER_NONE = -2.5  # ... no block or no number in it
 NUMBER_NOT_APPLICABLE = 0.0  # ... the gold is not a plain number: this reward abstains
 
-# --- Limits that keep every completion's judgement well under a second
-MAX_ANSWER_CHARS = 400  # longer answers are only compared as normalised strings
-MAX_NUMBER_CHARS = 60  # longer digit strings are not turned into exact fractions
-MAX_BRACE_DEPTH = 8  # deeper LaTeX nesting is not handed to math-verify
-MAX_EXPONENT_DIGITS = 4  # 2^{12345} is fine for sympy, 2^{123456789} is not
-GOLD_PARSE_SECONDS = 0.2  # SIGALRM budget for parsing one gold (main thread only)
-PARSE_SECONDS = 0.3  # ... for parsing one prediction
-VERIFY_SECONDS = 0.3  # ... for comparing it to the gold (all three together stay under 1 s)
-GOLD_CACHE_SIZE = 4096  # prepared golds kept per process (a parsed gold is a few KB)
 # Strings some tokenizers leave at the end of a decoded completion.
 EOS_MARKERS = ("<|endoftext|>", "<|im_end|>", "<|end_of_text|>", "<|eot_id|>", "</s>", "<eos>")
 
-# Verdicts of the judge, from best to worst.
-EQUIVALENT, CLOSE_10, CLOSE_20, WRONG, UNPARSEABLE, NO_BLOCK = (
-    "equivalent",
-    "close_10",
-    "close_20",
-    "wrong",
-    "unparseable",
-    "no_block",
-)
+# The score of each verdict of the judge, from best to worst.
 ANSWER_SCORES = {
     EQUIVALENT: ANSWER_EQUIVALENT,
     CLOSE_10: ANSWER_CLOSE_10,
@@ -80,63 +59,7 @@ ANSWER_SCORES = {
 }
 
 
-# --- Completion text and the solution block
-
-
-def completion_text(completion) -> str:
-    """The text of a completion: a plain string, or the assistant content of a conversation.
-
-    >>> completion_text([{"role": "assistant", "content": "hi"}])
-    'hi'
-    """
-    if completion is None:
-        return ""
-    if isinstance(completion, str):
-        text = completion
-    elif isinstance(completion, dict):
-        text = _content_text(completion.get("content"))
-    elif isinstance(completion, (list, tuple)):
-        text = "".join(
-            _content_text(m.get("content")) if isinstance(m, dict) else completion_text(m)
-            for m in completion
-            if not isinstance(m, dict) or m.get("role", "assistant") == "assistant"
-        )
-    else:
-        text = str(completion)
-    # Lone surrogates (broken unicode) would make later encoding steps raise.
-    return text.encode("utf-8", "replace").decode("utf-8")
-
-
-def _content_text(content) -> str:
-    if content is None:
-        return ""
-    if isinstance(content, str):
-        return content
-    if isinstance(content, (list, tuple)):  # multimodal-style parts: [{"type": "text", "text": ...}]
-        return "".join(p.get("text") or "" if isinstance(p, dict) else str(p) for p in content)
-    return str(content)
-
-
-def extract_answer(text) -> str | None:
-    """The answer inside the single solution block, or None when there is no such block.
-
-    None for: no block, two blocks, an unterminated block, tags in the wrong order, an empty
-    block, or a block followed by REASONING_END (a draft inside the reasoning, not the answer).
-
-    >>> extract_answer("2+2 is 4<end_working_out><SOLUTION> 4 </SOLUTION>")
-    '4'
-    >>> extract_answer("<SOLUTION>3</SOLUTION><SOLUTION>4</SOLUTION>") is None
-    True
-    """
-    text = completion_text(text)
-    if text.count(SOLUTION_START) != 1 or text.count(SOLUTION_END) != 1:
-        return None
-    start = text.index(SOLUTION_START) + len(SOLUTION_START)
-    end = text.index(SOLUTION_END)
-    if end < start or REASONING_END in text[end:]:
-        return None
-    answer = text[start:end].strip()
-    return answer or None
+# --- The format
 
 
 def _strip_eos(text: str) -> str:
@@ -166,374 +89,6 @@ def _is_exact_format(text: str) -> bool:
     if not rest.endswith(SOLUTION_END):
         return False
     return bool(rest[len(SOLUTION_START) : -len(SOLUTION_END)].strip())
-
-
-# --- Normalisation and fast paths
-
-_MINUS_SIGNS = dict.fromkeys(map(ord, "\u2212\u2012\u2013\u2014\ufe63\uff0d"), "-")
-_SPACING = re.compile(r"\\(?:,|;|:|!|\s|quad\b|qquad\b|displaystyle\b|left\b|right\b)|~")
-_BOXED = re.compile(r"\\(?:boxed|fbox)\s*\{")
-_UNIT_SUFFIX = re.compile(  # only after a number or a closing brace: "no idea" keeps its words
-    r"(?<=[\d}])(?:\^\s*\{?\s*\\circ\s*\}?|\\degree|\\?%|"  # degrees, percent
-    r"\s*\\(?:text|mbox|mathrm)\s*\{[^{}]*\}|"  # \text{ cm}
-    r"\s+[A-Za-z][A-Za-z.]*(?:\s+[A-Za-z][A-Za-z.]*)*)$"  # words: "5 apples", "5 square units"
-)
-_ASSIGNMENT = re.compile(r"^\s*(?:[A-Za-z]|\\[A-Za-z]+)(?:_\{?\w+\}?)?\s*=\s*(?=[^=]+$)")
-_THOUSANDS = re.compile(r"^-?\d{1,3}(?:,\d{3})+(?:\.\d+)?$")
-_NUMBER = re.compile(r"^-?(?:\d+(?:\.\d*)?|\.\d+)$")
-_FRACTION = re.compile(r"^(-?)(?:\\frac\{(-?\d+)\}\{(\d+)\}|(\d+)/(\d+))$")
-_FIRST_NUMBER = re.compile(r"-?\d{1,3}(?:,\d{3})+(?:\.\d+)?|-?\d+(?:\.\d+)?")
-_HUGE_EXPONENT = re.compile(r"\^\s*\{?\s*\d{" + str(MAX_EXPONENT_DIGITS + 1) + ",}")
-_PROSE_WORD = re.compile(r"(?<![\\A-Za-z])[A-Za-z]{3,}")
-_HEDGE_WORDS = re.compile(r"\bor\b|\band\b|\\lor\b|\\vee\b|\\pm\b|\\mp\b|\u00b1", re.IGNORECASE)
-
-
-def _unwrap_boxed(s: str) -> str:
-    """The content of the single \\boxed{...} (balanced), or s unchanged (none, or several: a hedge)."""
-    matches = list(_BOXED.finditer(s))
-    if len(matches) != 1:
-        return s
-    match = matches[0]
-    depth, i = 1, match.end()
-    while i < len(s) and depth:
-        depth += {"{": 1, "}": -1}.get(s[i], 0)
-        i += 1
-    return s[match.end() : i - 1] if depth == 0 else s
-
-
-def normalize_answer(answer: str) -> str:
-    """A canonical spelling of an answer for cheap comparisons (not a full simplifier).
-
-    >>> normalize_answer(r"$y = \\boxed{12{,}500}$ apples.")
-    '12500'
-    """
-    s = unicodedata.normalize("NFKC", answer).translate(_MINUS_SIGNS)
-    s = _unwrap_boxed(s)
-    s = s.replace("$", "").replace("\\(", "").replace("\\)", "").replace("\\[", "").replace("\\]", "")
-    s = s.replace("\\dfrac", "\\frac").replace("\\tfrac", "\\frac").replace("{,}", ",")
-    s = _SPACING.sub(" ", s).strip().rstrip(".").strip()
-    s = _ASSIGNMENT.sub("", s, count=1)
-    s = _UNIT_SUFFIX.sub("", s).strip()
-    s = " ".join(s.split())
-    if _THOUSANDS.match(s.replace(" ", "")):
-        s = s.replace(",", "").replace(" ", "")
-    return s
-
-
-def _as_number(norm: str) -> Fraction | None:
-    """An exact value for plain numbers and integer fractions; None for anything else."""
-    s = norm.replace(" ", "")
-    if len(s) > MAX_NUMBER_CHARS:
-        return None
-    if _NUMBER.match(s):
-        return Fraction(s)
-    match = _FRACTION.match(s)
-    if match:
-        sign, num_a, den_a, num_b, den_b = match.groups()
-        den = int(den_a or den_b)
-        if den == 0:
-            return None
-        value = Fraction(int(num_a or num_b), den)
-        return -value if sign else value
-    return None
-
-
-_INFINITY = {"\\infty": "inf", "+\\infty": "inf", "-\\infty": "-inf", "\\inf": "inf"}
-
-
-def _split_top_level(s: str) -> list[str]:
-    parts, depth, start = [], 0, 0
-    for i, ch in enumerate(s):
-        depth += {"(": 1, "[": 1, "{": 1, ")": -1, "]": -1, "}": -1}.get(ch, 0)
-        if ch == "," and depth == 0:
-            parts.append(s[start:i])
-            start = i + 1
-    return parts + [s[start:]]
-
-
-def _as_number_group(norm: str) -> tuple | None:
-    """Intervals, tuples, sets and lists whose items are all plain numbers (or infinities), as a
-    comparable value; None for anything else. math-verify takes 40-120 ms on such pairs."""
-    s = norm.replace(" ", "")
-    if len(s) > MAX_ANSWER_CHARS or "," not in s:
-        return None
-    if s.startswith("\\{") and s.endswith("\\}"):
-        kind, body = "set", s[2:-2]
-    elif s[0] in "([" and s[-1] in ")]":
-        kind, body = s[0] + s[-1], s[1:-1]
-    else:
-        kind, body = "set", s  # a bare list "2, 5, 7" is compared as a set, as math-verify does
-    items = []
-    for item in _split_top_level(body):
-        value = _INFINITY.get(item) or _as_number(item)
-        if value is None:
-            return None
-        items.append(value)
-    return (kind, frozenset(items)) if kind == "set" else (kind, tuple(items))
-
-
-def _top_level_separator(s: str) -> bool:
-    """True when s lists several items: a comma or semicolon outside any bracket."""
-    depth = 0
-    for ch in s:
-        if ch in "([{":
-            depth += 1
-        elif ch in ")]}":
-            depth -= 1
-        elif ch in ",;" and depth <= 0:
-            return True
-    return False
-
-
-def _is_multi_valued(norm: str) -> bool:
-    """Several candidate answers: a list, "or" / "and" / \\vee / \\pm, two boxes, or a lone "|"
-    ("4 | 5"; absolute values |x| come in pairs)."""
-    if _top_level_separator(norm) or _HEDGE_WORDS.search(norm) or len(_BOXED.findall(norm)) > 1:
-        return True
-    return norm.count("|") % 2 == 1
-
-
-def _is_prose(norm: str) -> bool:
-    """Words and no digits ("no idea", "banana split"): sympy would read them as a product of
-    symbols, which is not an answer to a math problem."""
-    return not any(ch.isdigit() for ch in norm) and bool(_PROSE_WORD.search(norm))
-
-
-def _too_costly_for_sympy(s: str) -> bool:
-    """Inputs that can make sympy compute astronomically large numbers, or recurse deeply."""
-    if len(s) > MAX_ANSWER_CHARS:
-        return True
-    depth = max_depth = 0
-    for ch in s:
-        if ch == "{":
-            depth += 1
-            max_depth = max(max_depth, depth)
-        elif ch == "}":
-            depth -= 1
-    if max_depth > MAX_BRACE_DEPTH:
-        return True
-    # Exponent towers (a power inside an exponent) and huge literal exponents.
-    if re.search(r"\^\s*\{[^{}]*\^|\^\s*\(?[^{}\s]*\^|\^\s*\d\s*\^", s):
-        return True
-    if _HUGE_EXPONENT.search(s):
-        return True
-    # Factorials, binomials and gammas of big literals.
-    if re.search(r"(!|\\binom|\\choose|\\Gamma|\\prod)", s) and re.search(r"\d{4,}", s):
-        return True
-    return "!!" in s or bool(re.search(r"[)}]\s*!", s))
-
-
-class _Timeout(BaseException):
-    """Raised by our SIGALRM handler; a BaseException so sympy's `except Exception` cannot eat it."""
-
-
-@contextmanager
-def _time_limit(seconds: float):
-    """Bound the block with a float SIGALRM timer in the main thread; elsewhere rely on the guards.
-
-    math-verify's own timeouts take whole seconds only and raise outside the main thread, so they
-    are disabled (None) and this timer replaces them.
-    """
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def on_alarm(signum, frame):
-        raise _Timeout
-
-    previous = signal.signal(signal.SIGALRM, on_alarm)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
-
-
-_math_verify_module = None
-
-
-def _math_verify():
-    """math-verify, imported on first need (sympy costs ~1 s) and warmed up outside any timer, so a
-    process's first parse (grammar loading) is not cut short by the time limit."""
-    global _math_verify_module
-    if _math_verify_module is None:
-        import math_verify
-
-        # It warns that its own timeout is off; ours (_time_limit) replaces it.
-        logging.getLogger("math_verify").setLevel(logging.ERROR)
-        warm = [math_verify.parse(s, parsing_timeout=None) for s in ("$1$", r"$\sqrt{2}x^2$")]
-        math_verify.verify(*warm, timeout_seconds=None)
-        _math_verify_module = math_verify
-    return _math_verify_module
-
-
-def _mv_parse(norm: str, seconds: float) -> list | None:
-    """math-verify's parse of a normalised answer, bounded in size and time.
-
-    [] when nothing parseable was found, None when the time limit or an error cut it short."""
-    if not norm or _too_costly_for_sympy(norm):
-        return []
-    parse = _math_verify().parse
-    try:
-        with _time_limit(seconds):
-            return parse(f"${norm}$", parsing_timeout=None)
-    except _Timeout:
-        logger.debug("math-verify parse timed out on %.80r", norm)
-    except Exception:  # math-verify rarely raises; an odd answer must not stop a training run
-        logger.debug("math-verify parse failed on %.80r", norm, exc_info=True)
-    return None
-
-
-class _Gold:
-    """A gold answer prepared once and shared by all completions of its group."""
-
-    __slots__ = ("raw", "norm", "key", "number", "group", "single", "_parsed")
-
-    def __init__(self, gold) -> None:
-        self.raw = "" if gold is None else completion_text(gold).strip()
-        self.norm = normalize_answer(self.raw) if len(self.raw) <= MAX_ANSWER_CHARS else self.raw
-        self.key = self.norm.replace(" ", "")
-        self.number = _as_number(self.norm)
-        self.group = _as_number_group(self.norm)
-        self.single = not _is_multi_valued(self.norm)
-        self._parsed = None
-
-    def parsed(self) -> list:
-        if self._parsed is None:
-            result = _mv_parse(self.norm, GOLD_PARSE_SECONDS)
-            if result is None:  # timed out (a loaded machine): try again next time, do not remember []
-                return []
-            self._parsed = result
-        return self._parsed
-
-
-@functools.lru_cache(maxsize=GOLD_CACHE_SIZE)
-def _prepared_gold(gold: str) -> _Gold:
-    """Golds are prepared once per process: a group's completions, and later epochs, share them."""
-    return _Gold(gold)
-
-
-def _judge(pred: str | None, gold: _Gold) -> str:
-    """The verdict for one extracted answer against one prepared gold."""
-    if pred is None:
-        return NO_BLOCK
-    if len(pred) > MAX_ANSWER_CHARS:  # too long to normalise safely: exact text or nothing
-        return EQUIVALENT if pred.strip() == gold.raw else UNPARSEABLE
-    norm = normalize_answer(pred)
-    key = norm.replace(" ", "")
-    if not key:
-        return UNPARSEABLE
-    if key == gold.key:
-        return EQUIVALENT
-    if gold.single and _is_multi_valued(norm):
-        return UNPARSEABLE  # hedging: "3 or 4", "2, 5, 7" for a single-valued gold
-    if _is_prose(norm) and not _is_prose(gold.norm):
-        return UNPARSEABLE
-    number = _as_number(norm)
-    if number is not None and gold.number is not None:
-        if "%" in pred and "%" not in gold.raw and number / 100 == gold.number:
-            return EQUIVALENT  # "50%" for a gold of 0.5 (and "50%" for 50 is equal anyway)
-        return _numeric_verdict(number, gold.number)
-    group = _as_number_group(norm)
-    if group is not None and gold.group is not None:
-        return EQUIVALENT if group == gold.group else WRONG
-    return _symbolic_verdict(norm, gold, number)
-
-
-def _numeric_verdict(pred: Fraction, gold: Fraction) -> str:
-    if pred == gold:
-        return EQUIVALENT
-    if gold != 0:
-        ratio = pred / gold
-        if Fraction(9, 10) <= ratio <= Fraction(11, 10):
-            return CLOSE_10
-        if Fraction(8, 10) <= ratio <= Fraction(12, 10):
-            return CLOSE_20
-    return WRONG
-
-
-def _symbolic_verdict(norm: str, gold: _Gold, number: Fraction | None) -> str:
-    gold_parsed = gold.parsed()
-    pred_parsed = _mv_parse(norm, PARSE_SECONDS) or []
-    if not pred_parsed:
-        return WRONG if number is not None else UNPARSEABLE
-    if not gold_parsed:
-        return WRONG
-    try:
-        with _time_limit(VERIFY_SECONDS):
-            if _clearly_different(gold_parsed[0], pred_parsed[0]):
-                return WRONG
-            if _identical(gold_parsed[0], pred_parsed[0]):
-                return EQUIVALENT
-    except _Timeout:
-        return WRONG
-    except Exception:  # the probe is only a shortcut: on any doubt math-verify decides
-        logger.debug("numeric probe failed on %.80r", norm, exc_info=True)
-    try:
-        with _time_limit(VERIFY_SECONDS):
-            same = _math_verify().verify(gold_parsed, pred_parsed, timeout_seconds=None)
-    except _Timeout:
-        logger.debug("math-verify verify timed out on %.80r", norm)
-        same = False
-    except Exception:
-        logger.debug("math-verify verify failed on %.80r", norm, exc_info=True)
-        same = False
-    return EQUIVALENT if same else WRONG
-
-
-PROBE_TOLERANCE = 1e-4  # relative gap above which two values are certainly not equal
-PROBE_POINTS = (0.5772, 1.3247, 2.2360, 0.9159)  # where free symbols are evaluated (x, y, z, ...)
-
-
-def _clearly_different(gold, pred) -> bool:
-    """True when two sympy expressions differ numerically (at a fixed point for their symbols).
-
-    A cheap filter before math-verify's symbolic verify, which costs 5-50 ms when the answer is
-    wrong; equal values, non-expressions and anything odd fall through to verify.
-    """
-    import sympy
-
-    if not (isinstance(gold, sympy.Expr) and isinstance(pred, sympy.Expr)):
-        return False
-    symbols = sorted(gold.free_symbols | pred.free_symbols, key=str)
-    if len(symbols) > len(PROBE_POINTS):
-        return False
-    point = {sym: sympy.Float(v) for sym, v in zip(symbols, PROBE_POINTS, strict=False)}
-    g, p = complex(gold.evalf(15, subs=point)), complex(pred.evalf(15, subs=point))
-    if not all(map(cmath.isfinite, (g, p))):
-        return False
-    return abs(g - p) > PROBE_TOLERANCE * max(1.0, abs(g))
-
-
-def _identical(gold, pred) -> bool:
-    """True when gold - pred expands to 0: a proof of equality that costs ~1 ms where math-verify's
-    verify costs 10-20 ms (polynomials, radicals). Anything else falls through to verify."""
-    import sympy
-
-    if not (isinstance(gold, sympy.Expr) and isinstance(pred, sympy.Expr)):
-        return False
-    if sympy.count_ops(gold) + sympy.count_ops(pred) > 60:  # keep expand cheap
-        return False
-    return sympy.expand(gold - pred) == 0
-
-
-def judge_answer(pred: str | None, gold) -> str:
-    """The verdict for an extracted answer: one of EQUIVALENT ... NO_BLOCK (see ANSWER_SCORES).
-
-    >>> judge_answer("0.5", r"\\frac{1}{2}"), judge_answer("0.46", "0.5"), judge_answer(None, "1")
-    ('equivalent', 'close_10', 'no_block')
-    """
-    return _judge(pred, _prepared_gold(completion_text(gold).strip()))
-
-
-def is_equivalent(pred: str | None, gold) -> bool:
-    """True when the extracted answer is mathematically the gold answer.
-
-    >>> is_equivalent(r"3\\sqrt{2}", r"\\sqrt{18}"), is_equivalent("3 or 4", "4")
-    (True, False)
-    """
-    return judge_answer(pred, gold) == EQUIVALENT
 
 
 # --- Batch plumbing
@@ -617,39 +172,29 @@ def check_answer(prompts, completions, answer=None, **kwargs) -> list[float]:
     verdicts: dict = {}  # a group often repeats an answer: judge each (gold, answer) pair once
 
     def score(completion, gold) -> float:
-        prepared = _prepared_gold(completion_text(gold).strip())  # parsed once, shared by the group
+        prepared = judge.prepare_gold(completion_text(gold).strip())  # parsed once, shared by the group
         if not prepared.key:
             return 0.0
         pred = extract_answer(completion)
         if (prepared.raw, pred) not in verdicts:
-            verdicts[prepared.raw, pred] = _judge(pred, prepared)
+            verdicts[prepared.raw, pred] = judge.judge_prepared(pred, prepared)
         return ANSWER_SCORES[verdicts[prepared.raw, pred]]
 
     golds = _golds(answer, len(completions))
     return [_guarded(score, (c, g), ANSWER_NO_BLOCK) for c, g in zip(completions, golds, strict=True)]
 
 
-def _gold_decimal(gold) -> Decimal | None:
-    key = _prepared_gold(completion_text(gold).strip()).key  # normalised once per process, as for check_answer
-    return Decimal(key) if _NUMBER.match(key) else None
-
-
 def _number_score(completion, gold) -> float:
-    target = _gold_decimal(gold)
+    target = judge.numeric_gold(gold)
     if target is None:
         return NUMBER_NOT_APPLICABLE
     pred = extract_answer(completion)
     if pred is None:
         return NUMBER_NONE
-    pred = unicodedata.normalize("NFKC", pred).translate(_MINUS_SIGNS)
-    if _is_multi_valued(normalize_answer(pred[:MAX_ANSWER_CHARS])):
+    if judge.is_hedged(pred):
         return NUMBER_WRONG  # "3 or 4": the first number must not win by listing candidates
-    match = _FIRST_NUMBER.search(pred)
-    if match is None:
-        return NUMBER_NONE
-    try:
-        value = Decimal(match.group().replace(",", ""))
-    except InvalidOperation:
+    value = judge.first_number(pred)
+    if value is None:
         return NUMBER_NONE
     return NUMBER_MATCH if value == target else NUMBER_WRONG
 

@@ -17,7 +17,10 @@ OUTPUT_DIR resumes from its last checkpoint.
 import sys
 from pathlib import Path
 
-import common
+import config
+import data
+import models
+import reports
 import rewards
 
 # --- Model
@@ -42,7 +45,7 @@ PROMPT_LENGTH_QUANTILE = 0.9  # drop prompts longer than this quantile of token 
 
 # --- Format priming (SFT before GRPO, so rewards are not ~0 for the first ~100 steps)
 PRIME_STEPS = 60  # SFT steps on correctly formatted solutions; 0 disables
-PRIME_DATASET = common.PRIMING_DATASET  # local file (problem, reasoning, answer) or a Hub dataset
+PRIME_DATASET = data.PRIMING_DATASET  # local file (problem, reasoning, answer) or a Hub dataset
 PRIME_LEARNING_RATE = 2e-4  # LoRA SFT rate; much higher than GRPO's
 PRIME_BATCH_SIZE = 2  # samples per step
 
@@ -97,8 +100,8 @@ LOG_PROMPTS_PER_RANK = False  # write each process's training problems to OUTPUT
 
 # --- Smoke (--smoke: the same pipeline on CPU with a tiny random Qwen3 and data/sample_math.jsonl)
 SMOKE = {
-    "MODEL_NAME": "tiny-random-qwen3",  # built offline by common.build_tiny_model, never downloaded
-    "DATASET_NAME": common.SAMPLE_DATASET,
+    "MODEL_NAME": "tiny-random-qwen3",  # built offline by models.build_tiny_model, never downloaded
+    "DATASET_NAME": data.SAMPLE_DATASET,
     "DATASET_CONFIG": None,
     "EVAL_SIZE": 20,
     "LOAD_IN_4BIT": False,
@@ -120,38 +123,38 @@ CONFIG = {k: v for k, v in globals().items() if k.isupper() and k != "SMOKE"}
 
 def main(argv: list[str] | None = None) -> None:
     # --- config
-    cfg, flags = common.resolve_config(CONFIG, sys.argv[1:] if argv is None else argv, SMOKE)
+    cfg, flags = config.resolve_config(CONFIG, sys.argv[1:] if argv is None else argv, SMOKE)
     smoke = "smoke" in flags
-    common.require_gpu_or_smoke(smoke, "train_grpo.py")
+    models.require_gpu_or_smoke(smoke, "train_grpo.py")
     unknown = set(cfg["REWARDS"]) - set(rewards.REWARD_FUNCS)
     if unknown or not cfg["REWARDS"]:
-        raise common.ConfigError(f"REWARDS: unknown names {sorted(unknown)}; valid: {', '.join(rewards.REWARD_FUNCS)}")
-    generation_batch = cfg["PER_DEVICE_BATCH_SIZE"] * common.world_size() * cfg["GRADIENT_ACCUMULATION_STEPS"]
+        raise config.ConfigError(f"REWARDS: unknown names {sorted(unknown)}; valid: {', '.join(rewards.REWARD_FUNCS)}")
+    generation_batch = cfg["PER_DEVICE_BATCH_SIZE"] * config.world_size() * cfg["GRADIENT_ACCUMULATION_STEPS"]
     if cfg["NUM_GENERATIONS"] < 2 or generation_batch % cfg["NUM_GENERATIONS"]:
-        raise common.ConfigError(
+        raise config.ConfigError(
             f"PER_DEVICE_BATCH_SIZE x processes x GRADIENT_ACCUMULATION_STEPS = {generation_batch} completions per "
             f"generation batch must be a multiple of NUM_GENERATIONS={cfg['NUM_GENERATIONS']} (>= 2): each prompt's group must fit"
         )
-    backend = common.choose_backend(cfg["BACKEND"], smoke)
-    common.check_vllm(cfg, backend)
-    common.check_optimizer(cfg["OPTIM"])
+    backend = models.choose_backend(cfg["BACKEND"], smoke)
+    models.check_vllm(cfg, backend)
+    models.check_optimizer(cfg["OPTIM"])
     out = Path(cfg["OUTPUT_DIR"])
-    if common.is_main_process():
-        common.save_config({**cfg, "backend": backend, "smoke": smoke}, out / "recipe_config.json")
-    common.print_main(f"backend: {backend}; output: {out}")
+    if config.is_main_process():
+        config.save_config({**cfg, "backend": backend, "smoke": smoke}, out / "recipe_config.json")
+    config.print_main(f"backend: {backend}; output: {out}")
 
     # --- model + LoRA (Unsloth is imported here, before trl)
-    model, tokenizer = common.load_model(cfg, backend, smoke)
+    model, tokenizer = models.load_model(cfg, backend, smoke)
 
     # --- data: map, hold out, length-filter (once, on the main process first)
     from accelerate import PartialState
 
-    with PartialState(cpu=not common.has_cuda()).main_process_first():
+    with PartialState(cpu=not models.has_cuda()).main_process_first():
         train, longest = build_train_dataset(cfg, tokenizer)
     max_completion = cfg["MAX_COMPLETION_LENGTH"] or cfg["MAX_SEQ_LENGTH"] - longest
     if max_completion <= 0:
-        raise common.ConfigError(f"MAX_SEQ_LENGTH={cfg['MAX_SEQ_LENGTH']} leaves no room after {longest}-token prompts")
-    common.print_main(f"max completion length: {max_completion} tokens")
+        raise config.ConfigError(f"MAX_SEQ_LENGTH={cfg['MAX_SEQ_LENGTH']} leaves no room after {longest}-token prompts")
+    config.print_main(f"max completion length: {max_completion} tokens")
 
     # --- rewards
     names = [n for n in rewards.REWARD_FUNCS if n in cfg["REWARDS"]]
@@ -203,13 +206,13 @@ def main(argv: list[str] | None = None) -> None:
         reward_funcs=reward_funcs,
         args=args,
         train_dataset=train,
-        callbacks=[common.metrics_callback(out / "metrics.jsonl")],
+        callbacks=[reports.metrics_callback(out / "metrics.jsonl")],
     )
 
     # --- train (resuming from the last checkpoint in OUTPUT_DIR, if any)
-    if last_checkpoint and common.is_main_process():
-        common.truncate_metrics(out / "metrics.jsonl", int(last_checkpoint.rsplit("-", 1)[-1]))
-    common.print_main(f"resuming from {last_checkpoint}" if last_checkpoint else "starting a new run")
+    if last_checkpoint and config.is_main_process():
+        reports.truncate_metrics(out / "metrics.jsonl", int(last_checkpoint.rsplit("-", 1)[-1]))
+    config.print_main(f"resuming from {last_checkpoint}" if last_checkpoint else "starting a new run")
     trainer.train(resume_from_checkpoint=last_checkpoint)
 
     # --- save and plot (main process only)
@@ -220,16 +223,16 @@ def main(argv: list[str] | None = None) -> None:
     trainer.save_model(str(final))
     tokenizer.save_pretrained(str(final))
     if cfg["SAVE_MERGED"]:
-        common.save_merged(cfg, model, tokenizer, backend, out / "merged")
+        models.save_merged(cfg, model, tokenizer, backend, out / "merged")
     if cfg["SAVE_GGUF"]:
         if backend == "unsloth":
             model.save_pretrained_gguf(str(out / "gguf"), tokenizer, quantization_method=cfg["GGUF_QUANTIZATION"])
         else:
             print("SAVE_GGUF skipped: GGUF export needs the Unsloth backend")
-    rows = common.read_metrics(out / "metrics.jsonl")
-    common.plot_rewards(rows, out / "reward_curve.png", f"GRPO on {Path(str(cfg['DATASET_NAME'])).name}")
-    common.write_model_card(out / "README.md", cfg, rows, backend)
-    finals = ", ".join(f"{k} {v:.2f}" for k, v in common.final_rewards(rows).items())
+    rows = reports.read_metrics(out / "metrics.jsonl")
+    reports.plot_rewards(rows, out / "reward_curve.png", f"GRPO on {Path(str(cfg['DATASET_NAME'])).name}")
+    reports.write_model_card(out / "README.md", cfg, rows, backend)
+    finals = ", ".join(f"{k} {v:.2f}" for k, v in reports.final_rewards(rows).items())
     print(f"done: adapter in {final}; final rewards: {finals}")
 
 
@@ -237,17 +240,17 @@ def build_train_dataset(cfg: dict, tokenizer):
     """Load, map to prompt/answer, hold out EVAL_SIZE problems and drop the longest prompts.
 
     Returns (dataset, longest kept prompt in tokens)."""
-    rows = common.load_rows(cfg["DATASET_NAME"], cfg["DATASET_CONFIG"], cfg["DATASET_SPLIT"])
-    problems, dropped_empty = common.to_problems(rows)
+    rows = data.load_rows(cfg["DATASET_NAME"], cfg["DATASET_CONFIG"], cfg["DATASET_SPLIT"])
+    problems, dropped_empty = data.to_problems(rows)
     if len(problems) == 0:
-        raise common.ConfigError(
+        raise config.ConfigError(
             f"{cfg['DATASET_NAME']}: none of its {len(rows)} rows has both a problem and an answer"
         )
-    train, heldout = common.heldout_split(problems, cfg["EVAL_SIZE"], cfg["SEED"])
+    train, heldout = data.heldout_split(problems, cfg["EVAL_SIZE"], cfg["SEED"])
     if cfg["MAX_TRAIN_PROBLEMS"]:
         train = train.shuffle(seed=cfg["SEED"]).select(range(min(cfg["MAX_TRAIN_PROBLEMS"], len(train))))
-    train, dropped_long, longest = common.to_prompts(train, tokenizer, cfg["PROMPT_LENGTH_QUANTILE"])
-    common.print_main(
+    train, dropped_long, longest = data.to_prompts(train, tokenizer, cfg["PROMPT_LENGTH_QUANTILE"])
+    config.print_main(
         f"data: {len(rows)} rows; dropped {dropped_empty} without problem/answer or repeated; held out {len(heldout)}; "
         f"dropped {dropped_long} prompts over {longest} tokens; training on {len(train)}"
     )
@@ -262,7 +265,7 @@ def shared_training_args(cfg: dict) -> dict:
         "logging_steps": cfg["LOGGING_STEPS"],
         "seed": cfg["SEED"],
         "report_to": "none",
-        **common.precision_settings(),
+        **models.precision_settings(),
     }
 
 
@@ -270,8 +273,8 @@ def prime_format(cfg: dict, model, tokenizer, out: Path) -> None:
     """A few SFT steps on formatted worked solutions, on the same LoRA, so GRPO starts from rewards > 0."""
     from trl import SFTConfig, SFTTrainer
 
-    samples = common.priming_samples(cfg["PRIME_DATASET"])
-    common.print_main(f"format priming: {cfg['PRIME_STEPS']} SFT steps on {len(samples)} solutions")
+    samples = data.priming_samples(cfg["PRIME_DATASET"])
+    config.print_main(f"format priming: {cfg['PRIME_STEPS']} SFT steps on {len(samples)} solutions")
     args = SFTConfig(
         output_dir=str(out / "priming"),
         max_steps=cfg["PRIME_STEPS"],
@@ -294,11 +297,11 @@ def record_prompts(reward_func, out: Path):
     @functools.wraps(reward_func)
     def wrapped(prompts, completions, **kwargs):
         with path.open("a") as fh:
-            fh.writelines(common.prompt_problem(p) + "\n" for p in prompts)
+            fh.writelines(data.prompt_problem(p) + "\n" for p in prompts)
         return reward_func(prompts, completions, **kwargs)
 
     return wrapped
 
 
 if __name__ == "__main__":
-    common.run_main(main)
+    config.run_main(main)

@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import common  # noqa: E402
+import models  # noqa: E402
 import train_grpo  # noqa: E402
 
 ROWS = 94_000
@@ -77,7 +77,7 @@ def main() -> None:
         write_rows(path)
         print(f"wrote {ROWS} rows to {path} in {time.perf_counter() - start:.1f} s (not part of the timing)")
 
-    tokenizer = common.build_tiny_tokenizer()
+    tokenizer = models.build_tiny_tokenizer()
     cfg = {**train_grpo.CONFIG, "DATASET_NAME": str(path), "DATASET_CONFIG": None}
     start = time.perf_counter()
     train, longest = train_grpo.build_train_dataset(cfg, tokenizer)

@@ -25,7 +25,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import common  # noqa: E402
+import config  # noqa: E402
+import data  # noqa: E402
+import models  # noqa: E402
+import reports  # noqa: E402
 
 # Qwen3-4B(-Base)'s architecture, from its published config.
 QWEN3_4B = {
@@ -48,7 +51,7 @@ def write_random_model(folder: Path) -> str:
     import torch
     from transformers import Qwen3Config, Qwen3ForCausalLM
 
-    tokenizer = common.build_tiny_tokenizer()
+    tokenizer = models.build_tiny_tokenizer()
     config = Qwen3Config(**QWEN3_4B, eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id)
     torch.manual_seed(0)
     with torch.device("cuda" if torch.cuda.is_available() else "cpu"):
@@ -72,7 +75,7 @@ def run(backend: str, steps: int, completion: int, batch: int, four_bit: bool, s
             f"--MAX_COMPLETION_LENGTH={completion}",
             f"--PER_DEVICE_BATCH_SIZE={batch}",
             f"--LOAD_IN_4BIT={four_bit}",
-            f"--DATASET_NAME={common.SAMPLE_DATASET!r}",
+            f"--DATASET_NAME={data.SAMPLE_DATASET!r}",
             "--DATASET_CONFIG=None",
             "--EVAL_SIZE=0",
             f"--SAVE_STEPS={steps + 1}",
@@ -89,7 +92,7 @@ def run(backend: str, steps: int, completion: int, batch: int, four_bit: bool, s
         if torch.cuda.is_available():
             torch.cuda.reset_peak_memory_stats()
         train_grpo.main(args)
-        rows = [r for r in common.read_metrics(Path(tmp) / "run" / "metrics.jsonl") if "step_time" in r]
+        rows = [r for r in reports.read_metrics(Path(tmp) / "run" / "metrics.jsonl") if "step_time" in r]
     timed = rows[1:] or rows  # the first step compiles kernels and warms caches
     seconds = statistics.mean(r["step_time"] for r in timed)
     tokens = statistics.mean(r["completions/mean_length"] * batch for r in timed)
@@ -139,7 +142,7 @@ def main() -> None:
     if args.compare:
         compare(args.compare)
         return
-    common.run_main(
+    config.run_main(
         lambda: run(args.backend, args.steps, args.completion, args.batch, args.four_bit, args.smoke, args.out)
     )
 

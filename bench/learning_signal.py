@@ -23,7 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import common  # noqa: E402
+import reports  # noqa: E402
 import train_grpo  # noqa: E402
 
 WINDOW = 10  # steps averaged at the start and at the end
@@ -45,14 +45,14 @@ def write_task(folder: Path, seed: int = 0) -> tuple[str, str]:
     return str(train_path), str(prime_path)
 
 
-def run_seed(seed: int, steps: int, folder: Path, data: tuple[str, str]) -> dict[str, list[float]]:
+def run_seed(seed: int, steps: int, folder: Path, task: tuple[str, str]) -> dict[str, list[float]]:
     out = folder / f"seed{seed}"
     train_grpo.main(
         [
             "--smoke",
             f"--SEED={seed}",
-            f"--DATASET_NAME={data[0]!r}",
-            f"--PRIME_DATASET={data[1]!r}",
+            f"--DATASET_NAME={task[0]!r}",
+            f"--PRIME_DATASET={task[1]!r}",
             "--EVAL_SIZE=10",
             "--PROMPT_LENGTH_QUANTILE=1.0",
             "--PRIME_STEPS=40",
@@ -70,7 +70,7 @@ def run_seed(seed: int, steps: int, folder: Path, data: tuple[str, str]) -> dict
             f"--OUTPUT_DIR={out}",
         ]
     )
-    series = common.reward_series(common.read_metrics(out / "metrics.jsonl"))
+    series = reports.reward_series(reports.read_metrics(out / "metrics.jsonl"))
     return {name: [value for _, value in points] for name, points in series.items()}
 
 
@@ -81,9 +81,9 @@ def main() -> None:
     args = parser.parse_args()
     starts, ends = [], []
     with tempfile.TemporaryDirectory() as tmp:
-        data = write_task(Path(tmp))
+        task = write_task(Path(tmp))
         for seed in range(args.seeds):
-            series = run_seed(seed, args.steps, Path(tmp), data)
+            series = run_seed(seed, args.steps, Path(tmp), task)
             starts.append(statistics.mean(series["total"][:WINDOW]))
             ends.append(statistics.mean(series["total"][-WINDOW:]))
             parts = ", ".join(

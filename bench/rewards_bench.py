@@ -28,6 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sympy.core.cache import clear_cache  # noqa: E402
 
+import judge  # noqa: E402
 import rewards  # noqa: E402
 from prompts import REASONING_END, SOLUTION_END, SOLUTION_START  # noqa: E402
 
@@ -86,7 +87,7 @@ def make_batch(groups: int, seed: int = 0) -> list[tuple[str, list[str]]]:
 def math_verify_block(completion: str, gold: str) -> bool:
     from math_verify import parse, verify
 
-    answer = rewards.extract_answer(completion)
+    answer = judge.extract_answer(completion)
     return answer is not None and verify(parse(f"${gold}$"), parse(f"${answer}$"))
 
 
@@ -109,15 +110,15 @@ def check_answer_right(completion: str, gold: str) -> bool:
     return rewards.check_answer(None, [completion], [gold])[0] == rewards.ANSWER_EQUIVALENT
 
 
-def time_judge(judge, batch) -> tuple[list[float], int]:
+def time_judge(judge_fn, batch) -> tuple[list[float], int]:
     """Per-completion milliseconds and number credited, from cold caches."""
     clear_cache()
-    rewards._prepared_gold.cache_clear()
+    judge.prepare_gold.cache_clear()
     ms, credited = [], 0
     for gold, comps in batch:
         for c in comps:
             t = time.perf_counter()
-            credited += bool(judge(c, gold))
+            credited += bool(judge_fn(c, gold))
             ms.append(1000 * (time.perf_counter() - t))
     return ms, credited
 
@@ -139,17 +140,17 @@ def main() -> None:
         "math-verify (block)": math_verify_block,
         "math-verify (open-r1)": math_verify_open_r1,
     }
-    for judge in judges.values():  # warm up: sympy import and grammar loading
-        judge(f"x{REASONING_END}{SOLUTION_START}1{SOLUTION_END}", r"\sqrt{2}")
+    for judge_fn in judges.values():  # warm up: sympy import and grammar loading
+        judge_fn(f"x{REASONING_END}{SOLUTION_START}1{SOLUTION_END}", r"\sqrt{2}")
 
     print(f"{n} completions, {len(batch)} golds x {GENERATIONS} generations")
     totals = {}
-    for name, judge in judges.items():
-        ms, credited = time_judge(judge, batch)
+    for name, judge_fn in judges.items():
+        ms, credited = time_judge(judge_fn, batch)
         totals[name] = sum(ms)
         print(f"{name:22} {percentiles(ms)}   total {sum(ms) / 1000:6.2f} s   credited {credited}")
     clear_cache()
-    rewards._prepared_gold.cache_clear()
+    judge.prepare_gold.cache_clear()
     start = time.perf_counter()
     for gold, comps in batch:
         rewards.check_answer(None, comps, [gold] * len(comps))

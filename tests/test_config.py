@@ -2,7 +2,7 @@
 
 import pytest
 
-from common import ConfigError, parse_overrides
+from config import ConfigError, parse_overrides
 
 DEFAULTS = {
     "LR": 5e-6,

@@ -4,9 +4,9 @@ import datasets
 import pytest
 from conftest import write_jsonl
 
-import common
+import data
 import train_grpo
-from common import ConfigError
+from config import ConfigError
 from prompts import SYSTEM_PROMPT
 
 SCHEMA_ROWS = [
@@ -42,8 +42,8 @@ SCHEMA_ROWS = [
 @pytest.mark.parametrize("rows, schema, problem, gold", SCHEMA_ROWS)
 def test_to_problems_reads_each_known_schema(rows, schema, problem, gold):
     ds = datasets.Dataset.from_list(rows)
-    assert common.detect_schema(ds.column_names) == schema
-    out, dropped = common.to_problems(ds)
+    assert data.detect_schema(ds.column_names) == schema
+    out, dropped = data.to_problems(ds)
     assert (out[0]["problem"], out[0]["answer"], dropped) == (problem, gold, 0)
 
 
@@ -55,12 +55,12 @@ def test_to_problems_drops_and_counts_rows_without_problem_or_answer():
         {"problem": None, "answer": "3"},  # missing problem
         {"problem": "x", "answer": None},  # missing answer
     ]
-    out, dropped = common.to_problems(datasets.Dataset.from_list(rows))
+    out, dropped = data.to_problems(datasets.Dataset.from_list(rows))
     assert (len(out), dropped) == (1, 4)
 
 
 def test_to_problems_keeps_a_gold_of_zero_from_a_numeric_column():
-    out, dropped = common.to_problems(datasets.Dataset.from_list([{"problem": "1-1?", "answer": 0}]))
+    out, dropped = data.to_problems(datasets.Dataset.from_list([{"problem": "1-1?", "answer": 0}]))
     assert (out[0]["answer"], dropped) == ("0", 0)
 
 
@@ -70,18 +70,18 @@ def test_to_problems_drops_repeated_problems():
         {"problem": "same", "answer": "2"},
         {"problem": "other", "answer": "3"},
     ]
-    out, dropped = common.to_problems(datasets.Dataset.from_list(rows))
+    out, dropped = data.to_problems(datasets.Dataset.from_list(rows))
     assert (out["answer"], dropped) == (["1", "3"], 1)
 
 
 def test_gsm8k_row_without_marker_is_dropped():
-    out, dropped = common.to_problems(datasets.Dataset.from_list([{"question": "q", "answer": "no marker"}]))
+    out, dropped = data.to_problems(datasets.Dataset.from_list([{"question": "q", "answer": "no marker"}]))
     assert (len(out), dropped) == (0, 1)
 
 
 def test_unknown_schema_names_columns_found_and_expected():
     with pytest.raises(ConfigError, match=r"columns \['q', 'sol'\]; expected \(problem, answer\)"):
-        common.detect_schema(["q", "sol"])
+        data.detect_schema(["q", "sol"])
 
 
 @pytest.mark.parametrize("suffix", ["jsonl", "parquet", "csv"])
@@ -89,34 +89,34 @@ def test_load_rows_reads_local_files(tmp_path, suffix):
     ds = datasets.Dataset.from_list([{"problem": f"p{i}", "answer": str(i)} for i in range(5)])
     path = tmp_path / f"data.{suffix}"
     {"jsonl": ds.to_json, "parquet": ds.to_parquet, "csv": ds.to_csv}[suffix](str(path))
-    problems, dropped = common.to_problems(common.load_rows(str(path)))
+    problems, dropped = data.to_problems(data.load_rows(str(path)))
     assert (len(problems), dropped) == (5, 0)
 
 
 def test_load_rows_reports_a_missing_file(tmp_path):
     with pytest.raises(ConfigError, match="dataset file not found"):
-        common.load_rows(str(tmp_path / "nope.jsonl"))
+        data.load_rows(str(tmp_path / "nope.jsonl"))
 
 
 def test_heldout_split_is_deterministic_and_disjoint():
     problems = datasets.Dataset.from_list([{"problem": f"p{i}", "answer": str(i)} for i in range(50)])
-    train_a, held_a = common.heldout_split(problems, 10, seed=1)
-    train_b, held_b = common.heldout_split(problems, 10, seed=1)
+    train_a, held_a = data.heldout_split(problems, 10, seed=1)
+    train_b, held_b = data.heldout_split(problems, 10, seed=1)
     assert held_a["problem"] == held_b["problem"] and len(held_a) == 10
     assert not set(train_a["problem"]) & set(held_a["problem"])
     assert set(train_a["problem"]) | set(held_a["problem"]) == set(problems["problem"])
-    assert common.heldout_split(problems, 10, seed=2)[1]["problem"] != held_a["problem"]  # seed matters
+    assert data.heldout_split(problems, 10, seed=2)[1]["problem"] != held_a["problem"]  # seed matters
 
 
 def test_heldout_split_refuses_to_leave_no_training_data():
     problems = datasets.Dataset.from_list([{"problem": "p", "answer": "1"}] * 3)
     with pytest.raises(ConfigError, match="leaves no training data"):
-        common.heldout_split(problems, 3, seed=0)
+        data.heldout_split(problems, 3, seed=0)
 
 
 def test_to_prompts_builds_chat_prompts_and_drops_longest(tiny_tokenizer):
     rows = [{"problem": "short " * (i + 1), "answer": str(i)} for i in range(20)]
-    out, dropped, longest = common.to_prompts(datasets.Dataset.from_list(rows), tiny_tokenizer, keep_quantile=0.9)
+    out, dropped, longest = data.to_prompts(datasets.Dataset.from_list(rows), tiny_tokenizer, keep_quantile=0.9)
     assert dropped == 2 and len(out) == 18
     assert out[0]["prompt"][0] == {"role": "system", "content": SYSTEM_PROMPT}
     assert out[0]["answer"] == "0"
@@ -148,30 +148,11 @@ def test_build_train_dataset_stops_when_every_row_is_empty(tmp_path, tiny_tokeni
 
 
 def test_sample_dataset_ships_at_least_100_answered_problems():
-    problems, dropped = common.to_problems(common.load_rows(common.SAMPLE_DATASET))
+    problems, dropped = data.to_problems(data.load_rows(data.SAMPLE_DATASET))
     assert len(problems) >= 100
 
 
 def test_count_tokens_matches_the_tokenizer(tiny_tokenizer):
     texts = ["What is $\\frac{1}{2} + 3$?", "<SOLUTION>4</SOLUTION> and more", ""]
     expected = [len(tiny_tokenizer(t, add_special_tokens=False)["input_ids"]) for t in texts]
-    assert common.count_tokens(tiny_tokenizer, texts) == expected
-
-
-def test_hf_backend_loads_a_local_model_folder_with_lora(tmp_path, tiny_tokenizer):
-    from peft import PeftModel
-
-    from prompts import CHAT_TEMPLATE
-
-    common.build_tiny_model(tiny_tokenizer).save_pretrained(str(tmp_path))
-    tiny_tokenizer.save_pretrained(str(tmp_path))
-    cfg = {**train_grpo.CONFIG, "MODEL_NAME": str(tmp_path), "LORA_RANK": 4, "LORA_ALPHA": 8}
-    model, tokenizer = common.load_model(cfg, "hf", smoke=False)  # the real loading code, on CPU
-    assert isinstance(model, PeftModel) and tokenizer.chat_template == CHAT_TEMPLATE
-    assert model.peft_config["default"].r == 4
-
-
-def test_a_model_that_cannot_be_loaded_is_one_clear_error(tmp_path):
-    cfg = {**train_grpo.CONFIG, "MODEL_NAME": str(tmp_path / "no-such-model")}
-    with pytest.raises(ConfigError, match="cannot load model"):
-        common.load_model(cfg, "hf", smoke=False)
+    assert data.count_tokens(tiny_tokenizer, texts) == expected

@@ -5,10 +5,11 @@ import json
 import pytest
 from test_train import run_script, smoke_run  # noqa: F401  (the shared training-run fixture)
 
-import common
+import data
 import evaluate
+import models
 import train_grpo
-from common import ConfigError
+from config import ConfigError
 from prompts import REASONING_END, SOLUTION_END, SOLUTION_START
 
 
@@ -29,7 +30,7 @@ JUDGED = [
 
 @pytest.mark.parametrize("completion, gold, verdict, correct, exact", JUDGED)
 def test_judge_uses_the_reward_verdicts(completion, gold, verdict, correct, exact):
-    assert evaluate.judge(completion, gold) == {
+    assert evaluate.judge_completion(completion, gold) == {
         "verdict": verdict,
         "correct": correct,
         "exact_format": exact,
@@ -41,7 +42,7 @@ def record(completions, tokens, truncated, gold="4"):
         "completions": completions,
         "tokens": tokens,
         "truncated": truncated,
-        "judged": [evaluate.judge(c, gold) for c in completions],
+        "judged": [evaluate.judge_completion(c, gold) for c in completions],
     }
 
 
@@ -92,9 +93,9 @@ def test_heldout_problems_are_disjoint_from_training(tiny_tokenizer):
     cfg = {**train_grpo.CONFIG, **train_grpo.SMOKE}
     train, _ = train_grpo.build_train_dataset(cfg, tiny_tokenizer)
     heldout = evaluate.eval_problems({**evaluate.CONFIG, **evaluate.SMOKE})
-    trained_on = {common.prompt_problem(p) for p in train["prompt"]}
+    trained_on = {data.prompt_problem(p) for p in train["prompt"]}
     assert len(heldout) == evaluate.SMOKE["EVAL_SIZE"]
-    assert not trained_on & {common.prompt_problem(p) for p in heldout["problem"]}
+    assert not trained_on & {data.prompt_problem(p) for p in heldout["problem"]}
 
 
 @pytest.mark.slow
@@ -139,7 +140,7 @@ def test_missing_adapter_folder_is_a_clear_error(tmp_path):
 def test_adapter_for_another_base_model_is_a_clear_error(tmp_path, tiny_tokenizer):
     from peft import LoraConfig, get_peft_model
 
-    other = common.build_tiny_model(tiny_tokenizer, hidden_size=32)  # not the smoke base's shapes
+    other = models.build_tiny_model(tiny_tokenizer, hidden_size=32)  # not the smoke base's shapes
     get_peft_model(other, LoraConfig(r=4, target_modules=["q_proj"])).save_pretrained(str(tmp_path))
     with pytest.raises(ConfigError, match="does not match base model"):
         evaluate.load_models({**evaluate.CONFIG, **evaluate.SMOKE, "ADAPTER_DIR": str(tmp_path)}, "hf", smoke=True)
@@ -148,7 +149,7 @@ def test_adapter_for_another_base_model_is_a_clear_error(tmp_path, tiny_tokenize
 @pytest.mark.slow
 def test_generation_is_deterministic_with_a_seed(tiny_tokenizer):
     cfg = {**evaluate.CONFIG, **evaluate.SMOKE, "NUM_SAMPLES": 2, "MAX_NEW_TOKENS": 8}
-    model, tokenizer = common.load_model(cfg, "hf", smoke=True, with_lora=False)
+    model, tokenizer = models.load_model(cfg, "hf", smoke=True, with_lora=False)
     problems = evaluate.eval_problems({**cfg, "NUM_PROBLEMS": 3})
     generate = evaluate.make_generator(cfg, "hf", model, tokenizer)
     first, second = generate(problems, adapter=False), generate(problems, adapter=False)

@@ -7,6 +7,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import judge
 import rewards as R
 from prompts import REASONING_END, SOLUTION_END, SOLUTION_START
 
@@ -40,7 +41,7 @@ def test_arbitrary_text_never_raises_and_stays_in_bounds(text, gold, chat):
 @settings(max_examples=100, deadline=None)
 @given(pred=st.text(max_size=40), gold=st.text(max_size=20))
 def test_judge_never_raises_on_arbitrary_strings(pred, gold):
-    assert R.judge_answer(pred, gold) in R.ANSWER_SCORES
+    assert judge.judge_answer(pred, gold) in R.ANSWER_SCORES
 
 
 def done(answer: str) -> str:
@@ -75,7 +76,7 @@ def _timed(fn, *args):
 
 @pytest.fixture(scope="module", autouse=True)
 def warm_math_verify():
-    R.judge_answer(r"\sqrt{2}", r"\sqrt{2}x")  # import sympy once, outside the timings
+    judge.judge_answer(r"\sqrt{2}", r"\sqrt{2}x")  # import sympy once, outside the timings
 
 
 @pytest.mark.parametrize("answer", HOSTILE, ids=range(len(HOSTILE)))

@@ -5,6 +5,7 @@ import threading
 
 import pytest
 
+import judge
 import rewards as R
 from prompts import REASONING_END, REASONING_START, SOLUTION_END, SOLUTION_START
 
@@ -119,7 +120,7 @@ def test_check_answer_rejects_two_solution_blocks():
 
 
 def test_check_answer_score_order_never_pays_more_for_no_block():
-    order = [R.ANSWER_SCORES[v] for v in (R.EQUIVALENT, R.CLOSE_10, R.CLOSE_20, R.WRONG)]
+    order = [R.ANSWER_SCORES[v] for v in (judge.EQUIVALENT, judge.CLOSE_10, judge.CLOSE_20, judge.WRONG)]
     order += [R.ANSWER_UNPARSEABLE, R.ANSWER_NO_BLOCK]
     assert order == sorted(order, reverse=True) and len(set(order)) == len(order)
     assert R.NUMBER_MATCH > R.NUMBER_WRONG > R.NUMBER_NONE
@@ -192,6 +193,6 @@ def test_reward_gives_same_scores_in_a_worker_thread(reward):
 
 
 def test_extract_answer_is_the_judge_of_the_solution_block():
-    assert R.extract_answer(done(" 7 ")) == "7"
-    assert R.extract_answer(as_chat(done("7"))) == "7"
-    assert R.extract_answer("7") is None
+    assert judge.extract_answer(done(" 7 ")) == "7"
+    assert judge.extract_answer(as_chat(done("7"))) == "7"
+    assert judge.extract_answer("7") is None

@@ -2,7 +2,7 @@
 
 import pytest
 
-from rewards import is_equivalent, judge_answer
+from judge import is_equivalent, judge_answer
 
 EQUIVALENCE = [
     # --- equivalent: same value, other spelling

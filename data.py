@@ -1,0 +1,184 @@
+"""Training and evaluation data: dataset schemas, local files and Hub datasets, problem/answer rows,
+the held-out split, prompt rendering with the length filter, and format-priming samples. No models here.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from config import ConfigError
+from prompts import build_prompt, format_solution
+
+REPO = Path(__file__).resolve().parent
+SAMPLE_DATASET = str(REPO / "data" / "sample_math.jsonl")
+PRIMING_DATASET = str(REPO / "data" / "priming.jsonl")
+LOCAL_SUFFIXES = {".jsonl": "json", ".json": "json", ".parquet": "parquet", ".csv": "csv"}
+
+
+SCHEMAS = {
+    "openr1": ("problem", "answer"),  # open-r1/OpenR1-Math-220k, MATH-500
+    "dapo": ("prompt", "solution"),  # open-r1/DAPO-Math-17k-Processed
+    "gsm8k": ("question", "answer"),  # openai/gsm8k: the gold follows '####' in the answer
+}
+
+
+def detect_schema(columns) -> str:
+    """The schema whose columns the dataset has.
+
+    >>> detect_schema(["problem", "solution", "answer"]), detect_schema(["prompt", "solution"])
+    ('openr1', 'dapo')
+    """
+    for name, needed in SCHEMAS.items():
+        if set(needed) <= set(columns):
+            return name
+    expected = " or ".join(f"({', '.join(cols)})" for cols in SCHEMAS.values())
+    raise ConfigError(f"unknown dataset schema: columns {sorted(columns)}; expected {expected}")
+
+
+def load_rows(name: str, config: str | None = None, split: str = "train"):
+    """A `datasets.Dataset` from a local .jsonl/.json/.parquet/.csv file or a Hub dataset."""
+    import datasets
+
+    suffix = Path(name).suffix.lower()
+    if suffix in LOCAL_SUFFIXES:
+        if not Path(name).is_file():
+            raise ConfigError(f"dataset file not found: {name}")
+        return datasets.load_dataset(LOCAL_SUFFIXES[suffix], data_files=name, split="train")
+    try:
+        return datasets.load_dataset(name, config, split=split)
+    except (FileNotFoundError, ValueError, ConnectionError) as err:
+        raise ConfigError(f"cannot load dataset {name!r} (config {config!r}, split {split!r}): {err}") from None
+
+
+def _gold(schema: str, value) -> str:
+    text = "" if value is None else str(value).strip()
+    if schema == "gsm8k":
+        text = text.rpartition("####")[2].strip() if "####" in text else ""
+    return text
+
+
+def _problem_text(value) -> str:
+    if isinstance(value, list):  # some datasets store the prompt as chat messages
+        return "\n".join(str(m.get("content", "")) for m in value if isinstance(m, dict) and m.get("role") == "user")
+    return "" if value is None else str(value).strip()
+
+
+def to_problems(rows):
+    """Rows of any known schema -> columns `problem`, `answer`.
+
+    Rows missing a problem or an answer are dropped, and so are repeats of a problem already seen
+    (datasets carry duplicates; a repeat would leak a training problem into the held-out split).
+    Returns (dataset, number dropped).
+    """
+    import datasets
+
+    schema = detect_schema(rows.column_names)
+    problem_col, answer_col = SCHEMAS[schema]
+
+    def convert(batch):
+        return {
+            "problem": [_problem_text(p) for p in batch[problem_col]],
+            "answer": [_gold(schema, a) for a in batch[answer_col]],
+        }
+
+    # Explicit string features: a CSV's int column would otherwise stay int, and a gold of 0 read as falsy.
+    features = datasets.Features({"problem": datasets.Value("string"), "answer": datasets.Value("string")})
+    mapped = rows.map(convert, batched=True, remove_columns=rows.column_names, features=features, desc="mapping")
+    seen: set[str] = set()
+    keep = []
+    for i, (problem, answer) in enumerate(zip(mapped["problem"], mapped["answer"], strict=True)):
+        if problem and answer and problem not in seen:
+            seen.add(problem)
+            keep.append(i)
+    return mapped.select(keep), len(mapped) - len(keep)
+
+
+def heldout_split(problems, eval_size: int, seed: int):
+    """Deterministic (train, held-out) split that train_grpo.py and evaluate.py agree on."""
+    if eval_size <= 0:
+        return problems, problems.select([])
+    if eval_size >= len(problems):
+        raise ConfigError(f"EVAL_SIZE={eval_size} leaves no training data: the dataset has {len(problems)} usable rows")
+    parts = problems.train_test_split(test_size=eval_size, seed=seed, shuffle=True)
+    return parts["train"], parts["test"]
+
+
+def to_prompts(problems, tokenizer, keep_quantile: float = 0.9):
+    """Problems -> `{"prompt": chat messages, "answer": gold}`, dropping the longest prompts.
+
+    Prompts above the `keep_quantile` of token lengths are dropped (the recipe keeps the shortest
+    90%), so MAX_COMPLETION_LENGTH can be MAX_SEQ_LENGTH minus the longest kept prompt.
+    Returns (dataset, number dropped, longest kept prompt in tokens).
+    """
+    import numpy as np
+
+    def render(batch):
+        prompts = [build_prompt(p) for p in batch["problem"]]
+        texts = tokenizer.apply_chat_template(prompts, tokenize=False, add_generation_prompt=True)
+        return {"prompt": prompts, "answer": batch["answer"], "prompt_tokens": count_tokens(tokenizer, texts)}
+
+    rendered = problems.map(render, batched=True, remove_columns=problems.column_names, desc="tokenizing")
+    if len(rendered) == 0:
+        raise ConfigError("no training problems left after dropping rows without a problem or answer")
+    lengths = np.array(rendered["prompt_tokens"])
+    cut = int(np.quantile(lengths, keep_quantile)) if keep_quantile < 1 else int(lengths.max())
+    kept = rendered.filter(lambda b: [n <= cut for n in b["prompt_tokens"]], batched=True, desc="length filter")
+    return kept.remove_columns("prompt_tokens"), len(rendered) - len(kept), cut
+
+
+def count_tokens(tokenizer, texts: list[str]) -> list[int]:
+    """Token count of each text. A fast tokenizer counts in Rust, without character offsets and
+    without copying ids to Python lists: ~3x faster on long problems (bench/data_bench.py)."""
+    backend = getattr(tokenizer, "backend_tokenizer", None)
+    if backend is not None:
+        encode = getattr(backend, "encode_batch_fast", backend.encode_batch)  # _fast: tokenizers >= 0.20
+        return [len(encoding) for encoding in encode(texts, add_special_tokens=False)]
+    return [len(ids) for ids in tokenizer(texts, add_special_tokens=False)["input_ids"]]
+
+
+def priming_samples(name: str):
+    """Correctly formatted worked solutions for format-priming SFT, as prompt/completion pairs.
+
+    Local files have `problem`, `reasoning`, `answer`; Hub datasets in the OpenMathReasoning style
+    (`problem`, `generated_solution`, `expected_answer`) work too (the text inside <think> is kept).
+    """
+    rows = load_rows(name)
+    cols = set(rows.column_names)
+    if {"problem", "reasoning", "answer"} <= cols:
+        fields = ("problem", "reasoning", "answer")
+    elif {"problem", "generated_solution", "expected_answer"} <= cols:
+        fields = ("problem", "generated_solution", "expected_answer")
+    else:
+        raise ConfigError(
+            f"unknown priming schema: columns {sorted(cols)}; expected (problem, reasoning, answer) "
+            "or (problem, generated_solution, expected_answer)"
+        )
+
+    def convert(row):
+        reasoning = str(row[fields[1]])
+        if "<think>" in reasoning:
+            reasoning = reasoning.partition("<think>")[2].partition("</think>")[0]
+        return {
+            "prompt": build_prompt(str(row[fields[0]])),
+            "completion": [
+                {
+                    "role": "assistant",
+                    "content": format_solution(reasoning.strip(), str(row[fields[2]]).strip()),
+                }
+            ],
+        }
+
+    return rows.map(convert, remove_columns=rows.column_names, desc="priming data")
+
+
+def prompt_problem(prompt) -> str:
+    """The user's problem in a conversational prompt, on one line."""
+    if isinstance(prompt, list):
+        prompt = next((m["content"] for m in reversed(prompt) if m.get("role") == "user"), "")
+    return " ".join(str(prompt).split())
+
+
+def sample_texts() -> list[str]:
+    """The problems of the shipped sample dataset (the tiny tokenizer is trained on them)."""
+    return [json.loads(line)["prompt"] for line in Path(SAMPLE_DATASET).read_text().splitlines()]

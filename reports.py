@@ -1,0 +1,105 @@
+"""Run reports: the metrics callback and metrics.jsonl, reward series, the reward plot and the model card.
+Nothing here trains or loads a model.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from prompts import REASONING_END, REASONING_START, SOLUTION_END, SOLUTION_START
+
+# --- Reports: metrics file, reward plot, model card
+
+
+def metrics_callback(path: Path):
+    """A TrainerCallback appending one JSON line per logged step to `path` (main process only)."""
+    from transformers import TrainerCallback
+
+    class MetricsLogger(TrainerCallback):
+        def on_log(self, args, state, control, logs=None, **kwargs):
+            if state.is_world_process_zero and logs:
+                with path.open("a") as fh:
+                    fh.write(json.dumps({"step": state.global_step, **logs}) + "\n")
+
+    return MetricsLogger()
+
+
+def read_metrics(path: Path) -> list[dict]:
+    if not path.is_file():
+        return []
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def truncate_metrics(path: Path, last_step: int) -> None:
+    """Keep lines up to `last_step`: a resumed run re-logs the steps after its checkpoint."""
+    kept = [row for row in read_metrics(path) if row.get("step", 0) <= last_step]
+    path.write_text("".join(json.dumps(row) + "\n" for row in kept))
+
+
+def reward_series(rows: list[dict]) -> dict[str, list[tuple[int, float]]]:
+    """Total reward and each reward's mean over the logged steps: name -> [(step, value)]."""
+    series: dict[str, list] = {}
+    for row in rows:
+        for key, value in row.items():
+            if key == "reward" or (key.startswith("rewards/") and key.endswith("/mean")):
+                name = "total" if key == "reward" else key.split("/")[1]
+                series.setdefault(name, []).append((row["step"], float(value)))
+    return series
+
+
+def plot_rewards(rows: list[dict], path: Path, title: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(8, 4.5))
+    for name, points in reward_series(rows).items():
+        steps, values = zip(*points, strict=True)
+        ax.plot(steps, values, label=name, linewidth=2.5 if name == "total" else 1.2)
+    ax.set_xlabel("GRPO step")
+    ax.set_ylabel("mean reward")
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def final_rewards(rows: list[dict], window: int = 10) -> dict[str, float]:
+    """Mean of each reward series over its last `window` logged steps."""
+    return {name: sum(v for _, v in pts[-window:]) / len(pts[-window:]) for name, pts in reward_series(rows).items()}
+
+
+def write_model_card(path: Path, config: dict, rows: list[dict], backend: str) -> None:
+    finals = final_rewards(rows)
+    steps = rows[-1]["step"] if rows else 0
+    lines = [
+        f"# LoRA adapter: {config['MODEL_NAME']} + GRPO on math",
+        "",
+        f"Trained with this repository's `train_grpo.py` (backend: {backend}) for {steps} GRPO steps "
+        f"on `{config['DATASET_NAME']}`. Reasoning goes between `{REASONING_START}` and `{REASONING_END}`, "
+        f"the final answer between `{SOLUTION_START}` and `{SOLUTION_END}`.",
+        "",
+        "## Final rewards (mean of the last 10 logged steps)",
+        "",
+        "| reward | mean |",
+        "|---|---|",
+        *[f"| {name} | {value:.3f} |" for name, value in finals.items()],
+        "",
+        "## Files",
+        "",
+        "- `final/`: the LoRA adapter (safetensors) and tokenizer with the chat template",
+        "- `recipe_config.json`: every constant of the run; `metrics.jsonl`: one line per logged step",
+        "- `reward_curve.png`: total and per-reward mean reward over steps",
+        "",
+        "## Config",
+        "",
+        "| name | value |",
+        "|---|---|",
+        *[f"| {k} | `{v!r}` |" for k, v in config.items()],
+        "",
+    ]
+    path.write_text("\n".join(lines))
