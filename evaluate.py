@@ -1,19 +1,26 @@
-"""Before/after: accuracy, format and length of the base model and base + trained LoRA on held-out problems.
+"""Before/after: strict and lenient accuracy, format and length of a base model and its GRPO-trained
+version on the same held-out problems, with 95 % intervals and a paired test.
 
-    python evaluate.py                                   # after `python train_grpo.py`
-    python evaluate.py --ADAPTER_DIR=outputs/long/final --NUM_PROBLEMS=500
+    python evaluate.py                                   # after `python train_grpo.py`: base vs RUN_DIR/final
+    python evaluate.py --RUN_DIR=outputs/long --ADAPTER=checkpoint-200 --NUM_PROBLEMS=500
+    python evaluate.py --ADAPTER=None                    # the run's base model alone, same held-out split
+    python evaluate.py --ADAPTER=outputs/long/merged     # a merged model folder instead of an adapter
     python evaluate.py --EVAL_DATASET=HuggingFaceH4/MATH-500 --EVAL_SPLIT=test
-    python evaluate.py --EVAL_DATASET=openai/gsm8k --EVAL_CONFIG=main --EVAL_SPLIT=test
-    python evaluate.py --NUM_SAMPLES=8                   # adds pass@8 with sampling
+    python evaluate.py --RUN_DIR=None --ADAPTER=None --MODEL_NAME=Qwen/Qwen3-4B-Base --EVAL_DATASET=openai/gsm8k --EVAL_CONFIG=main
+    python evaluate.py --NUM_SAMPLES=8                   # adds pass@1 (mean of 8 samples) and unbiased pass@k
+    python evaluate.py --ASK="What is the sqrt of 101?"  # the one-question view: base and trained side by side
     python evaluate.py --smoke                           # CPU, tiny model, after train_grpo.py --smoke
 
-Both models get the same chat template and system prompt, and every completion is judged by the
-reward's own code (judge.extract_answer + judge.judge_answer, rewards.match_format_exactly), so
-"accuracy" here and check_answer's reward during training mean the same thing. Model, data and split
-settings are read from the training run (ADAPTER_DIR/../recipe_config.json) so the held-out problems
-are exactly the ones training did not see; --NAME=value overrides still win.
+Both models get the same chat template, system prompt, decoding and seed. Every completion is judged
+by the reward's own code: *strict* accuracy is the answer in the single solution block (judge.
+extract_answer, exactly what check_answer pays: "did it learn the format"); *lenient* accuracy is the
+final answer wherever a grader would look (judge.lenient_answer: block, last \\boxed{}, "answer is",
+last number: "did it get better at math"); both use judge.judge_answer. The base model, data and split
+come from the training run (RUN_DIR/recipe_config.json), so the held-out problems are exactly those
+training did not see; --NAME=value overrides still win.
 """
 
+import contextlib
 import json
 import sys
 from pathlib import Path
@@ -21,15 +28,20 @@ from pathlib import Path
 import config
 import data
 import judge
+import metrics
 import models
 import rewards
 
-# --- Models
-MODEL_NAME = "unsloth/Qwen3-4B-Base"  # base model; read from the training run when available
+# --- What to compare
+RUN_DIR = "outputs/qwen3-4b-grpo"  # the training run: its recipe_config.json names base model, data, split; None = none
+ADAPTER = (
+    "final"  # in RUN_DIR: final | checkpoint-N; or a path to an adapter or a merged model folder; None = base alone
+)
+MODEL_NAME = "unsloth/Qwen3-4B-Base"  # base model; read from the training run when there is one
 BACKEND = "auto"  # auto | unsloth | hf (as in train_grpo.py)
 MAX_SEQ_LENGTH = 2048  # tokens
 LOAD_IN_4BIT = True
-ADAPTER_DIR = "outputs/qwen3-4b-grpo/final"  # the trained LoRA; None = evaluate the base model alone
+CPU = False  # True: evaluate on CPU (hf backend, fp32, no 4-bit); small models only
 LORA_RANK = 32  # max LoRA rank vLLM reserves (Unsloth + USE_VLLM); read from the training run
 
 # --- Data (the held-out split of the training data unless EVAL_DATASET is set)
@@ -41,33 +53,36 @@ SEED = 3407  # split seed and generation seed; read from the training run
 EVAL_DATASET = None  # another dataset instead (Hub id or local file): openr1 / dapo / gsm8k / MATH-500 schemas
 EVAL_CONFIG = None  # its Hub config (gsm8k: "main")
 EVAL_SPLIT = "test"
-NUM_PROBLEMS = 200  # at most this many problems
+NUM_PROBLEMS = 200  # at most this many problems; +-7 points is the 95 % interval width at 200 and 50 % accuracy
 
 # --- Generation
 MAX_NEW_TOKENS = 1024  # completion budget; hitting it counts as truncated
 BATCH_SIZE = 16  # prompts per generate call
-NUM_SAMPLES = 1  # 1 = greedy pass@1 only; k > 1 adds pass@k from k sampled completions
-TEMPERATURE = 1.0  # for the pass@k samples
-MIN_P = 0.1  # for the pass@k samples
+NUM_SAMPLES = 1  # 1 = greedy only; n > 1 adds n sampled completions: pass@1 (their mean) and pass@k
+PASS_AT_K = None  # k values reported with NUM_SAMPLES = n; None = 1, 2, 4, ... up to n
+TEMPERATURE = 1.0  # for the sampled completions
+MIN_P = 0.1  # for the sampled completions
 USE_VLLM = False  # Unsloth backend: generate with vLLM (fast_generate, adapter via lora_request)
 VLLM_GPU_MEMORY_UTILIZATION = 0.6
 
+# --- The one-question view (no dataset, no gold)
+ASK = None  # a question, or a .txt file of questions (one a line): prints base and trained completions side by side
+
 # --- Output
-EVAL_DIR = "outputs/qwen3-4b-grpo/eval"  # comparison.json, comparison.md, comparison.png
+EVAL_DIR = None  # comparison.json / .md / .png; None = RUN_DIR/eval (./eval without a run)
 NUM_EXAMPLES = 3  # side-by-side examples in comparison.md
 EXAMPLE_CHARS = 1500  # each example completion is cut to this many characters there
 
 # --- Smoke (--smoke: CPU, the tiny offline model, the adapter from `train_grpo.py --smoke`)
 SMOKE = {
+    "RUN_DIR": "runs/smoke",
     "MODEL_NAME": "tiny-random-qwen3",
-    "ADAPTER_DIR": "runs/smoke/final",
     "DATASET_NAME": data.SAMPLE_DATASET,
     "DATASET_CONFIG": None,
     "EVAL_SIZE": 20,
     "NUM_PROBLEMS": 20,
     "MAX_NEW_TOKENS": 24,
     "LOAD_IN_4BIT": False,
-    "EVAL_DIR": "runs/smoke/eval",
 }
 
 CONFIG = {k: v for k, v in globals().items() if k.isupper() and k != "SMOKE"}
@@ -83,50 +98,113 @@ FROM_TRAINING = (
     "EVAL_SIZE",
     "SEED",
 )
+LIBRARIES = ("torch", "transformers", "trl", "peft", "math-verify")  # versions stated in the report
 
 
 def main(argv: list[str] | None = None) -> None:
     # --- config: defaults < smoke < the training run's settings < command line
     cfg, flags = config.resolve_config(
-        CONFIG,
-        sys.argv[1:] if argv is None else argv,
-        SMOKE,
-        inherit=lambda settings, overrides: training_settings(settings["ADAPTER_DIR"], exclude=overrides),
+        CONFIG, sys.argv[1:] if argv is None else argv, SMOKE, inherit=lambda c, overrides: run_settings(c, overrides)
     )
     smoke = "smoke" in flags
-    models.require_gpu_or_smoke(smoke, "evaluate.py")
+    models.require_gpu_or_smoke(smoke, cfg["CPU"], "evaluate.py")
+    cfg = models.apply_cpu_mode(cfg)
+    cfg["ADAPTER"] = resolve_adapter(cfg, smoke)
     backend = models.choose_backend(cfg["BACKEND"], smoke)
+
+    # --- the one-question view: no dataset, no judging against a gold
+    if cfg["ASK"] is not None:
+        questions = ask_questions(cfg["ASK"])
+        model, tokenizer = load_models(cfg, backend, smoke)
+        runs = generate_runs(cfg, backend, smoke, model, tokenizer, questions)
+        print(ask_view(list(questions["problem"]), runs))
+        return
 
     # --- problems
     problems = eval_problems(cfg)
     config.print_main(f"evaluating on {len(problems)} problems ({describe_source(cfg)})")
 
-    # --- models: the base, and the base with the adapter switched on
+    # --- models: the base, and the trained one (adapter switched on, or a merged folder)
     model, tokenizer = load_models(cfg, backend, smoke)
-    generate = make_generator(cfg, backend, model, tokenizer)
-    runs = {"base": generate(problems, adapter=False)}
-    if cfg["ADAPTER_DIR"] is not None:
-        runs["trained"] = generate(problems, adapter=True)
+    runs = generate_runs(cfg, backend, smoke, model, tokenizer, problems)
 
     # --- judge and report
     report = build_report(cfg, problems, runs)
-    out = Path(cfg["EVAL_DIR"])
+    out = eval_dir(cfg)
     write_report(report, out, cfg["NUM_EXAMPLES"], cfg["EXAMPLE_CHARS"])
     print(summary_table(report["metrics"]))
+    for sentence in report.get("paired", {}).values():
+        print(sentence["sentence"])
     print(f"wrote {out / 'comparison.json'}, comparison.md, comparison.png")
 
 
-def training_settings(adapter_dir, exclude) -> dict:
-    """The model/data/split settings of the run that produced `adapter_dir`, if it saved them."""
-    if adapter_dir is None:
-        return {}
-    path = Path(adapter_dir).parent / "recipe_config.json"
-    if not path.is_file():
+# --- What is compared: the run, its adapter, the problems
+
+
+def run_settings(cfg: dict, overrides: dict) -> dict:
+    """The model/data/split settings of the training run (RUN_DIR, or the folder above the adapter)."""
+    path = run_config_path(cfg)
+    if path is None:
         return {}
     saved = json.loads(path.read_text())
-    taken = {k: saved[k] for k in FROM_TRAINING if k in saved and k not in exclude}
+    taken = {k: saved[k] for k in FROM_TRAINING if k in saved and k not in overrides}
     config.print_main(f"from the training run ({path}): " + ", ".join(f"{k}={v!r}" for k, v in taken.items()))
     return taken
+
+
+def run_config_path(cfg: dict) -> Path | None:
+    candidates = []
+    if cfg["RUN_DIR"] is not None:
+        candidates.append(Path(cfg["RUN_DIR"]) / "recipe_config.json")
+    if cfg["ADAPTER"] is not None:
+        candidates.append(Path(cfg["ADAPTER"]).parent / "recipe_config.json")
+    return next((p for p in candidates if p.is_file()), None)
+
+
+def resolve_adapter(cfg: dict, smoke: bool) -> str | None:
+    """The adapter (or merged model) folder: a name inside RUN_DIR (final, checkpoint-N) or a path."""
+    name = cfg["ADAPTER"]
+    if name is None:
+        return None
+    inside = Path(cfg["RUN_DIR"]) / name if cfg["RUN_DIR"] is not None else None
+    path = inside if inside is not None and inside.exists() else Path(name)
+    if not (path / "adapter_config.json").is_file() and not (path / "config.json").is_file():
+        hint = "python train_grpo.py --smoke" if smoke else "python train_grpo.py"
+        shown = inside if inside is not None and not Path(name).exists() else path
+        raise config.ConfigError(
+            f"no LoRA adapter or model in {str(shown)!r} (run `{hint}` first, or pass --ADAPTER=None for the base model alone)"
+        )
+    return str(path)
+
+
+def is_merged(adapter: str | None) -> bool:
+    """A full model folder (merged export) rather than a LoRA adapter."""
+    return adapter is not None and not (Path(adapter) / "adapter_config.json").is_file()
+
+
+def adapter_steps(adapter: str | None) -> int | None:
+    """GRPO steps behind an adapter: a checkpoint's trainer state, or the run's last logged step."""
+    if adapter is None:
+        return None
+    path = Path(adapter)
+    state = path / "trainer_state.json"
+    if state.is_file():
+        return json.loads(state.read_text()).get("global_step")
+    metrics_file = path.parent / "metrics.jsonl"
+    if path.name == "final" and (path.parent / "recipe_config.json").is_file():
+        steps = (
+            [json.loads(line).get("step", 0) for line in metrics_file.read_text().splitlines()]
+            if metrics_file.is_file()
+            else []
+        )
+        return max(steps, default=0)
+    return None
+
+
+def eval_dir(cfg: dict) -> Path:
+    if cfg["EVAL_DIR"] is not None:
+        return Path(cfg["EVAL_DIR"])
+    return Path(cfg["RUN_DIR"]) / "eval" if cfg["RUN_DIR"] is not None else Path("eval")
 
 
 def eval_problems(cfg: dict):
@@ -148,22 +226,52 @@ def describe_source(cfg: dict) -> str:
     return f"held-out split of {cfg['DATASET_NAME']}, EVAL_SIZE={cfg['EVAL_SIZE']}, SEED={cfg['SEED']}"
 
 
+def ask_questions(ask: str):
+    """The --ASK questions as a dataset with a `problem` column: one question, or a .txt file of them."""
+    import datasets
+
+    path = Path(ask)
+    if path.suffix == ".txt":
+        if not path.is_file():
+            raise config.ConfigError(f"question file not found: {ask}")
+        questions = [line.strip() for line in path.read_text().splitlines() if line.strip()]
+    else:
+        questions = [ask.strip()]
+    if not questions or not all(questions):
+        raise config.ConfigError("ASK holds no question")
+    return datasets.Dataset.from_dict({"problem": questions})
+
+
+# --- Models and generation
+
+
 def load_models(cfg: dict, backend: str, smoke: bool):
-    """The base model, wrapped with the adapter (switchable) when ADAPTER_DIR is set."""
-    adapter = cfg["ADAPTER_DIR"]
-    if adapter is not None and not (Path(adapter) / "adapter_config.json").is_file():
-        hint = "python train_grpo.py --smoke" if smoke else "python train_grpo.py"
-        raise config.ConfigError(
-            f"no LoRA adapter in {adapter!r} (run `{hint}` first, or pass --ADAPTER_DIR=None for the base model alone)"
-        )
+    """The base model, wrapped with the LoRA adapter (switchable) when ADAPTER is one."""
+    adapter = cfg["ADAPTER"]
     model, tokenizer = models.load_model(cfg, backend, smoke, with_lora=False)
-    if adapter is not None and not (backend == "unsloth" and cfg["USE_VLLM"]):  # vLLM takes it per request
-        model = attach_adapter(model, adapter, cfg["MODEL_NAME"])
+    if adapter is not None and not is_merged(adapter) and not (backend == "unsloth" and cfg["USE_VLLM"]):
+        model = attach_adapter(model, adapter, cfg["MODEL_NAME"])  # vLLM takes the adapter per request instead
     if backend == "unsloth" and not cfg["USE_VLLM"]:
         from unsloth import FastLanguageModel
 
         FastLanguageModel.for_inference(model)  # Unsloth's fast generation path
     return model, tokenizer
+
+
+def generate_runs(cfg: dict, backend: str, smoke: bool, model, tokenizer, problems) -> dict:
+    """{"base": records[, "trained": records]}: the same problems, template, decoding and seed."""
+    runs = {"base": make_generator(cfg, backend, model, tokenizer)(problems, adapter=False)}
+    if cfg["ADAPTER"] is None:
+        return runs
+    if is_merged(cfg["ADAPTER"]):  # a second full model, loaded like the base
+        del model
+        merged, merged_tokenizer = models.load_model(
+            {**cfg, "MODEL_NAME": cfg["ADAPTER"]}, backend, False, with_lora=False
+        )
+        runs["trained"] = make_generator(cfg, backend, merged, merged_tokenizer)(problems, adapter=False)
+    else:
+        runs["trained"] = make_generator(cfg, backend, model, tokenizer)(problems, adapter=True)
+    return runs
 
 
 def attach_adapter(model, adapter: str, model_name: str):
@@ -183,7 +291,7 @@ def attach_adapter(model, adapter: str, model_name: str):
 def make_generator(cfg: dict, backend: str, model, tokenizer):
     """generate(problems, adapter) -> per problem: {"completions": [...], "tokens": [...], "truncated": [...]}.
 
-    Sample 0 is greedy (pass@1); NUM_SAMPLES > 1 adds that many sampled completions for pass@k.
+    Completion 0 is greedy; NUM_SAMPLES > 1 adds that many sampled completions for pass@k.
     """
     if backend == "unsloth" and cfg["USE_VLLM"]:
         return _vllm_generator(cfg, model, tokenizer)
@@ -200,8 +308,6 @@ def _prompts(problems, tokenizer) -> list[str]:
 
 
 def _hf_generator(cfg: dict, model, tokenizer):
-    import contextlib
-
     import torch
     from tqdm import tqdm
 
@@ -242,9 +348,12 @@ def _hf_generator(cfg: dict, model, tokenizer):
         torch.manual_seed(cfg["SEED"])
         texts = _prompts(problems, tokenizer)
         records = [{"completions": [], "tokens": [], "truncated": []} for _ in texts]
-        switch = (
-            contextlib.nullcontext() if adapter or not hasattr(model, "disable_adapter") else model.disable_adapter()
-        )
+        if not hasattr(model, "disable_adapter"):
+            switch = contextlib.nullcontext()
+        elif not adapter:
+            switch = model.disable_adapter()
+        else:
+            switch = _merged_adapter(model)
         passes = [False] + [True] * (cfg["NUM_SAMPLES"] if cfg["NUM_SAMPLES"] > 1 else 0)
         with (
             switch,
@@ -266,10 +375,25 @@ def _hf_generator(cfg: dict, model, tokenizer):
     return generate
 
 
+@contextlib.contextmanager
+def _merged_adapter(model):
+    """Generate with the LoRA merged into float base weights (the same function, ~4x faster on CPU:
+    no extra low-rank matmuls per layer per token), unmerged afterwards. 4-bit weights stay unmerged."""
+    quantized = getattr(model, "is_quantized", False) or getattr(model.base_model.model, "is_loaded_in_4bit", False)
+    if quantized:
+        yield
+        return
+    model.merge_adapter()
+    try:
+        yield
+    finally:
+        model.unmerge_adapter()
+
+
 def _vllm_generator(cfg: dict, model, tokenizer):
     from vllm import SamplingParams
 
-    lora = model.load_lora(cfg["ADAPTER_DIR"]) if cfg["ADAPTER_DIR"] is not None else None
+    lora = model.load_lora(cfg["ADAPTER"]) if cfg["ADAPTER"] is not None else None
 
     def generate(problems, adapter: bool) -> list[dict]:
         texts = _prompts(problems, tokenizer)
@@ -308,30 +432,50 @@ def _vllm_generator(cfg: dict, model, tokenizer):
 
 
 def judge_completion(completion: str, gold: str) -> dict:
-    """The reward's verdict on one completion: answer verdict, correct?, exact format?"""
+    """The reward's verdict on one completion: strict verdict and correctness (the solution block),
+    lenient correctness (the answer wherever a grader would look), exact format."""
     verdict = judge.judge_answer(judge.extract_answer(completion), gold)
+    lenient = verdict == judge.EQUIVALENT or judge.is_equivalent(judge.lenient_answer(completion), gold)
     exact = rewards.match_format_exactly(None, [completion])[0] == rewards.FORMAT_EXACT
-    return {"verdict": verdict, "correct": verdict == judge.EQUIVALENT, "exact_format": exact}
+    return {"verdict": verdict, "correct": verdict == judge.EQUIVALENT, "lenient": lenient, "exact_format": exact}
 
 
-def model_metrics(records: list[dict]) -> dict:
-    """Accuracy (greedy pass@1), exact-format rate, mean completion tokens, truncation rate, pass@k."""
+def pass_at_ks(num_samples: int, configured) -> list[int]:
+    """The k values reported for n samples: the configured ones up to n, or 1, 2, 4, ... up to n."""
+    if configured is not None:
+        return sorted({k for k in configured if 1 <= k <= num_samples})
+    return sorted({2**i for i in range(num_samples.bit_length()) if 2**i <= num_samples} | {num_samples})
+
+
+def model_metrics(records: list[dict], pass_k=None) -> dict:
+    """Counts and rates of one model: greedy strict and lenient accuracy, exact-format and truncation
+    rate (each with its Wilson interval), mean completion tokens, and with samples pass@1 / pass@k."""
     n = len(records)
     greedy = [r["judged"][0] for r in records]
-    metrics = {
-        "accuracy": sum(j["correct"] for j in greedy) / n,
-        "format_rate": sum(j["exact_format"] for j in greedy) / n,
-        "mean_tokens": sum(r["tokens"][0] for r in records) / n,
-        "truncation_rate": sum(r["truncated"][0] for r in records) / n,
+
+    def rate(successes: int) -> dict:
+        low, high = metrics.wilson_interval(successes, n)
+        return {"value": successes / n, "low": low, "high": high, "count": successes, "n": n}
+
+    result = {
+        "strict_accuracy": rate(sum(j["correct"] for j in greedy)),
+        "lenient_accuracy": rate(sum(j["lenient"] for j in greedy)),
+        "format_rate": rate(sum(j["exact_format"] for j in greedy)),
+        "truncation_rate": rate(sum(r["truncated"][0] for r in records)),
+        "mean_tokens": {"value": sum(r["tokens"][0] for r in records) / n},
     }
-    k = len(records[0]["judged"]) - 1
-    if k > 1:
-        metrics[f"pass@{k}"] = sum(any(j["correct"] for j in r["judged"][1:]) for r in records) / n
-    return metrics
+    samples = len(records[0]["judged"]) - 1
+    if samples > 1:
+        for kind, key in (("strict", "correct"), ("lenient", "lenient")):
+            right = [sum(j[key] for j in r["judged"][1:]) for r in records]
+            for k in pass_at_ks(samples, pass_k):
+                value = sum(metrics.pass_at_k(samples, c, k) for c in right) / n
+                result[f"{kind}_pass@{k}"] = {"value": value}
+    return result
 
 
 def build_report(cfg: dict, problems, runs: dict) -> dict:
-    """Per-problem records for each model, metrics per model, and which problems changed."""
+    """Per-problem records for each model, metrics per model, what was compared, and the paired tests."""
     per_problem = []
     for i, (problem, gold) in enumerate(zip(problems["problem"], problems["answer"], strict=True)):
         entry = {"problem": problem, "gold": gold}
@@ -340,41 +484,91 @@ def build_report(cfg: dict, problems, runs: dict) -> dict:
             record["judged"] = [judge_completion(c, gold) for c in record["completions"]]
             entry[name] = record
         per_problem.append(entry)
-    metrics = {name: model_metrics([p[name] for p in per_problem]) for name in runs}
-    report = {"config": {k: cfg[k] for k in CONFIG}, "metrics": metrics, "problems": per_problem}
+    report = {
+        "setup": describe_setup(cfg, len(per_problem)),
+        "metrics": {name: model_metrics([p[name] for p in per_problem], cfg["PASS_AT_K"]) for name in runs},
+        "config": {k: cfg[k] for k in CONFIG},
+        "problems": per_problem,
+    }
     if "trained" in runs:
-        report["fixed"] = [
-            i
-            for i, p in enumerate(per_problem)
-            if p["trained"]["judged"][0]["correct"] and not p["base"]["judged"][0]["correct"]
-        ]
-        report["broken"] = [
-            i
-            for i, p in enumerate(per_problem)
-            if p["base"]["judged"][0]["correct"] and not p["trained"]["judged"][0]["correct"]
-        ]
+        for kind, key in (("strict", "correct"), ("lenient", "lenient")):
+            before = [p["base"]["judged"][0][key] for p in per_problem]
+            after = [p["trained"]["judged"][0][key] for p in per_problem]
+            test = metrics.paired_test(before, after)
+            report.setdefault("paired", {})[kind] = {**test, "sentence": f"{kind}: {metrics.describe_paired(test)}"}
+            if kind == "strict":
+                report["fixed"] = [i for i, (b, a) in enumerate(zip(before, after, strict=True)) if a and not b]
+                report["broken"] = [i for i, (b, a) in enumerate(zip(before, after, strict=True)) if b and not a]
     return report
 
 
-def summary_table(metrics: dict) -> str:
-    names = list(metrics)
-    keys = list(metrics[names[0]])
+def describe_setup(cfg: dict, n: int) -> dict:
+    """Exactly what was compared: models, adapter and its steps, data, decoding, seed, versions."""
+    from importlib import metadata
+
+    def version(name: str) -> str:
+        try:
+            return metadata.version(name)
+        except metadata.PackageNotFoundError:
+            return "not installed"
+
+    decoding = f"greedy, at most {cfg['MAX_NEW_TOKENS']} new tokens"
+    if cfg["NUM_SAMPLES"] > 1:
+        decoding += f"; {cfg['NUM_SAMPLES']} samples at temperature {cfg['TEMPERATURE']}, min_p {cfg['MIN_P']}"
+    return {
+        "base model": cfg["MODEL_NAME"],
+        "trained": "none (base model alone)"
+        if cfg["ADAPTER"] is None
+        else f"{'merged model' if is_merged(cfg['ADAPTER']) else 'LoRA adapter'} {cfg['ADAPTER']}",
+        "GRPO steps": adapter_steps(cfg["ADAPTER"]),
+        "problems": describe_source(cfg),
+        "N": n,
+        "decoding": decoding,
+        "seed": cfg["SEED"],
+        "versions": ", ".join(f"{name} {version(name)}" for name in LIBRARIES),
+    }
+
+
+ROWS = (  # metric key -> label in the table, in the order a reader needs them
+    ("strict_accuracy", "strict accuracy (solution block)"),
+    ("lenient_accuracy", "lenient accuracy (final answer anywhere)"),
+    ("format_rate", "exact format"),
+    ("truncation_rate", "truncated"),
+    ("mean_tokens", "mean completion tokens"),
+)
+
+
+def _cell(entry: dict, key: str) -> str:
+    if key == "mean_tokens":
+        return f"{entry['value']:.1f}"
+    if "low" not in entry:
+        return f"{100 * entry['value']:.1f} %"
+    return f"{100 * entry['value']:.1f} % [{100 * entry['low']:.1f}, {100 * entry['high']:.1f}]"
+
+
+def summary_table(model_metrics_by_name: dict) -> str:
+    names = list(model_metrics_by_name)
+    first = model_metrics_by_name[names[0]]
+    rows = [(key, label) for key, label in ROWS] + [(k, k) for k in first if "pass@" in k]
     lines = ["| metric | " + " | ".join(names) + " |", "|---" * (len(names) + 1) + "|"]
-    for key in keys:
-        cells = [f"{metrics[n][key]:.1f}" if key == "mean_tokens" else f"{100 * metrics[n][key]:.1f}%" for n in names]
-        lines.append(f"| {key} | " + " | ".join(cells) + " |")
+    for key, label in rows:
+        lines.append(f"| {label} | " + " | ".join(_cell(model_metrics_by_name[n][key], key) for n in names) + " |")
     return "\n".join(lines)
 
 
 def write_report(report: dict, out: Path, num_examples: int, example_chars: int) -> None:
     out.mkdir(parents=True, exist_ok=True)
     (out / "comparison.json").write_text(json.dumps(report, indent=1, default=str))
-    lines = ["# Before / after GRPO", "", summary_table(report["metrics"]), ""]
-    if "fixed" in report:
+    lines = ["# Before / after GRPO", "", summary_table(report["metrics"]), "", "Rates with 95 % Wilson intervals.", ""]
+    if "paired" in report:
         lines += [
-            f"Problems the trained model fixed: {len(report['fixed'])}; broke: {len(report['broken'])}.",
+            f"Problems the trained model fixed: {len(report['fixed'])}; broke: {len(report['broken'])} (strict).",
+            "",
+            *[f"- {test['sentence']}" for test in report["paired"].values()],
             "",
         ]
+    lines += ["## What was compared", "", *[f"- {k}: {v}" for k, v in report["setup"].items()], ""]
+    if "paired" in report:
         shown = (report["fixed"] + report["broken"])[:num_examples] or list(
             range(min(num_examples, len(report["problems"])))
         )
@@ -395,32 +589,52 @@ def write_report(report: dict, out: Path, num_examples: int, example_chars: int)
     plot_comparison(report["metrics"], out / "comparison.png")
 
 
-def plot_comparison(metrics: dict, path: Path) -> None:
+def plot_comparison(model_metrics_by_name: dict, path: Path) -> None:
+    """Strict and lenient accuracy (and format rate) per model, with their 95 % intervals as error bars."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    rates = [k for k in next(iter(metrics.values())) if k != "mean_tokens"]
-    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4), gridspec_kw={"width_ratios": [len(rates), 1]})
-    width = 0.8 / len(metrics)
-    for i, (name, m) in enumerate(metrics.items()):
-        left.bar(
-            [x + i * width for x in range(len(rates))],
-            [100 * m[k] for k in rates],
-            width,
-            label=name,
-        )
-        right.bar([i * width], [m["mean_tokens"]], width, label=name)
-    left.set_xticks([x + width * (len(metrics) - 1) / 2 for x in range(len(rates))], rates)
-    left.set_ylabel("% of problems")
-    left.set_ylim(0, 100)
-    left.legend()
-    right.set_xticks([width * (len(metrics) - 1) / 2], ["mean tokens"])
-    fig.suptitle("Base vs GRPO-trained")
+    keys = [
+        ("strict_accuracy", "strict accuracy"),
+        ("lenient_accuracy", "lenient accuracy"),
+        ("format_rate", "exact format"),
+    ]
+    fig, ax = plt.subplots(figsize=(8, 4.5))
+    width = 0.8 / len(model_metrics_by_name)
+    for i, (name, m) in enumerate(model_metrics_by_name.items()):
+        values = [100 * m[k]["value"] for k, _ in keys]
+        errors = [
+            [100 * (m[k]["value"] - m[k]["low"]) for k, _ in keys],
+            [100 * (m[k]["high"] - m[k]["value"]) for k, _ in keys],
+        ]
+        ax.bar([x + i * width for x in range(len(keys))], values, width, yerr=errors, capsize=4, label=name)
+    ax.set_xticks(
+        [x + width * (len(model_metrics_by_name) - 1) / 2 for x in range(len(keys))], [label for _, label in keys]
+    )
+    ax.set_ylabel("% of problems (95 % interval)")
+    ax.set_ylim(0, 100)
+    ax.legend()
+    ax.set_title("Base vs GRPO-trained")
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
+
+
+def ask_view(questions: list[str], runs: dict) -> str:
+    """Each question with every model's completion and the answers the judge would extract."""
+    lines = []
+    for i, question in enumerate(questions):
+        lines += ["=" * 80, f"Q: {question}"]
+        for name, records in runs.items():
+            completion = records[i]["completions"][0]
+            strict, lenient = judge.extract_answer(completion), judge.lenient_answer(completion)
+            lines += [
+                f"--- {name}: solution block {strict!r}, final answer {lenient!r} ({records[i]['tokens'][0]} tokens)",
+                completion.strip(),
+            ]
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":

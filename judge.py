@@ -471,6 +471,51 @@ def is_equivalent(pred: str | None, gold) -> bool:
     return judge_answer(pred, gold) == EQUIVALENT
 
 
+# --- Lenient extraction (evaluation only: where a human grader would look)
+
+_ANSWER_STATEMENT = re.compile(r"(?:final answer|answer)\s*(?:is|:|=)?\s*:?\s*([^\n]+)", re.IGNORECASE)
+_LAST_NUMBER = re.compile(r"-?\d{1,3}(?:,\d{3})+(?:\.\d+)?|-?\d+(?:\.\d+)?(?:\s*/\s*\d+)?")
+
+
+def _last_boxed(text: str) -> str | None:
+    """The content of the last balanced \\boxed{...} / \\fbox{...}, or None."""
+    matches = list(_BOXED.finditer(text))
+    if not matches:
+        return None
+    depth, i = 1, matches[-1].end()
+    while i < len(text) and depth:
+        depth += {"{": 1, "}": -1}.get(text[i], 0)
+        i += 1
+    return text[matches[-1].end() : i - 1].strip() or None if depth == 0 else None
+
+
+def lenient_answer(text) -> str | None:
+    r"""The model's final answer wherever a grader would look, in this order: the single solution
+    block; else the last \boxed{}; else the last "answer is ..." / "Answer: ..." statement (up to the
+    end of its sentence); else the last number written; else None. Used for evaluation's lenient
+    accuracy only (training pays the solution block alone), judged by the same `judge_answer`.
+
+    >>> lenient_answer("so <SOLUTION>12</SOLUTION>"), lenient_answer(r"thus \boxed{\frac{1}{2}}.")
+    ('12', '\\frac{1}{2}')
+    >>> lenient_answer("The answer is 42. Done"), lenient_answer("3 apples and 5 pears: 8"), lenient_answer("no idea")
+    ('42', '8', None)
+    """
+    text = completion_text(text)
+    block = extract_answer(text)
+    if block is not None:
+        return block
+    boxed = _last_boxed(text)
+    if boxed is not None:
+        return boxed
+    statements = _ANSWER_STATEMENT.findall(text)
+    if statements:
+        statement = re.split(r"\.(?:\s|$)", statements[-1].strip(), maxsplit=1)[0].strip()
+        if statement:
+            return statement[:MAX_ANSWER_CHARS]
+    numbers = _LAST_NUMBER.findall(unicodedata.normalize("NFKC", text).translate(_MINUS_SIGNS))
+    return numbers[-1].replace(" ", "") if numbers else None
+
+
 # --- Plain numbers (check_numbers' coarser check)
 
 

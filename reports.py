@@ -48,21 +48,52 @@ def reward_series(rows: list[dict]) -> dict[str, list[tuple[int, float]]]:
     return series
 
 
+SMOOTHING_WINDOW = 10  # logged steps in the plot's rolling mean (per-step means of a few prompts are noisy)
+
+
+def rolling_mean(values: list[float], window: int = SMOOTHING_WINDOW) -> list[float]:
+    """Mean of each value and up to `window - 1` values before it.
+
+    >>> rolling_mean([0.0, 2.0, 4.0, 6.0], window=2)
+    [0.0, 1.0, 3.0, 5.0]
+    """
+    out, total = [], 0.0
+    for i, value in enumerate(values):
+        total += value
+        if i >= window:
+            total -= values[i - window]
+        out.append(total / min(i + 1, window))
+    return out
+
+
 def plot_rewards(rows: list[dict], path: Path, title: str) -> None:
+    """Each reward's per-step mean as faint points, and its rolling mean as a line."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(8, 4.5))
-    for name, points in reward_series(rows).items():
+    series = reward_series(rows)
+    for i, (name, points) in enumerate(series.items()):
         steps, values = zip(*points, strict=True)
-        ax.plot(steps, values, label=name, linewidth=2.5 if name == "total" else 1.2)
+        color = f"C{i}"
+        ax.plot(steps, values, ".", color=color, alpha=0.3, markersize=4)
+        ax.plot(
+            steps,
+            rolling_mean(list(values)),
+            color=color,
+            label=f"{name} (rolling mean of {SMOOTHING_WINDOW})",
+            linewidth=2.5 if name == "total" else 1.2,
+        )
+    if not series:
+        ax.text(0.5, 0.5, "no GRPO steps logged", ha="center", va="center", transform=ax.transAxes)
     ax.set_xlabel("GRPO step")
     ax.set_ylabel("mean reward")
     ax.set_title(title)
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
+    if series:
+        ax.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)

@@ -24,10 +24,11 @@ import reports
 import rewards
 
 # --- Model
-MODEL_NAME = "unsloth/Qwen3-4B-Base"  # Hub id or local path of the base model
+MODEL_NAME = "unsloth/Qwen3-4B-Base"  # Hub id, local folder, or a .gguf file (loaded dequantized)
 BACKEND = "auto"  # auto | unsloth | hf. auto: Unsloth on one CUDA GPU if installed, else transformers+PEFT
 MAX_SEQ_LENGTH = 2048  # tokens, prompt + completion; memory grows with it
 LOAD_IN_4BIT = True  # QLoRA: 4-bit base weights (bitsandbytes); False = 16-bit, ~3x the memory
+CPU = False  # True: the real recipe on CPU (hf backend, fp32, no 4-bit, adamw_torch); small models only
 
 # --- LoRA
 LORA_RANK = 32  # adapter rank: 8-64; larger learns more, costs more memory
@@ -50,7 +51,7 @@ PRIME_LEARNING_RATE = 2e-4  # LoRA SFT rate; much higher than GRPO's
 PRIME_BATCH_SIZE = 2  # samples per step
 
 # --- GRPO
-MAX_STEPS = 100  # optimizer steps; the recipe shows rewards rising within ~100-300
+MAX_STEPS = 100  # optimizer steps; the recipe shows rewards rising within ~100-300; 0 = priming only
 NUM_GENERATIONS = 4  # completions per prompt (the group); >= 2, more = better baseline, more compute
 PER_DEVICE_BATCH_SIZE = (
     4  # completions (not prompts) per device per step; x processes x GRAD_ACCUM must divide by NUM_GENERATIONS
@@ -125,7 +126,10 @@ def main(argv: list[str] | None = None) -> None:
     # --- config
     cfg, flags = config.resolve_config(CONFIG, sys.argv[1:] if argv is None else argv, SMOKE)
     smoke = "smoke" in flags
-    models.require_gpu_or_smoke(smoke, "train_grpo.py")
+    models.require_gpu_or_smoke(smoke, cfg["CPU"], "train_grpo.py")
+    cfg = models.apply_cpu_mode(cfg)
+    if cfg["MAX_STEPS"] == 0 and cfg["PRIME_STEPS"] == 0:
+        raise config.ConfigError("MAX_STEPS=0 and PRIME_STEPS=0 train nothing: set one of them above 0")
     unknown = set(cfg["REWARDS"]) - set(rewards.REWARD_FUNCS)
     if unknown or not cfg["REWARDS"]:
         raise config.ConfigError(f"REWARDS: unknown names {sorted(unknown)}; valid: {', '.join(rewards.REWARD_FUNCS)}")
@@ -149,7 +153,7 @@ def main(argv: list[str] | None = None) -> None:
     # --- data: map, hold out, length-filter (once, on the main process first)
     from accelerate import PartialState
 
-    with PartialState(cpu=not models.has_cuda()).main_process_first():
+    with PartialState(cpu=not models.use_gpu(cfg)).main_process_first():
         train, longest = build_train_dataset(cfg, tokenizer)
     max_completion = cfg["MAX_COMPLETION_LENGTH"] or cfg["MAX_SEQ_LENGTH"] - longest
     if max_completion <= 0:
@@ -200,27 +204,32 @@ def main(argv: list[str] | None = None) -> None:
         save_total_limit=cfg["SAVE_TOTAL_LIMIT"],
         **shared_training_args(cfg),
     )
-    trainer = GRPOTrainer(
-        model=model,
-        processing_class=tokenizer,
-        reward_funcs=reward_funcs,
-        args=args,
-        train_dataset=train,
-        callbacks=[reports.metrics_callback(out / "metrics.jsonl")],
-    )
+    trainer = None
+    if cfg["MAX_STEPS"] > 0:
+        trainer = GRPOTrainer(
+            model=model,
+            processing_class=tokenizer,
+            reward_funcs=reward_funcs,
+            args=args,
+            train_dataset=train,
+            callbacks=[reports.metrics_callback(out / "metrics.jsonl")],
+        )
 
-    # --- train (resuming from the last checkpoint in OUTPUT_DIR, if any)
-    if last_checkpoint and config.is_main_process():
-        reports.truncate_metrics(out / "metrics.jsonl", int(last_checkpoint.rsplit("-", 1)[-1]))
-    config.print_main(f"resuming from {last_checkpoint}" if last_checkpoint else "starting a new run")
-    trainer.train(resume_from_checkpoint=last_checkpoint)
+    # --- train (resuming from the last checkpoint in OUTPUT_DIR, if any); MAX_STEPS=0 stops after priming
+    if cfg["MAX_STEPS"] > 0:
+        if last_checkpoint and config.is_main_process():
+            reports.truncate_metrics(out / "metrics.jsonl", int(last_checkpoint.rsplit("-", 1)[-1]))
+        config.print_main(f"resuming from {last_checkpoint}" if last_checkpoint else "starting a new run")
+        trainer.train(resume_from_checkpoint=last_checkpoint)
+        trainer.accelerator.wait_for_everyone()
+    else:
+        config.print_main("MAX_STEPS=0: no GRPO steps; the primed adapter is the result (a control arm)")
 
     # --- save and plot (main process only)
-    trainer.accelerator.wait_for_everyone()
-    if not trainer.is_world_process_zero():
+    if not config.is_main_process():
         return
     final = out / "final"
-    trainer.save_model(str(final))
+    (trainer.save_model if trainer is not None else model.save_pretrained)(str(final))
     tokenizer.save_pretrained(str(final))
     if cfg["SAVE_MERGED"]:
         models.save_merged(cfg, model, tokenizer, backend, out / "merged")
@@ -265,7 +274,7 @@ def shared_training_args(cfg: dict) -> dict:
         "logging_steps": cfg["LOGGING_STEPS"],
         "seed": cfg["SEED"],
         "report_to": "none",
-        **models.precision_settings(),
+        **models.precision_settings(cfg),
     }
 
 
@@ -284,7 +293,8 @@ def prime_format(cfg: dict, model, tokenizer, out: Path) -> None:
         save_strategy="no",
         **shared_training_args(cfg),
     )
-    SFTTrainer(model=model, args=args, train_dataset=samples, processing_class=tokenizer).train()
+    log = reports.metrics_callback(out / "priming_metrics.jsonl")
+    SFTTrainer(model=model, args=args, train_dataset=samples, processing_class=tokenizer, callbacks=[log]).train()
 
 
 def record_prompts(reward_func, out: Path):

@@ -18,21 +18,24 @@ def done(answer: str) -> str:
 
 
 JUDGED = [
-    # (completion, gold, verdict, correct, exact format)
-    (done("4"), "4", "equivalent", True, True),  # right, exact format
-    (done(r"\frac{1}{2}"), "0.5", "equivalent", True, True),  # right, other notation
-    (done("4") + " extra", "4", "equivalent", True, False),  # right, sloppy format
-    (done("5"), "4", "wrong", False, True),  # wrong, exact format
-    (done("3 or 4"), "4", "unparseable", False, True),  # hedged
-    ("The answer is 4", "4", "no_block", False, False),  # no solution block
+    # (completion, gold, verdict, strict correct, lenient correct, exact format)
+    (done("4"), "4", "equivalent", True, True, True),  # right, exact format
+    (done(r"\frac{1}{2}"), "0.5", "equivalent", True, True, True),  # right, other notation
+    (done("4") + " extra", "4", "equivalent", True, True, False),  # right, sloppy format
+    (done("5"), "4", "wrong", False, False, True),  # wrong, exact format
+    (done("3 or 4"), "4", "unparseable", False, False, True),  # hedged: lenient takes the block too
+    ("The answer is 4", "4", "no_block", False, True, False),  # right, but no solution block: lenient only
+    (r"so \boxed{4}", "4", "no_block", False, True, False),  # boxed, no block: lenient only
+    ("2 + 2 = 5", "4", "no_block", False, False, False),  # last number wrong
 ]
 
 
-@pytest.mark.parametrize("completion, gold, verdict, correct, exact", JUDGED)
-def test_judge_uses_the_reward_verdicts(completion, gold, verdict, correct, exact):
+@pytest.mark.parametrize("completion, gold, verdict, correct, lenient, exact", JUDGED)
+def test_judge_uses_the_reward_verdicts(completion, gold, verdict, correct, lenient, exact):
     assert evaluate.judge_completion(completion, gold) == {
         "verdict": verdict,
         "correct": correct,
+        "lenient": lenient,
         "exact_format": exact,
     }
 
@@ -51,23 +54,51 @@ def test_model_metrics_on_known_records():
         record([done("4")], [10], [False]),  # correct, exact
         record([done("4") + " x"], [20], [False]),  # correct, not exact
         record([done("5")], [30], [False]),  # wrong, exact
-        record(["rambling"], [40], [True]),  # no block, truncated
+        record(["rambling, so 4"], [40], [True]),  # no block (strict wrong), lenient right, truncated
     ]
-    assert evaluate.model_metrics(records) == {
-        "accuracy": 0.5,
+    m = evaluate.model_metrics(records)
+    values = {key: entry["value"] for key, entry in m.items()}
+    assert values == {
+        "strict_accuracy": 0.5,
+        "lenient_accuracy": 0.75,
         "format_rate": 0.5,
-        "mean_tokens": 25.0,
         "truncation_rate": 0.25,
+        "mean_tokens": 25.0,
     }
+    # Wilson 95 % interval for 2 of 4, by hand: (p + z^2/2n -+ z sqrt(p(1-p)/n + z^2/4n^2)) / (1 + z^2/n)
+    z = 1.959964
+    centre, half = (0.5 + z**2 / 8) / (1 + z**2 / 4), z * (0.25 / 4 + z**2 / 64) ** 0.5 / (1 + z**2 / 4)
+    assert m["strict_accuracy"]["low"] == pytest.approx(centre - half, abs=1e-5)
+    assert m["strict_accuracy"]["high"] == pytest.approx(centre + half, abs=1e-5)
 
 
-def test_pass_at_k_counts_any_correct_sample():
+def test_pass_at_k_is_the_unbiased_estimator_over_samples():
     records = [
-        record([done("5"), done("5"), done("4")], [1, 1, 1], [False] * 3),  # greedy wrong, one sample right
-        record([done("4"), done("5"), done("5")], [1, 1, 1], [False] * 3),  # greedy right, samples wrong
+        record(
+            [done("5"), done("5"), done("4"), done("5"), done("4")], [1] * 5, [False] * 5
+        ),  # greedy wrong, 2/4 right
+        record([done("4"), done("5"), done("5"), done("5"), done("5")], [1] * 5, [False] * 5),  # greedy right, 0/4
     ]
-    metrics = evaluate.model_metrics(records)
-    assert metrics["accuracy"] == 0.5 and metrics["pass@2"] == 0.5
+    m = evaluate.model_metrics(records)
+    assert m["strict_accuracy"]["value"] == 0.5  # greedy only
+    assert m["strict_pass@1"]["value"] == pytest.approx((2 / 4 + 0) / 2)  # mean over samples
+    # 1 - C(n-c, k) / C(n, k): C(2,2)/C(4,2) = 1/6 for the first problem, 1 for the second
+    assert m["strict_pass@2"]["value"] == pytest.approx((1 - 1 / 6 + 0) / 2)
+    assert m["strict_pass@4"]["value"] == pytest.approx((1 + 0) / 2)
+    assert sorted(k for k in m if k.startswith("strict_pass@")) == ["strict_pass@1", "strict_pass@2", "strict_pass@4"]
+
+
+PASS_KS = [
+    # (samples, configured ks, reported ks)
+    (8, None, [1, 2, 4, 8]),  # powers of two up to n
+    (6, None, [1, 2, 4, 6]),  # n itself always
+    (4, (1, 3, 16), [1, 3]),  # configured, capped at n
+]
+
+
+@pytest.mark.parametrize("samples, configured, expected", PASS_KS)
+def test_pass_at_ks_reports_configured_k_up_to_the_samples(samples, configured, expected):
+    assert evaluate.pass_at_ks(samples, configured) == expected
 
 
 def test_report_lists_fixed_and_broken_problems():
@@ -86,54 +117,96 @@ def test_report_lists_fixed_and_broken_problems():
     }
     report = evaluate.build_report(evaluate.CONFIG, problems, runs)
     assert (report["fixed"], report["broken"]) == ([1], [0])
-    assert report["metrics"]["base"]["accuracy"] == report["metrics"]["trained"]["accuracy"] == 0.5
+    assert report["metrics"]["base"]["strict_accuracy"]["value"] == 0.5
+    assert report["metrics"]["trained"]["strict_accuracy"]["value"] == 0.5
+    assert report["paired"]["strict"]["p_value"] == 1.0  # one fixed, one broken: no evidence of change
+    assert "not distinguishable from noise" in report["paired"]["strict"]["sentence"]
 
 
 def test_heldout_problems_are_disjoint_from_training(tiny_tokenizer):
     cfg = {**train_grpo.CONFIG, **train_grpo.SMOKE}
     train, _ = train_grpo.build_train_dataset(cfg, tiny_tokenizer)
-    heldout = evaluate.eval_problems({**evaluate.CONFIG, **evaluate.SMOKE})
+    heldout = evaluate.eval_problems({**evaluate.CONFIG, **evaluate.SMOKE, "ADAPTER": None})
     trained_on = {data.prompt_problem(p) for p in train["prompt"]}
     assert len(heldout) == evaluate.SMOKE["EVAL_SIZE"]
     assert not trained_on & {data.prompt_problem(p) for p in heldout["problem"]}
 
 
 @pytest.mark.slow
-def test_smoke_comparison_writes_all_three_files(smoke_run, tmp_path, capsys):  # noqa: F811
-    evaluate.main(
-        [
-            "--smoke",
-            f"--ADAPTER_DIR={smoke_run / 'final'}",
-            f"--EVAL_DIR={tmp_path}",
-            "--NUM_PROBLEMS=6",
-        ]
-    )
+def test_smoke_comparison_writes_both_accuracies_with_intervals(smoke_run, tmp_path, capsys):  # noqa: F811
+    evaluate.main(["--smoke", f"--RUN_DIR={smoke_run}", f"--EVAL_DIR={tmp_path}", "--NUM_PROBLEMS=6"])
     report = json.loads((tmp_path / "comparison.json").read_text())
     assert set(report["metrics"]) == {"base", "trained"}
     assert len(report["problems"]) == 6 and {"base", "trained", "gold"} <= set(report["problems"][0])
-    assert "| accuracy |" in (tmp_path / "comparison.md").read_text()
+    assert report["setup"]["GRPO steps"] == train_grpo.SMOKE["MAX_STEPS"]
+    assert report["setup"]["N"] == 6 and "transformers 5." in report["setup"]["versions"]
+    markdown = (tmp_path / "comparison.md").read_text()
+    table_first = markdown.index("| strict accuracy (solution block) |")
+    assert table_first < markdown.index("exact McNemar p =") < markdown.index("## What was compared")
+    assert "| lenient accuracy (final answer anywhere) |" in markdown and "% [" in markdown
     assert (tmp_path / "comparison.png").read_bytes()[:4] == b"\x89PNG"
-    assert "| metric | base | trained |" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "| metric | base | trained |" in printed and "strict: fixed" in printed and "lenient: fixed" in printed
 
 
 @pytest.mark.slow
-def test_base_model_alone_is_evaluated_without_an_adapter(tmp_path):
+def test_base_model_alone_keeps_the_runs_held_out_split(smoke_run, tmp_path):  # noqa: F811
+    evaluate.main(["--smoke", f"--RUN_DIR={smoke_run}", "--ADAPTER=None", f"--EVAL_DIR={tmp_path}", "--NUM_SAMPLES=2"])
+    report = json.loads((tmp_path / "comparison.json").read_text())
+    assert set(report["metrics"]) == {"base"} and "strict_pass@2" in report["metrics"]["base"]
+    assert report["setup"]["trained"].startswith("none")
+    cfg = {**train_grpo.CONFIG, **train_grpo.SMOKE}
+    _, heldout = data.heldout_split(
+        data.to_problems(data.load_rows(cfg["DATASET_NAME"]))[0], cfg["EVAL_SIZE"], cfg["SEED"]
+    )
+    assert [p["problem"] for p in report["problems"]] == list(heldout["problem"])
+
+
+@pytest.mark.slow
+def test_a_checkpoint_and_a_merged_folder_are_evaluated_on_the_same_problems(smoke_run, tmp_path):  # noqa: F811
     evaluate.main(
         [
             "--smoke",
-            "--ADAPTER_DIR=None",
-            f"--EVAL_DIR={tmp_path}",
+            f"--RUN_DIR={smoke_run}",
+            "--ADAPTER=checkpoint-2",
+            f"--EVAL_DIR={tmp_path / 'c'}",
             "--NUM_PROBLEMS=3",
-            "--NUM_SAMPLES=2",
         ]
     )
-    metrics = json.loads((tmp_path / "comparison.json").read_text())["metrics"]
-    assert set(metrics) == {"base"} and "pass@2" in metrics["base"]
+    evaluate.main(
+        [
+            "--smoke",
+            f"--RUN_DIR={smoke_run}",
+            f"--ADAPTER={smoke_run / 'merged'}",
+            f"--EVAL_DIR={tmp_path / 'm'}",
+            "--NUM_PROBLEMS=3",
+        ]
+    )
+    checkpoint = json.loads((tmp_path / "c" / "comparison.json").read_text())
+    merged = json.loads((tmp_path / "m" / "comparison.json").read_text())
+    assert checkpoint["setup"]["GRPO steps"] == 2 and checkpoint["setup"]["trained"].startswith("LoRA adapter")
+    assert merged["setup"]["trained"].startswith("merged model")
+    assert [p["problem"] for p in checkpoint["problems"]] == [p["problem"] for p in merged["problems"]]
+
+
+@pytest.mark.slow
+def test_ask_prints_base_and_trained_answers_side_by_side(smoke_run, capsys):  # noqa: F811
+    evaluate.main(["--smoke", f"--RUN_DIR={smoke_run}", "--ASK=What is 2 + 2?"])
+    out = capsys.readouterr().out
+    assert "Q: What is 2 + 2?" in out
+    assert out.index("--- base: solution block") < out.index("--- trained: solution block")
+
+
+def test_ask_reads_a_file_of_questions(tmp_path):
+    path = tmp_path / "questions.txt"
+    path.write_text("What is 1 + 1?\n\nWhat is the sqrt of 101?\n")
+    assert list(evaluate.ask_questions(str(path))["problem"]) == ["What is 1 + 1?", "What is the sqrt of 101?"]
 
 
 def test_missing_adapter_folder_is_a_clear_error(tmp_path):
-    result = run_script("evaluate.py", "--smoke", f"--ADAPTER_DIR={tmp_path / 'nope'}")
-    assert result.returncode == 2 and "error: no LoRA adapter in" in result.stderr and "Traceback" not in result.stderr
+    result = run_script("evaluate.py", "--smoke", f"--ADAPTER={tmp_path / 'nope'}")
+    assert result.returncode == 2 and "error: no LoRA adapter or model in" in result.stderr
+    assert "Traceback" not in result.stderr
 
 
 @pytest.mark.slow
@@ -143,7 +216,7 @@ def test_adapter_for_another_base_model_is_a_clear_error(tmp_path, tiny_tokenize
     other = models.build_tiny_model(tiny_tokenizer, hidden_size=32)  # not the smoke base's shapes
     get_peft_model(other, LoraConfig(r=4, target_modules=["q_proj"])).save_pretrained(str(tmp_path))
     with pytest.raises(ConfigError, match="does not match base model"):
-        evaluate.load_models({**evaluate.CONFIG, **evaluate.SMOKE, "ADAPTER_DIR": str(tmp_path)}, "hf", smoke=True)
+        evaluate.load_models({**evaluate.CONFIG, **evaluate.SMOKE, "ADAPTER": str(tmp_path)}, "hf", smoke=True)
 
 
 @pytest.mark.slow

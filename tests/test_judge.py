@@ -112,3 +112,36 @@ def test_is_equivalent_table(gold, pred, expected):
 )
 def test_judge_answer_grades_near_misses(gold, pred, verdict):
     assert judge_answer(pred, gold) == verdict
+
+
+LENIENT = [
+    # (completion, answer a grader would take)
+    ("work<end_working_out><SOLUTION>12</SOLUTION>", "12"),  # tags present: the solution block wins
+    (r"work <SOLUTION>12</SOLUTION> but \boxed{13}", "12"),  # block beats a later box
+    (r"so the total is \boxed{\frac{3}{4}}.", r"\frac{3}{4}"),  # boxed only
+    (r"first \boxed{1}, then \boxed{2}", "2"),  # several boxes: the last
+    (r"\boxed{\frac{1}{2}", "2"),  # unbalanced box: not taken; the last number instead
+    ("I add them. The answer is 42. Check: 40 + 2.", "42"),  # explicit statement beats the last number
+    ("Answer: 3.5", "3.5"),  # "Answer:" with a decimal point
+    ("final answer = x + 1\nthat is all", "x + 1"),  # statement up to its line end
+    ("3 apples plus 5 apples make 8", "8"),  # plain text: the last number
+    ("from 1,200 we take away 200: 1,000", "1,000"),  # thousands separators kept together
+    ("half of it, 3/4", "3/4"),  # a slash fraction as one number
+    ("it is \u22127", "-7"),  # unicode minus
+    ("<SOLUTION>12", "12"),  # unterminated block: not a block; the last number
+    ("no idea", None),  # nothing
+    ("", None),  # empty
+]
+
+
+@pytest.mark.parametrize("completion, expected", LENIENT)
+def test_lenient_answer_looks_where_a_grader_would(completion, expected):
+    from judge import lenient_answer
+
+    assert lenient_answer(completion) == expected
+
+
+def test_lenient_answer_takes_conversational_completions():
+    from judge import lenient_answer
+
+    assert lenient_answer([{"role": "assistant", "content": "The answer is 9."}]) == "9"

@@ -19,6 +19,7 @@ ALLOWED = {
     "data": {"config", "prompts"},
     "models": {"config", "data", "prompts"},
     "reports": {"prompts"},
+    "metrics": set(),
 }
 
 

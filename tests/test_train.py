@@ -18,7 +18,7 @@ pytestmark = pytest.mark.slow
 def smoke_run(tmp_path_factory):
     """One `train_grpo.py --smoke` run shared by the artifact and evaluation tests."""
     out = tmp_path_factory.mktemp("smoke")
-    train_grpo.main(["--smoke", f"--OUTPUT_DIR={out}"])
+    train_grpo.main(["--smoke", f"--OUTPUT_DIR={out}", "--SAVE_MERGED=True"])
     return out
 
 
@@ -92,7 +92,12 @@ def run_script(*args):
 
 
 MISTAKES = [
-    ([], "error: the full recipe needs a CUDA GPU"),  # no GPU, no --smoke
+    ([], "--smoke` runs the whole pipeline on CPU with a tiny model, and `python train_grpo.py --CPU=True"),  # no GPU
+    (
+        ["--smoke", "--MAX_STEPS=0", "--PRIME_STEPS=0"],
+        "error: MAX_STEPS=0 and PRIME_STEPS=0 train nothing",
+    ),  # no training
+    (["--CPU=True", "--USE_VLLM=True"], "error: CPU=True cannot use vLLM"),  # a GPU engine in CPU mode
     (["--smoke", "--LERNING_RATE=1"], "error: unknown setting 'LERNING_RATE'; valid names: "),  # typo
     (["--smoke", "--REWARDS={'nope': 1.0}"], "error: REWARDS: unknown names ['nope']"),  # unknown reward
     (["--smoke", "--NUM_GENERATIONS=3"], "must be a multiple of NUM_GENERATIONS=3"),  # batch rule
@@ -111,3 +116,14 @@ def test_user_mistakes_exit_2_with_one_line(args, message):
     assert message in result.stderr
     assert "Traceback" not in result.stderr
     assert len([line for line in result.stderr.splitlines() if line.startswith("error:")]) == 1
+
+
+def test_max_steps_0_saves_the_primed_adapter_with_the_same_reports(tmp_path, capsys):
+    train_grpo.main(["--smoke", "--MAX_STEPS=0", "--PRIME_STEPS=4", f"--OUTPUT_DIR={tmp_path}"])
+    assert "no GRPO steps" in capsys.readouterr().out
+    weights = load_file(str(tmp_path / "final" / "adapter_model.safetensors"))
+    assert any(w.abs().sum() > 0 for name, w in weights.items() if "lora_B" in name)  # priming moved LoRA B
+    assert not list(tmp_path.glob("checkpoint-*")) and not (tmp_path / "metrics.jsonl").exists()
+    assert len((tmp_path / "priming_metrics.jsonl").read_text().splitlines()) >= 4  # priming's own log
+    assert (tmp_path / "reward_curve.png").read_bytes()[:4] == b"\x89PNG"
+    assert "for 0 GRPO steps" in (tmp_path / "README.md").read_text()

@@ -1,0 +1,79 @@
+"""Evaluation statistics: Wilson intervals for rates, the exact McNemar test for paired before/after
+verdicts, and the unbiased pass@k estimator. Pure functions on counts; no models, no judging here.
+"""
+
+from __future__ import annotations
+
+from math import comb
+
+CONFIDENCE = 0.95  # level of every interval
+ALPHA = 0.05  # a paired difference with p below this is called distinguishable from noise
+
+
+def wilson_interval(successes: int, n: int, confidence: float = CONFIDENCE) -> tuple[float, float]:
+    """The Wilson score interval of a rate (well behaved at 0 % and 100 %, unlike the normal one).
+
+    >>> [round(x, 3) for x in wilson_interval(83, 200)]
+    [0.349, 0.484]
+    """
+    from scipy.stats import binomtest
+
+    if n == 0:
+        return 0.0, 1.0  # nothing observed: any rate is possible
+    ci = binomtest(successes, n).proportion_ci(confidence_level=confidence, method="wilson")
+    return float(ci.low), float(ci.high)
+
+
+def rate_with_interval(successes: int, n: int) -> str:
+    """A rate and its 95 % interval as printed in the reports.
+
+    >>> rate_with_interval(83, 200)
+    '41.5 % [34.9, 48.4]'
+    """
+    low, high = wilson_interval(successes, n)
+    rate = successes / n if n else 0.0
+    return f"{100 * rate:.1f} % [{100 * low:.1f}, {100 * high:.1f}]"
+
+
+def paired_test(before: list[bool], after: list[bool]) -> dict:
+    """Exact McNemar test on the same problems judged before and after: only the problems that
+    changed count (fixed: wrong -> right, broken: right -> wrong); under "no change" each is a coin flip.
+
+    >>> result = paired_test([False] * 10 + [True] * 2, [True] * 10 + [False] * 2)
+    >>> result["fixed"], result["broken"], round(result["p_value"], 4)
+    (10, 2, 0.0386)
+    """
+    from scipy.stats import binomtest
+
+    if len(before) != len(after):
+        raise ValueError(f"paired test needs the same problems: {len(before)} vs {len(after)} verdicts")
+    fixed = sum(1 for b, a in zip(before, after, strict=True) if a and not b)
+    broken = sum(1 for b, a in zip(before, after, strict=True) if b and not a)
+    p_value = 1.0 if fixed + broken == 0 else float(binomtest(fixed, fixed + broken, 0.5).pvalue)
+    return {"fixed": fixed, "broken": broken, "n": len(before), "p_value": p_value}
+
+
+def describe_paired(test: dict, alpha: float = ALPHA) -> str:
+    """The paired test in one sentence a reader can act on.
+
+    >>> describe_paired({"fixed": 10, "broken": 2, "n": 12, "p_value": 0.0386})
+    'fixed 10, broke 2 of 12 problems; exact McNemar p = 0.0386: distinguishable from noise at this sample size (p < 0.05)'
+    """
+    head = f"fixed {test['fixed']}, broke {test['broken']} of {test['n']} problems; exact McNemar p = {test['p_value']:.3g}"
+    if test["p_value"] < alpha:
+        return f"{head}: distinguishable from noise at this sample size (p < {alpha})"
+    return f"{head}: not distinguishable from noise at this sample size (p >= {alpha})"
+
+
+def pass_at_k(n: int, correct: int, k: int) -> float:
+    """Unbiased estimate of pass@k from n samples of which `correct` are right (Chen et al., 2021):
+    the chance that k samples drawn without replacement from the n include a right one.
+
+    >>> pass_at_k(4, 1, 1), pass_at_k(4, 1, 4), pass_at_k(4, 0, 2), round(pass_at_k(5, 2, 2), 3)
+    (0.25, 1.0, 0.0, 0.7)
+    """
+    if not 1 <= k <= n:
+        raise ValueError(f"pass@k needs 1 <= k <= n, got k={k}, n={n}")
+    if n - correct < k:
+        return 1.0
+    return 1.0 - comb(n - correct, k) / comb(n, k)
