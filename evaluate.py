@@ -391,9 +391,13 @@ def _merged_adapter(model):
 
 
 def _vllm_generator(cfg: dict, model, tokenizer):
+    # The model comes from from_pretrained alone (no get_peft_model), which has a vLLM engine but no
+    # `load_lora` method: Unsloth attaches that only in patch_peft_fast_inference. unsloth_zoo's
+    # function needs only the engine, and reads the saved adapter from disk.
+    from unsloth_zoo.vllm_utils import load_lora
     from vllm import SamplingParams
 
-    lora = model.load_lora(cfg["ADAPTER"]) if cfg["ADAPTER"] is not None else None
+    lora = load_lora(model, cfg["ADAPTER"]) if cfg["ADAPTER"] is not None else None
 
     def generate(problems, adapter: bool) -> list[dict]:
         texts = _prompts(problems, tokenizer)

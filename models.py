@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import sys
 from pathlib import Path
 
 from config import ConfigError, print_main, world_size
@@ -81,6 +82,59 @@ def build_tiny_model(tokenizer, seed: int = 0, hidden_size: int = 64, layers: in
 
 
 # --- Backends
+
+
+BEFORE_UNSLOTH = ("transformers", "trl", "peft")  # Unsloth patches these only when it is imported first
+VERSIONS = ("unsloth", "unsloth_zoo", "torch", "transformers", "trl", "peft", "accelerate", "vllm", "bitsandbytes")
+
+
+def library_versions(names=VERSIONS) -> str:
+    """`name version` for each installed package among `names`."""
+    from importlib import metadata
+
+    found = []
+    for name in names:
+        try:
+            found.append(f"{name} {metadata.version(name)}")
+        except metadata.PackageNotFoundError:
+            continue
+    return ", ".join(found)
+
+
+def start_unsloth() -> None:
+    """Import Unsloth before trl / transformers / peft and say loudly what a GPU run cannot show
+    otherwise: the versions in use, libraries imported too early (Unsloth then only warns and runs
+    de-optimised), and a fallback to TRL's own GRPOTrainer (Unsloth logs it once and carries on)."""
+    if "unsloth" in sys.modules:  # imported earlier in this process (a benchmark): it reported then
+        return
+    early = [name for name in BEFORE_UNSLOTH if name in sys.modules]
+    import unsloth  # noqa: F401  (first: it patches trl / transformers / peft as they are imported)
+
+    # isort: split
+    import trl
+
+    print_main(f"versions: {library_versions()}")
+    for warning in unsloth_warnings(early, trl.GRPOTrainer):
+        print_main(f"WARNING: {warning}")
+
+
+def unsloth_warnings(early: list[str], trainer_class) -> list[str]:
+    """What is wrong with an Unsloth start: modules imported before it, and TRL's trainer unpatched.
+
+    >>> unsloth_warnings([], type("UnslothGRPOTrainer", (), {}))
+    []
+    >>> [w.split(":")[0] for w in unsloth_warnings(["trl"], type("GRPOTrainer", (), {}))]
+    ['trl imported before Unsloth', "Unsloth could not rebuild TRL's GRPOTrainer"]
+    """
+    warnings = []
+    if early:
+        warnings.append(f"{', '.join(early)} imported before Unsloth: its patches do not apply; import unsloth first")
+    if not trainer_class.__name__.startswith("Unsloth"):  # rl.py:3883 installs UnslothGRPOTrainer as trl's
+        warnings.append(
+            "Unsloth could not rebuild TRL's GRPOTrainer: training falls back to TRL's own "
+            f"({trainer_class.__name__}): slower and more memory; its log line above says why"
+        )
+    return warnings
 
 
 def has_cuda() -> bool:

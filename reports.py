@@ -104,7 +104,7 @@ def final_rewards(rows: list[dict], window: int = 10) -> dict[str, float]:
     return {name: sum(v for _, v in pts[-window:]) / len(pts[-window:]) for name, pts in reward_series(rows).items()}
 
 
-def write_model_card(path: Path, config: dict, rows: list[dict], backend: str) -> None:
+def write_model_card(path: Path, config: dict, rows: list[dict], backend: str, resolved: dict | None = None) -> None:
     finals = final_rewards(rows)
     steps = rows[-1]["step"] if rows else 0
     lines = [
@@ -126,6 +126,7 @@ def write_model_card(path: Path, config: dict, rows: list[dict], backend: str) -
         "- `recipe_config.json`: every constant of the run; `metrics.jsonl`: one line per logged step",
         "- `reward_curve.png`: total and per-reward mean reward over steps",
         "",
+        *_objective_lines(resolved or {}),
         "## Config",
         "",
         "| name | value |",
@@ -134,3 +135,46 @@ def write_model_card(path: Path, config: dict, rows: list[dict], backend: str) -
         "",
     ]
     path.write_text("\n".join(lines))
+
+
+OBJECTIVE = (  # the trainer settings that define what is optimised, shown in the card
+    "loss_type",
+    "beta",
+    "epsilon",
+    "epsilon_high",
+    "scale_rewards",
+    "num_iterations",
+    "mask_truncated_completions",
+    "temperature",
+    "min_p",
+    "top_p",
+    "top_k",
+    "max_completion_length",
+    "num_generations",
+    "per_device_train_batch_size",
+    "gradient_accumulation_steps",
+    "learning_rate",
+    "lr_scheduler_type",
+    "warmup_steps",
+    "weight_decay",
+    "optim",
+    "use_vllm",
+    "vllm_importance_sampling_correction",
+    "reward_weights",
+    "max_steps",
+    "max_length",
+    "padding_free",
+    "seed",
+    "bf16",
+    "fp16",
+)
+
+
+def _objective_lines(resolved: dict) -> list[str]:
+    """The resolved GRPO and priming settings: the same on both backends, whatever their defaults."""
+    lines = []
+    for stage, settings in resolved.items():
+        shown = [(k, settings[k]) for k in OBJECTIVE if k in settings]
+        lines += [f"## {stage} settings (as trained)", "", "| setting | value |", "|---|---|"]
+        lines += [f"| {k} | `{v!r}` |" for k, v in shown] + [""]
+    return lines

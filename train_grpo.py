@@ -49,6 +49,9 @@ PRIME_STEPS = 60  # SFT steps on correctly formatted solutions; 0 disables
 PRIME_DATASET = data.PRIMING_DATASET  # local file (problem, reasoning, answer) or a Hub dataset
 PRIME_LEARNING_RATE = 2e-4  # LoRA SFT rate; much higher than GRPO's
 PRIME_BATCH_SIZE = 2  # samples per step
+PRIME_GRADIENT_ACCUMULATION_STEPS = 1  # set explicitly: Unsloth's SFTConfig would make it 2
+PRIME_WEIGHT_DECAY = 0.0  # set explicitly: Unsloth's SFTConfig would make it 0.001
+PRIME_WARMUP_RATIO = 0.0  # fraction of PRIME_STEPS warming up; Unsloth's SFTConfig would make it 0.1
 
 # --- GRPO
 MAX_STEPS = 100  # optimizer steps; the recipe shows rewards rising within ~100-300; 0 = priming only
@@ -66,19 +69,20 @@ MAX_COMPLETION_LENGTH = None  # tokens; None = MAX_SEQ_LENGTH - longest kept pro
 LOSS_TYPE = "dapo"  # dapo | grpo | dr_grpo | bnpo; set explicitly: Unsloth patches TRL's default
 BETA = 0.0  # KL penalty; 0 = no reference model (less memory), as TRL and DAPO default
 EPSILON = 0.2  # PPO clip range
-EPSILON_HIGH = None  # upper clip; None = EPSILON (DAPO's clip-higher uses 0.28)
+EPSILON_HIGH = None  # upper clip; None = EPSILON, written out before training (Unsloth would make it 0.28)
 SCALE_REWARDS = "group"  # group | batch | none: how advantages are normalised
 NUM_ITERATIONS = 1  # policy updates per generation batch
 MASK_TRUNCATED_COMPLETIONS = False  # True: no loss on completions cut at MAX_COMPLETION_LENGTH
 TEMPERATURE = 1.0  # sampling temperature of the rollouts
 MIN_P = 0.1  # min-p sampling, as the recipe; None disables
 TOP_P = 1.0
-TOP_K = 0  # 0 disables
+TOP_K = 0  # 0 disables (Unsloth spells it -1 for vLLM: the same sampling)
 GRADIENT_CHECKPOINTING = True  # trade compute for memory
 USE_VLLM = False  # vLLM rollouts (pip install vllm): Unsloth fast_inference, or TRL's vLLM on the hf backend
 VLLM_MODE = "colocate"  # colocate (same GPUs) | server (`trl vllm-serve`, hf backend, see README)
 VLLM_SERVER_URL = None  # server mode: e.g. "http://10.0.0.2:8000"; None = localhost:8000
 VLLM_GPU_MEMORY_UTILIZATION = 0.6  # share of GPU memory vLLM may take in colocate mode
+VLLM_IMPORTANCE_SAMPLING_CORRECTION = True  # TRL's default; Unsloth's config would default it off
 SEED = 3407
 
 # --- Rewards (names from rewards.rewards.REWARD_FUNCS -> weight in the summed reward)
@@ -94,8 +98,8 @@ OUTPUT_DIR = "outputs/qwen3-4b-grpo"  # checkpoints, final adapter, metrics, plo
 SAVE_STEPS = 50  # checkpoint every N steps (resume picks up the last one)
 SAVE_TOTAL_LIMIT = 3  # checkpoints kept
 LOGGING_STEPS = 1
-SAVE_MERGED = False  # also save base+LoRA merged in 16-bit to OUTPUT_DIR/merged (~8 GB for 4B)
-SAVE_GGUF = False  # also export GGUF to OUTPUT_DIR/gguf (Unsloth backend only)
+SAVE_MERGED = False  # also save base+LoRA merged in 16-bit to OUTPUT_DIR/merged (~8 GB for 4B; Unsloth downloads 16-bit base weights)
+SAVE_GGUF = False  # also export GGUF to OUTPUT_DIR/gguf (Unsloth backend only; downloads base weights, needs llama.cpp)
 GGUF_QUANTIZATION = "q4_k_m"  # llama.cpp quantization for SAVE_GGUF
 LOG_PROMPTS_PER_RANK = False  # write each process's training problems to OUTPUT_DIR/prompts_rank<r>.txt
 
@@ -142,12 +146,27 @@ def main(argv: list[str] | None = None) -> None:
     backend = models.choose_backend(cfg["BACKEND"], smoke)
     models.check_vllm(cfg, backend)
     models.check_optimizer(cfg["OPTIM"])
+    if cfg["SAVE_GGUF"] and backend != "unsloth":
+        raise config.ConfigError("SAVE_GGUF=True needs the Unsloth backend (one CUDA GPU): pass --SAVE_GGUF=False")
+    if cfg["EPSILON_HIGH"] is None:  # explicit, so both backends clip the same way
+        cfg["EPSILON_HIGH"] = cfg["EPSILON"]
+    names = [n for n in rewards.REWARD_FUNCS if n in cfg["REWARDS"]]
     out = Path(cfg["OUTPUT_DIR"])
+    resolved = {"grpo": grpo_settings(cfg, out, names), "priming": priming_settings(cfg, out)}
     if config.is_main_process():
-        config.save_config({**cfg, "backend": backend, "smoke": smoke}, out / "recipe_config.json")
+        config.save_config(
+            {**cfg, "backend": backend, "smoke": smoke, "resolved": resolved}, out / "recipe_config.json"
+        )
     config.print_main(f"backend: {backend}; output: {out}")
 
-    # --- model + LoRA (Unsloth is imported here, before trl)
+    # --- trainer settings before the model: under DeepSpeed ZeRO-3 they make from_pretrained load sharded
+    if backend == "unsloth":
+        models.start_unsloth()  # before trl / transformers / peft, as Unsloth requires
+    from trl import GRPOConfig, GRPOTrainer
+
+    args = GRPOConfig(**resolved["grpo"])  # max_completion_length is set after the data step
+
+    # --- model + LoRA
     model, tokenizer = models.load_model(cfg, backend, smoke)
 
     # --- data: map, hold out, length-filter (once, on the main process first)
@@ -159,51 +178,23 @@ def main(argv: list[str] | None = None) -> None:
     if max_completion <= 0:
         raise config.ConfigError(f"MAX_SEQ_LENGTH={cfg['MAX_SEQ_LENGTH']} leaves no room after {longest}-token prompts")
     config.print_main(f"max completion length: {max_completion} tokens")
+    args.max_completion_length = resolved["grpo"]["max_completion_length"] = max_completion
+    if config.is_main_process():
+        config.save_config(
+            {**cfg, "backend": backend, "smoke": smoke, "resolved": resolved}, out / "recipe_config.json"
+        )
 
     # --- rewards
-    names = [n for n in rewards.REWARD_FUNCS if n in cfg["REWARDS"]]
     reward_funcs = [rewards.REWARD_FUNCS[n] for n in names]
     if cfg["LOG_PROMPTS_PER_RANK"]:
         reward_funcs[0] = record_prompts(reward_funcs[0], out)
 
     # --- trainer
     from transformers.trainer_utils import get_last_checkpoint
-    from trl import GRPOConfig, GRPOTrainer
 
     last_checkpoint = get_last_checkpoint(str(out)) if out.is_dir() else None
     if last_checkpoint is None and cfg["PRIME_STEPS"] > 0:
-        prime_format(cfg, model, tokenizer, out)
-    args = GRPOConfig(
-        output_dir=str(out),
-        max_steps=cfg["MAX_STEPS"],
-        num_generations=cfg["NUM_GENERATIONS"],
-        per_device_train_batch_size=cfg["PER_DEVICE_BATCH_SIZE"],
-        gradient_accumulation_steps=cfg["GRADIENT_ACCUMULATION_STEPS"],
-        learning_rate=cfg["LEARNING_RATE"],
-        weight_decay=cfg["WEIGHT_DECAY"],
-        warmup_steps=cfg["WARMUP_RATIO"],
-        lr_scheduler_type=cfg["LR_SCHEDULER"],
-        max_completion_length=max_completion,
-        loss_type=cfg["LOSS_TYPE"],
-        beta=cfg["BETA"],
-        epsilon=cfg["EPSILON"],
-        epsilon_high=cfg["EPSILON_HIGH"],
-        scale_rewards=cfg["SCALE_REWARDS"],
-        num_iterations=cfg["NUM_ITERATIONS"],
-        mask_truncated_completions=cfg["MASK_TRUNCATED_COMPLETIONS"],
-        temperature=cfg["TEMPERATURE"],
-        min_p=cfg["MIN_P"],
-        top_p=cfg["TOP_P"],
-        top_k=cfg["TOP_K"],
-        reward_weights=[float(cfg["REWARDS"][n]) for n in names],
-        use_vllm=cfg["USE_VLLM"],
-        vllm_mode=cfg["VLLM_MODE"],
-        vllm_server_base_url=cfg["VLLM_SERVER_URL"],
-        vllm_gpu_memory_utilization=cfg["VLLM_GPU_MEMORY_UTILIZATION"],
-        save_steps=cfg["SAVE_STEPS"],
-        save_total_limit=cfg["SAVE_TOTAL_LIMIT"],
-        **shared_training_args(cfg),
-    )
+        prime_format(cfg, model, tokenizer, out, resolved["priming"])
     trainer = None
     if cfg["MAX_STEPS"] > 0:
         trainer = GRPOTrainer(
@@ -231,18 +222,14 @@ def main(argv: list[str] | None = None) -> None:
     final = out / "final"
     (trainer.save_model if trainer is not None else model.save_pretrained)(str(final))
     tokenizer.save_pretrained(str(final))
-    if cfg["SAVE_MERGED"]:
-        models.save_merged(cfg, model, tokenizer, backend, out / "merged")
-    if cfg["SAVE_GGUF"]:
-        if backend == "unsloth":
-            model.save_pretrained_gguf(str(out / "gguf"), tokenizer, quantization_method=cfg["GGUF_QUANTIZATION"])
-        else:
-            print("SAVE_GGUF skipped: GGUF export needs the Unsloth backend")
     rows = reports.read_metrics(out / "metrics.jsonl")
     reports.plot_rewards(rows, out / "reward_curve.png", f"GRPO on {Path(str(cfg['DATASET_NAME'])).name}")
-    reports.write_model_card(out / "README.md", cfg, rows, backend)
+    reports.write_model_card(out / "README.md", cfg, rows, backend, resolved)
     finals = ", ".join(f"{k} {v:.2f}" for k, v in reports.final_rewards(rows).items())
     print(f"done: adapter in {final}; final rewards: {finals}")
+
+    # --- exports last: they may need the network or llama.cpp, and a failure must not lose the run
+    run_exports(cfg, backend, model, tokenizer, out)
 
 
 def build_train_dataset(cfg: dict, tokenizer):
@@ -266,6 +253,90 @@ def build_train_dataset(cfg: dict, tokenizer):
     return train, longest
 
 
+def grpo_settings(cfg: dict, out: Path, names: list[str]) -> dict:
+    """GRPOConfig's arguments. Every setting Unsloth's patched config would fill or rewrite is given
+    explicitly (loss_type, beta, epsilon_high, scale_rewards, mask_truncated_completions, top_k,
+    vllm_importance_sampling_correction, accumulation, weight decay, warmup), so both backends train
+    the same objective."""
+    return {
+        "output_dir": str(out),
+        "max_steps": cfg["MAX_STEPS"],
+        "num_generations": cfg["NUM_GENERATIONS"],
+        "per_device_train_batch_size": cfg["PER_DEVICE_BATCH_SIZE"],
+        "gradient_accumulation_steps": cfg["GRADIENT_ACCUMULATION_STEPS"],
+        "learning_rate": cfg["LEARNING_RATE"],
+        "weight_decay": cfg["WEIGHT_DECAY"],
+        "warmup_steps": cfg["WARMUP_RATIO"],
+        "lr_scheduler_type": cfg["LR_SCHEDULER"],
+        "max_completion_length": cfg["MAX_COMPLETION_LENGTH"],
+        "loss_type": cfg["LOSS_TYPE"],
+        "beta": cfg["BETA"],
+        "epsilon": cfg["EPSILON"],
+        "epsilon_high": cfg["EPSILON_HIGH"],
+        "scale_rewards": cfg["SCALE_REWARDS"],
+        "num_iterations": cfg["NUM_ITERATIONS"],
+        "mask_truncated_completions": cfg["MASK_TRUNCATED_COMPLETIONS"],
+        "temperature": cfg["TEMPERATURE"],
+        "min_p": cfg["MIN_P"],
+        "top_p": cfg["TOP_P"],
+        "top_k": cfg["TOP_K"],
+        "reward_weights": [float(cfg["REWARDS"][n]) for n in names],
+        "use_vllm": cfg["USE_VLLM"],
+        "vllm_mode": cfg["VLLM_MODE"],
+        "vllm_server_base_url": cfg["VLLM_SERVER_URL"],
+        "vllm_gpu_memory_utilization": cfg["VLLM_GPU_MEMORY_UTILIZATION"],
+        "vllm_importance_sampling_correction": cfg["VLLM_IMPORTANCE_SAMPLING_CORRECTION"],
+        "save_steps": cfg["SAVE_STEPS"],
+        "save_total_limit": cfg["SAVE_TOTAL_LIMIT"],
+        **shared_training_args(cfg),
+    }
+
+
+def priming_settings(cfg: dict, out: Path) -> dict:
+    """SFTConfig's arguments for format priming, with the settings Unsloth's SFTConfig defaults
+    differently (accumulation 2, weight decay 0.001, warmup 0.1, padding-free detection) explicit."""
+    return {
+        "output_dir": str(out / "priming"),
+        "max_steps": cfg["PRIME_STEPS"],
+        "per_device_train_batch_size": cfg["PRIME_BATCH_SIZE"],
+        "gradient_accumulation_steps": cfg["PRIME_GRADIENT_ACCUMULATION_STEPS"],
+        "learning_rate": cfg["PRIME_LEARNING_RATE"],
+        "weight_decay": cfg["PRIME_WEIGHT_DECAY"],
+        "warmup_steps": cfg["PRIME_WARMUP_RATIO"],
+        "lr_scheduler_type": cfg["LR_SCHEDULER"],
+        "max_length": cfg["MAX_SEQ_LENGTH"],
+        "padding_free": False,
+        "save_strategy": "no",
+        **shared_training_args(cfg),
+    }
+
+
+def run_exports(cfg: dict, backend: str, model, tokenizer, out: Path) -> None:
+    """SAVE_MERGED / SAVE_GGUF after everything else is written. On Unsloth both download the 16-bit
+    base weights from the Hub, and GGUF needs llama.cpp: a failure is one line, and the run succeeds."""
+    exports = []
+    if cfg["SAVE_MERGED"]:
+        exports.append(("SAVE_MERGED", lambda: models.save_merged(cfg, model, tokenizer, backend, out / "merged")))
+    if cfg["SAVE_GGUF"]:
+        exports.append(
+            (
+                "SAVE_GGUF",
+                lambda: model.save_pretrained_gguf(
+                    str(out / "gguf"), tokenizer, quantization_method=cfg["GGUF_QUANTIZATION"]
+                ),
+            )
+        )
+    for name, export in exports:
+        try:
+            export()
+        except Exception as err:  # an export is optional: report it in one line, keep the finished run
+            reason = (str(err).strip().splitlines() or [type(err).__name__])[0]
+            print(
+                f"{name} failed ({type(err).__name__}: {reason}); the adapter, metrics, plot and card are saved. "
+                "It needs the base model's 16-bit weights (network or a local copy) and, for GGUF, llama.cpp"
+            )
+
+
 def shared_training_args(cfg: dict) -> dict:
     """Trainer arguments the priming SFT and GRPO share."""
     return {
@@ -278,21 +349,13 @@ def shared_training_args(cfg: dict) -> dict:
     }
 
 
-def prime_format(cfg: dict, model, tokenizer, out: Path) -> None:
+def prime_format(cfg: dict, model, tokenizer, out: Path, settings: dict) -> None:
     """A few SFT steps on formatted worked solutions, on the same LoRA, so GRPO starts from rewards > 0."""
     from trl import SFTConfig, SFTTrainer
 
     samples = data.priming_samples(cfg["PRIME_DATASET"])
     config.print_main(f"format priming: {cfg['PRIME_STEPS']} SFT steps on {len(samples)} solutions")
-    args = SFTConfig(
-        output_dir=str(out / "priming"),
-        max_steps=cfg["PRIME_STEPS"],
-        per_device_train_batch_size=cfg["PRIME_BATCH_SIZE"],
-        learning_rate=cfg["PRIME_LEARNING_RATE"],
-        max_length=cfg["MAX_SEQ_LENGTH"],
-        save_strategy="no",
-        **shared_training_args(cfg),
-    )
+    args = SFTConfig(**settings)
     log = reports.metrics_callback(out / "priming_metrics.jsonl")
     SFTTrainer(model=model, args=args, train_dataset=samples, processing_class=tokenizer, callbacks=[log]).train()
 

@@ -42,3 +42,55 @@ def test_gpu_bench_runs_its_measurements_on_the_tiny_model(tmp_path):
     assert result["steps"] == 3 and result["seconds_per_step"] > 0 and result["generated_tokens_per_second"] > 0
     table = run("bench/gpu_bench.py", "--compare", str(out), str(out))
     assert "| hf |" in table and "speed-up hf vs hf: 1.00x" in table
+
+
+def test_real_model_tasks_are_deterministic_disjoint_and_right(tmp_path):
+    sys.path.insert(0, str(REPO / "bench"))
+    import real_model
+
+    first = real_model.write_tasks(tmp_path / "a")
+    second = real_model.write_tasks(tmp_path / "b")
+    rows = {}
+    for name, path in first.items():
+        assert path.read_text() == second[name].read_text()  # same files on every machine
+        rows[name] = [json.loads(line) for line in path.read_text().splitlines()]
+    assert len(rows["train"]) == real_model.TRAIN_PROBLEMS
+    assert len(rows["arithmetic"]) == len(rows["two_step"]) == real_model.EVAL_PROBLEMS
+    seen_in_training = {r["problem"] for r in rows["train"] + rows["priming"]}
+    assert not seen_in_training & {r["problem"] for r in rows["arithmetic"] + rows["two_step"]}
+    for row in rows["priming"]:  # worked solutions end with the right answer
+        assert row["reasoning"].rstrip(".").endswith(f"= {row['answer']}")
+
+
+def test_real_model_summary_judges_stored_completions(tmp_path, monkeypatch):
+    sys.path.insert(0, str(REPO / "bench"))
+    import real_model
+
+    monkeypatch.setattr(real_model, "RESULTS", tmp_path)
+    done = "x<end_working_out><SOLUTION>{}</SOLUTION>"
+    golds = ["4", "6", "8", "10"]
+    arms = {
+        "base": ["4", "7", "9", "11"],  # plain text: strict 0, lenient 1 of 4
+        "priming": [done.format(a) for a in ("4", "7", "9", "11")],  # strict 1
+        "grpo": [done.format(a) for a in ("4", "6", "8", "11")],  # strict 3
+    }
+    for arm, completions in arms.items():
+        name = "arithmetic_base.json" if arm == "base" else f"arithmetic_{arm}_seed0.json"
+        (tmp_path / name).write_text(json.dumps({"completions": completions, "gold": golds}))
+    lines = real_model.summarize([0])
+    assert any(
+        line.startswith("arithmetic base") and "strict 0.0 %" in line and "lenient 25.0 %" in line for line in lines
+    )
+    assert "real model: GRPO 75.0% vs priming-only 25.0% on arithmetic (strict, n=4, seeds=1), paired p=0.5" in lines
+
+
+def test_gpu_bench_refuses_unsloth_figures_after_transformers_was_imported():
+    import transformers  # noqa: F401  (as a bench process that wrote its model first would have)
+
+    sys.path.insert(0, str(REPO / "bench"))
+    import gpu_bench
+
+    from config import ConfigError
+
+    with pytest.raises(ConfigError, match="imported before Unsloth"):
+        gpu_bench.run("unsloth", steps=1, completion=8, batch=8, four_bit=False, smoke=False, out=None)
