@@ -22,6 +22,7 @@ import data
 import models
 import reports
 import rewards
+import runs
 
 # --- Model
 MODEL_NAME = "unsloth/Qwen3-4B-Base"  # Hub id, local folder, or a .gguf file (loaded dequantized)
@@ -95,7 +96,10 @@ REWARDS = {
 
 # --- Output
 OUTPUT_DIR = "outputs/qwen3-4b-grpo"  # checkpoints, final adapter, metrics, plot, model card
-SAVE_STEPS = 50  # checkpoint every N steps (resume picks up the last one)
+SAVE_STEPS = 50  # checkpoint every N steps (a rerun resumes from the newest complete one; so does SIGTERM / Ctrl-C)
+RESTART = (
+    False  # True: start over in an OUTPUT_DIR that holds another run (not resumed; its files are replaced as saved)
+)
 SAVE_TOTAL_LIMIT = 3  # checkpoints kept
 LOGGING_STEPS = 1
 SAVE_MERGED = False  # also save base+LoRA merged in 16-bit to OUTPUT_DIR/merged (~8 GB for 4B; Unsloth downloads 16-bit base weights)
@@ -153,6 +157,9 @@ def main(argv: list[str] | None = None) -> None:
     names = [n for n in rewards.REWARD_FUNCS if n in cfg["REWARDS"]]
     out = Path(cfg["OUTPUT_DIR"])
     resolved = {"grpo": grpo_settings(cfg, out, names), "priming": priming_settings(cfg, out)}
+    if not cfg["RESTART"]:  # before anything in OUTPUT_DIR is written
+        runs.check_rerun(out / "recipe_config.json", cfg, "RESTART")
+    cfg["FORMAT"] = runs.format_fingerprint()
     if config.is_main_process():
         config.save_config(
             {**cfg, "backend": backend, "smoke": smoke, "resolved": resolved}, out / "recipe_config.json"
@@ -190,12 +197,14 @@ def main(argv: list[str] | None = None) -> None:
         reward_funcs[0] = record_prompts(reward_funcs[0], out)
 
     # --- trainer
-    from transformers.trainer_utils import get_last_checkpoint
-
-    last_checkpoint = get_last_checkpoint(str(out)) if out.is_dir() else None
+    last_checkpoint, skipped = runs.resumable_checkpoint(out) if not cfg["RESTART"] else (None, [])
+    if skipped:
+        config.print_main(
+            f"skipping incomplete checkpoints (killed while saving?): {', '.join(p.name for p in skipped)}"
+        )
     if last_checkpoint is None and cfg["PRIME_STEPS"] > 0:
         prime_format(cfg, model, tokenizer, out, resolved["priming"])
-    trainer = None
+    trainer, stop = None, runs.GracefulStop()
     if cfg["MAX_STEPS"] > 0:
         trainer = GRPOTrainer(
             model=model,
@@ -203,20 +212,33 @@ def main(argv: list[str] | None = None) -> None:
             reward_funcs=reward_funcs,
             args=args,
             train_dataset=train,
-            callbacks=[reports.metrics_callback(out / "metrics.jsonl")],
+            callbacks=[reports.metrics_callback(out / "metrics.jsonl"), stop.callback()],
         )
 
     # --- train (resuming from the last checkpoint in OUTPUT_DIR, if any); MAX_STEPS=0 stops after priming
     if cfg["MAX_STEPS"] > 0:
-        if last_checkpoint and config.is_main_process():
-            reports.truncate_metrics(out / "metrics.jsonl", int(last_checkpoint.rsplit("-", 1)[-1]))
+        if config.is_main_process():  # a resumed run re-logs the steps after its checkpoint
+            reports.truncate_metrics(
+                out / "metrics.jsonl", runs.checkpoint_step(last_checkpoint) if last_checkpoint else 0
+            )
         config.print_main(f"resuming from {last_checkpoint}" if last_checkpoint else "starting a new run")
-        trainer.train(resume_from_checkpoint=last_checkpoint)
+        with stop:
+            trainer.train(resume_from_checkpoint=str(last_checkpoint) if last_checkpoint else None)
         trainer.accelerator.wait_for_everyone()
     else:
         config.print_main("MAX_STEPS=0: no GRPO steps; the primed adapter is the result (a control arm)")
 
-    # --- save and plot (main process only)
+    # --- save and plot (main process only); an interrupted run writes its reports so far, not final/
+    if stop.received is not None:
+        if config.is_main_process():
+            rows = reports.read_metrics(out / "metrics.jsonl")
+            reports.plot_rewards(rows, out / "reward_curve.png", f"GRPO on {Path(str(cfg['DATASET_NAME'])).name}")
+            reports.write_model_card(out / "README.md", cfg, rows, backend, resolved)
+            print(
+                f"stopped at step {trainer.state.global_step}: checkpoint-{trainer.state.global_step} saved in {out}; "
+                "rerun the same command to resume"
+            )
+        raise SystemExit(128 + stop.received)
     if not config.is_main_process():
         return
     final = out / "final"

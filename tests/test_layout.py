@@ -20,6 +20,7 @@ ALLOWED = {
     "models": {"config", "data", "prompts"},
     "reports": {"prompts"},
     "metrics": set(),
+    "runs": {"config", "prompts"},
 }
 
 
