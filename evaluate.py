@@ -129,6 +129,7 @@ def main(argv: list[str] | None = None) -> None:
     runs = generate_runs(cfg, backend, smoke, model, tokenizer, problems)
 
     # --- judge and report
+    judge.warm_up()
     report = build_report(cfg, problems, runs)
     out = eval_dir(cfg)
     write_report(report, out, cfg["NUM_EXAMPLES"], cfg["EXAMPLE_CHARS"])

@@ -106,18 +106,42 @@ def extract_answer(text) -> str | None:
 # --- Normalisation and fast paths
 
 _MINUS_SIGNS = dict.fromkeys(map(ord, "\u2212\u2012\u2013\u2014\ufe63\uff0d"), "-")
-_SPACING = re.compile(r"\\(?:,|;|:|!|\s|quad\b|qquad\b|displaystyle\b|left\b|right\b)|~")
+_SPACING = re.compile(r"(?<!\\)\\(?:,|;|:|!|\s|quad\b|qquad\b|displaystyle\b|left\b|right\b)|~")  # not a row break \\
 _BOXED = re.compile(r"\\(?:boxed|fbox)\s*\{")
 _UNIT_SUFFIX = re.compile(  # only after a number or a closing brace: "no idea" keeps its words
     r"(?<=[\d}])(?:\^\s*\{?\s*\\circ\s*\}?|\\degree|\\?%|"  # degrees, percent
     r"\s*\\(?:text|mbox|mathrm)\s*\{[^{}]*\}|"  # \text{ cm}
     r"\s+[A-Za-z][A-Za-z.]*(?:\s+[A-Za-z][A-Za-z.]*)*)$"  # words: "5 apples", "5 square units"
 )
+_SUPERSCRIPT_DIGITS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺", "0123456789-+")
+_SUPERSCRIPTS = re.compile("[⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺]+")
+_VULGAR_CHARS = "¼½¾⅐⅑⅒⅓⅔⅕⅖⅗⅘⅙⅚⅛⅜⅝⅞"
+_VULGAR = re.compile(f"(\\d*)([{_VULGAR_CHARS}])")
+_ROOT = re.compile(r"√\s*(\d+(?:\.\d+)?|[A-Za-z]|\([^()]*\)|\{[^{}]*\})")
+_UNICODE_LATEX = {  # after the patterns above; a trailing space keeps "\\pi r" from reading as "\\pir"
+    "√": "\\sqrt",
+    "×": "\\times ",
+    "·": "\\cdot ",
+    "÷": "\\div ",
+    "π": "\\pi ",
+    "∞": "\\infty ",
+    "∅": "\\emptyset ",
+    "≤": "\\le ",
+    "≥": "\\ge ",
+    "≠": "\\ne ",
+    "⁄": "/",
+}
+_CURRENCY = re.compile(r"\\\$|[€£¥]|\\euro\b|\\pounds\b")  # \$5, €5: the sign is not part of the value
+_TEXT_WRAPPER = re.compile(r"^\\(?:text|textbf|textrm|mathrm|mathbf|mbox|operatorname)\s*\{")
+_SPACE_THOUSANDS = re.compile(r"^-?\d{1,3}(?: \d{3})+(?:\.\d+)?$")
+_DIGIT_SPACE_DIGIT = re.compile(r"(?<=\d) (?=\d)")
+_EMPTY_SET = {"\\emptyset", "\\varnothing", "\\{\\}", "{}", "\\O"}
+_BASE_NUMBER = re.compile(r"^\(?([0-9A-Za-z]+)\)?_\{?(\d+)\}?$")  # 123_4, (1011)_{2}
 _ASSIGNMENT = re.compile(r"^\s*(?:[A-Za-z]|\\[A-Za-z]+)(?:_\{?\w+\}?)?\s*=\s*(?=[^=]+$)")
 _THOUSANDS = re.compile(r"^-?\d{1,3}(?:,\d{3})+(?:\.\d+)?$")
 _NUMBER = re.compile(r"^-?(?:\d+(?:\.\d*)?|\.\d+)$")
 _FRACTION = re.compile(r"^(-?)(?:\\frac\{(-?\d+)\}\{(\d+)\}|(\d+)/(\d+))$")
-_FIRST_NUMBER = re.compile(r"-?\d{1,3}(?:,\d{3})+(?:\.\d+)?|-?\d+(?:\.\d+)?")
+_FIRST_NUMBER = re.compile(r"-?\d{1,3}(?:,\d{3})+(?:\.\d+)?|-?\d{1,3}(?: \d{3})+(?![\d.])|-?\d+(?:\.\d+)?")
 _HUGE_EXPONENT = re.compile(r"\^\s*\{?\s*\d{" + str(MAX_EXPONENT_DIGITS + 1) + ",}")
 _PROSE_WORD = re.compile(r"(?<![\\A-Za-z])[A-Za-z]{3,}")
 _HEDGE_WORDS = re.compile(r"\bor\b|\band\b|\\lor\b|\\vee\b|\\pm\b|\\mp\b|\u00b1", re.IGNORECASE)
@@ -136,22 +160,63 @@ def _unwrap_boxed(s: str) -> str:
     return s[match.end() : i - 1] if depth == 0 else s
 
 
+def _unicode_math(s: str) -> str:
+    """LaTeX for the unicode math a model may write: superscript exponents, vulgar fractions, roots,
+    operators and constants. Done before NFKC, which would turn x² into x2 and 1½ into 11⁄2."""
+    s = _SUPERSCRIPTS.sub(lambda m: "^{" + m.group().translate(_SUPERSCRIPT_DIGITS) + "}", s)
+    if any(ch in _VULGAR_CHARS for ch in s):
+        s = _VULGAR.sub(_vulgar_fraction, s)
+    s = _ROOT.sub(lambda m: "\\sqrt{" + m.group(1).removeprefix("(").removesuffix(")") + "}", s)
+    for char, latex in _UNICODE_LATEX.items():
+        s = s.replace(char, latex)
+    return s
+
+
+def _vulgar_fraction(match: re.Match) -> str:
+    value = Fraction(unicodedata.numeric(match.group(2))).limit_denominator(1000)
+    fraction = f"\\frac{{{value.numerator}}}{{{value.denominator}}}"
+    return f"({match.group(1)}+{fraction})" if match.group(1) else fraction  # 1½ is one and a half
+
+
+def _unwrap_text(s: str) -> str:
+    """The content of an answer wrapped whole in \\text{} / \\mathrm{} / \\textbf{} ... (balanced)."""
+    while (match := _TEXT_WRAPPER.match(s)) and s.endswith("}"):
+        depth = 0
+        for i in range(match.end() - 1, len(s)):
+            depth += {"{": 1, "}": -1}.get(s[i], 0)
+            if depth == 0:
+                break
+        if i != len(s) - 1:  # "\text{a} + \text{b}": not one wrapper
+            return s
+        s = s[match.end() : -1].strip()
+    return s
+
+
 def normalize_answer(answer: str) -> str:
     """A canonical spelling of an answer for cheap comparisons (not a full simplifier).
 
     >>> normalize_answer(r"$y = \\boxed{12{,}500}$ apples.")
     '12500'
+    >>> normalize_answer("x² + ½"), normalize_answer(r"\\text{\\$12 500}"), normalize_answer("1 2")
+    ('x^{2} + \\\\frac{1}{2}', '12500', '1, 2')
     """
-    s = unicodedata.normalize("NFKC", answer).translate(_MINUS_SIGNS)
+    s = unicodedata.normalize("NFKC", _unicode_math(answer)).translate(_MINUS_SIGNS)
     s = _unwrap_boxed(s)
+    s = _CURRENCY.sub("", s)
     s = s.replace("$", "").replace("\\(", "").replace("\\)", "").replace("\\[", "").replace("\\]", "")
     s = s.replace("\\dfrac", "\\frac").replace("\\tfrac", "\\frac").replace("{,}", ",")
     s = _SPACING.sub(" ", s).strip().rstrip(".").strip()
+    s = _unwrap_text(s)
     s = _ASSIGNMENT.sub("", s, count=1)
     s = _UNIT_SUFFIX.sub("", s).strip()
     s = " ".join(s.split())
+    if _SPACE_THOUSANDS.match(s):
+        s = s.replace(" ", "")  # 12 500: digit groups of three
+    s = _DIGIT_SPACE_DIGIT.sub(", ", s)  # 1 2: two numbers, never twelve
     if _THOUSANDS.match(s.replace(" ", "")):
         s = s.replace(",", "").replace(" ", "")
+    if s.replace(" ", "") in _EMPTY_SET:
+        s = "\\emptyset"
     return s
 
 
@@ -286,6 +351,19 @@ def _time_limit(seconds: float):
 
 
 _math_verify_module = None
+# One answer of each shape the grammar meets: the first parse of a shape loads code (up to ~0.3 s).
+WARM_UP = (
+    "$1$",
+    r"$\sqrt{2}x^2$",
+    r"$(1+\frac{1}{2})$",
+    r"$\{1, 2\}$",
+    r"$[0, \pi)$",
+    r"$2\times 3 \cdot 4$",
+    r"$\begin{pmatrix}1\\2\end{pmatrix}$",
+    r"$x_1 + y^{-1}$",
+    r"$\log_2 8 + \sin(x)$",
+    r"$-\infty$",
+)
 
 
 def _math_verify():
@@ -297,10 +375,17 @@ def _math_verify():
 
         # It warns that its own timeout is off; ours (_time_limit) replaces it.
         logging.getLogger("math_verify").setLevel(logging.ERROR)
-        warm = [math_verify.parse(s, parsing_timeout=None) for s in ("$1$", r"$\sqrt{2}x^2$")]
-        math_verify.verify(*warm, timeout_seconds=None)
+        warm = [math_verify.parse(s, parsing_timeout=None) for s in WARM_UP]
+        for gold, pred in zip(warm, warm[1:], strict=False):
+            math_verify.verify(gold, pred, timeout_seconds=None)
         _math_verify_module = math_verify
     return _math_verify_module
+
+
+def warm_up() -> None:
+    """Load math-verify and sympy now (~1-2 s), so that no completion pays for them inside the
+    reward's time limit; the training and evaluation scripts call it at start-up."""
+    _math_verify()
 
 
 def _mv_parse(norm: str, seconds: float) -> list | None:
@@ -323,7 +408,7 @@ def _mv_parse(norm: str, seconds: float) -> list | None:
 class PreparedGold:
     """A gold answer prepared once and shared by all completions of its group."""
 
-    __slots__ = ("raw", "norm", "key", "number", "group", "single", "_parsed")
+    __slots__ = ("raw", "norm", "key", "number", "group", "single", "base", "_parsed")
 
     def __init__(self, gold) -> None:
         self.raw = "" if gold is None else completion_text(gold).strip()
@@ -332,6 +417,7 @@ class PreparedGold:
         self.number = _as_number(self.norm)
         self.group = _as_number_group(self.norm)
         self.single = not _is_multi_valued(self.norm)
+        self.base = _base_number(self.key)
         self._parsed = None
 
     def parsed(self) -> list:
@@ -349,6 +435,42 @@ def prepare_gold(gold: str) -> PreparedGold:
     return PreparedGold(gold)
 
 
+def _base_number(key: str) -> tuple[int, int] | None:
+    """(value, base) of a number written with a base subscript (123_4, (1011)_{2}), else None.
+
+    >>> _base_number("123_4"), _base_number("(1011)_{2}"), _base_number("x_1"), _base_number("129_4")
+    ((27, 4), (11, 2), None, None)
+    """
+    if "_" not in key or len(key) > MAX_NUMBER_CHARS:  # cheap refusals first: golds can be huge
+        return None
+    match = _BASE_NUMBER.match(key)
+    if not match or not 2 <= int(match.group(2)) <= 36 or not any(ch.isdigit() for ch in match.group(1)):
+        return None
+    try:
+        return int(match.group(1), int(match.group(2))), int(match.group(2))
+    except ValueError:  # a digit the base does not have
+        return None
+
+
+def _base_verdict(key: str, pred_base: tuple[int, int] | None, gold: PreparedGold) -> str:
+    """Numbers in a base are equal only as values in the same base: 123_4 is 27, and 123_5 is never
+    paid for 123_4 (nor 27 for it: the answer was asked for in base 4). Digits without the subscript
+    are read in the gold's base (1011 for 1011_2); a subscripted answer to a decimal gold counts only
+    in base 10."""
+    if gold.base is not None:
+        if pred_base is None:
+            try:
+                pred_base = (int(key, gold.base[1]), gold.base[1]) if key.isalnum() else None
+            except ValueError:
+                pred_base = None
+        if pred_base is None:
+            return WRONG if any(ch.isdigit() for ch in key) else UNPARSEABLE
+        return EQUIVALENT if pred_base == gold.base else WRONG
+    if pred_base[1] == 10 and gold.number is not None:
+        return _numeric_verdict(Fraction(pred_base[0]), gold.number)
+    return WRONG
+
+
 def judge_prepared(pred: str | None, gold: PreparedGold) -> str:
     """The verdict for one extracted answer against one prepared gold."""
     if pred is None:
@@ -359,6 +481,9 @@ def judge_prepared(pred: str | None, gold: PreparedGold) -> str:
     key = norm.replace(" ", "")
     if not key:
         return UNPARSEABLE
+    pred_base = _base_number(key)
+    if gold.base is not None or pred_base is not None:
+        return _base_verdict(key, pred_base, gold)
     if key == gold.key:
         return EQUIVALENT
     if gold.single and _is_multi_valued(norm):
@@ -550,6 +675,6 @@ def first_number(answer: str) -> Decimal | None:
     if match is None:
         return None
     try:
-        return Decimal(match.group().replace(",", ""))
+        return Decimal(match.group().replace(",", "").replace(" ", ""))
     except InvalidOperation:
         return None

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import config
 import data
+import judge
 import models
 import reports
 import rewards
@@ -191,7 +192,8 @@ def main(argv: list[str] | None = None) -> None:
             {**cfg, "backend": backend, "smoke": smoke, "resolved": resolved}, out / "recipe_config.json"
         )
 
-    # --- rewards
+    # --- rewards (math-verify loaded now, not inside the first completion's time limit)
+    judge.warm_up()
     reward_funcs = [rewards.REWARD_FUNCS[n] for n in names]
     if cfg["LOG_PROMPTS_PER_RANK"]:
         reward_funcs[0] = record_prompts(reward_funcs[0], out)

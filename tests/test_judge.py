@@ -85,11 +85,62 @@ EQUIVALENCE = [
     ("2", None, False),  # no prediction
     ("2", r"2^{2^{2^{2^{2^{2}}}}}", False),  # power tower: refused, not evaluated
     ("5", "five hundred", False),  # words without a number
+    # --- unicode math, both directions
+    (r"\sqrt{2}", "√2", True),  # root sign
+    ("√2", r"\sqrt{2}", True),  # ... in the gold
+    (r"2\sqrt{3}", "2√3", True),  # coefficient and root sign
+    (r"\sqrt{x+1}", "√(x+1)", True),  # root of a parenthesis
+    (r"\sqrt{2}", "√3", False),  # another root
+    (r"\frac{1}{2}", "½", True),  # vulgar fraction
+    ("½", "0.5", True),  # ... in the gold
+    (r"\frac{3}{2}", "1½", True),  # mixed number: one and a half, not eleven halves
+    ("½", "¼", False),  # another fraction
+    ("x^2", "x²", True),  # superscript exponent
+    ("x³", "x^3", True),  # ... in the gold
+    ("x^2", "x³", False),  # another exponent
+    ("x^{-1}", "x⁻¹", True),  # negative superscript exponent
+    ("6", "2×3", True),  # multiplication sign
+    (r"\pi r^2", "πr²", True),  # pi and an exponent together
+    ("-3", "\u22123", True),  # unicode minus
+    # --- wrapped numbers and currency
+    ("5", r"\text{5}", True),  # \text-wrapped number
+    (r"\mathrm{5}", "5", True),  # ... in the gold
+    ("5", r"\textbf{5 cm}", True),  # wrapped with a unit
+    ("5", r"\text{6}", False),  # wrapped, wrong
+    ("5", r"\$5", True),  # escaped dollar sign in the answer
+    (r"\$5", "5", True),  # ... in the gold
+    (r"\$12.50", r"$\$12.50$", True),  # both, inside math mode
+    ("5", "€5", True),  # euro sign
+    (r"\$5", r"\$6", False),  # currency, wrong amount
+    # --- the empty set
+    (r"\emptyset", r"\varnothing", True),  # synonym
+    (r"\varnothing", r"\{\}", True),  # empty braces
+    (r"\emptyset", "∅", True),  # unicode
+    (r"\emptyset", r"\{0\}", False),  # the set holding zero is not empty
+    # --- vectors and matrices with other spacing
+    (r"\begin{pmatrix}1\\2\end{pmatrix}", r"\begin{pmatrix} 1 \\ 2 \end{pmatrix}", True),  # spaces
+    (r"\begin{pmatrix} 1 & 0 \\ 0 & 1 \end{pmatrix}", r"\begin{pmatrix}1&0\\0&1\end{pmatrix}", True),  # matrix
+    (r"\begin{pmatrix}1\\2\end{pmatrix}", r"\begin{pmatrix} 2 \\ 1 \end{pmatrix}", False),  # other vector
+    # --- digit groups separated by spaces
+    ("12500", "12 500", True),  # valid thousands group
+    ("12 500", "12,500", True),  # ... in the gold
+    ("1234567", "1 234 567", True),  # several groups
+    ("12", "1 2", False),  # not a thousands group: two numbers, never twelve
+    ("1250", "12 50", False),  # a group of two digits is not a thousands group
+    # --- numbers with a base subscript
+    ("123_4", "123_4", True),  # same base, same digits
+    ("1011_2", "1011", True),  # digits in the gold's base without the subscript
+    ("(1011)_2", "1011_{2}", True),  # other spellings of the subscript
+    ("123_4", "123_5", False),  # another base is never paid
+    ("123_4", "27", False),  # the value in base 10 was not what was asked
+    ("27", "123_4", False),  # a base-4 answer to a decimal gold
+    ("27", "27_{10}", True),  # a base-10 subscript is just decimal
+    ("123_4", "129_4", False),  # a digit base 4 does not have
 ]
 
 
 def test_equivalence_table_is_large_and_balanced():
-    assert len(EQUIVALENCE) >= 60
+    assert len(EQUIVALENCE) >= 100
     assert sum(ok for *_, ok in EQUIVALENCE) >= 30 and sum(not ok for *_, ok in EQUIVALENCE) >= 15
 
 
@@ -145,3 +196,11 @@ def test_lenient_answer_takes_conversational_completions():
     from judge import lenient_answer
 
     assert lenient_answer([{"role": "assistant", "content": "The answer is 9."}]) == "9"
+
+
+def test_warm_up_loads_math_verify_before_any_completion(monkeypatch):
+    import judge
+
+    monkeypatch.setattr(judge, "_math_verify_module", None)
+    judge.warm_up()
+    assert judge._math_verify_module is not None
