@@ -92,9 +92,21 @@ def resolve_config(defaults: dict, argv: list[str], smoke_overrides: dict, inher
     return config, seen
 
 
+SECRET_NAMES = ("TOKEN", "SECRET", "PASSWORD", "API_KEY")  # settings never written to a file or a card
+
+
+def public(config: dict) -> dict:
+    """The settings without any whose name says it holds a secret.
+
+    >>> public({"LR": 1, "HUB_TOKEN": "hf_x"})
+    {'LR': 1}
+    """
+    return {k: v for k, v in config.items() if not any(word in k.upper() for word in SECRET_NAMES)}
+
+
 def save_config(config: dict, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(config, indent=2, default=str) + "\n")
+    path.write_text(json.dumps(public(config), indent=2, default=str) + "\n")
 
 
 # --- Processes

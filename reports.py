@@ -33,6 +33,8 @@ def read_metrics(path: Path) -> list[dict]:
 
 def truncate_metrics(path: Path, last_step: int) -> None:
     """Keep lines up to `last_step`: a resumed run re-logs the steps after its checkpoint."""
+    if not path.is_file():
+        return
     kept = [row for row in read_metrics(path) if row.get("step", 0) <= last_step]
     path.write_text("".join(json.dumps(row) + "\n" for row in kept))
 
@@ -108,6 +110,7 @@ def write_model_card(path: Path, config: dict, rows: list[dict], backend: str, r
     finals = final_rewards(rows)
     steps = rows[-1]["step"] if rows else 0
     lines = [
+        *card_header(config),
         f"# LoRA adapter: {config['MODEL_NAME']} + GRPO on math",
         "",
         f"Trained with this repository's `train_grpo.py` (backend: {backend}) for {steps} GRPO steps "
@@ -120,6 +123,7 @@ def write_model_card(path: Path, config: dict, rows: list[dict], backend: str, r
         "|---|---|",
         *[f"| {name} | {value:.3f} |" for name, value in finals.items()],
         "",
+        *how_to_use(config),
         "## Files",
         "",
         "- `final/`: the LoRA adapter (safetensors) and tokenizer with the chat template",
@@ -178,3 +182,142 @@ def _objective_lines(resolved: dict) -> list[str]:
         lines += [f"## {stage} settings (as trained)", "", "| setting | value |", "|---|---|"]
         lines += [f"| {k} | `{v!r}` |" for k, v in shown] + [""]
     return lines
+
+
+# --- What the model writes: sampled completions with their scores
+
+DIGEST_CHARS = 400  # each completion in the printed digest is cut to this many characters
+
+
+class CompletionLog:
+    """Wraps the reward functions so that every `every` GRPO steps the step's completions, with their
+    problem, gold and each reward's score, are appended to a JSONL file, and a short digest (the best and
+    the worst completion of the step) is printed. TRL calls every reward on the same batch in turn; the
+    record is written when the last one has scored it. Only the main process writes."""
+
+    def __init__(self, path: Path, every: int, weights: dict[str, float], main_process: bool = True) -> None:
+        self.path, self.every, self.weights, self.main_process = path, every, weights, main_process
+        self._pending: dict[int, dict] = {}
+
+    def wrap(self, name: str, reward_func):
+        import functools
+
+        @functools.wraps(reward_func)
+        def recorded(prompts, completions, **kwargs):
+            scores = reward_func(prompts, completions, **kwargs)
+            self._record(name, prompts, completions, scores, kwargs)
+            return scores
+
+        return recorded
+
+    def _record(self, name, prompts, completions, scores, kwargs) -> None:
+        state = kwargs.get("trainer_state")
+        step = state.global_step + 1 if state is not None else 0  # the step these completions train
+        if not self.main_process or self.every <= 0 or (step - 1) % self.every:
+            return
+        batch = self._pending.setdefault(id(completions), {"scores": {}})
+        batch["scores"][name] = scores
+        if set(batch["scores"]) != set(self.weights):
+            return
+        del self._pending[id(completions)]
+        answers = kwargs.get("answer") or [None] * len(completions)
+        rows = []
+        for i, (prompt, completion) in enumerate(zip(prompts, completions, strict=True)):
+            per_reward = {n: float(batch["scores"][n][i]) for n in self.weights}
+            rows.append(
+                {
+                    "step": step,
+                    "problem": _problem(prompt),
+                    "gold": answers[i],
+                    "completion": _text(completion),
+                    "rewards": per_reward,
+                    "total": sum(self.weights[n] * v for n, v in per_reward.items()),
+                }
+            )
+        with self.path.open("a") as fh:
+            fh.writelines(json.dumps(row) + "\n" for row in rows)
+        print(digest(rows), flush=True)
+
+
+def digest(rows: list[dict]) -> str:
+    """The best and the worst completion of a step, a few lines each."""
+    best, worst = max(rows, key=lambda r: r["total"]), min(rows, key=lambda r: r["total"])
+    lines = [
+        f"--- step {rows[0]['step']}: {len(rows)} completions, total reward {worst['total']:.1f} .. {best['total']:.1f}"
+    ]
+    for label, row in (("best", best), ("worst", worst)):
+        text = row["completion"].strip()
+        cut = text if len(text) <= DIGEST_CHARS else text[:DIGEST_CHARS] + " [...]"
+        lines += [f"[{label} {row['total']:.1f}] {row['problem'][:120]} (gold {row['gold']})", cut]
+    return "\n".join(lines)
+
+
+def _problem(prompt) -> str:
+    if isinstance(prompt, list):
+        prompt = next((m.get("content", "") for m in reversed(prompt) if m.get("role") == "user"), "")
+    return " ".join(str(prompt).split())
+
+
+def _text(completion) -> str:
+    if isinstance(completion, list):
+        return "".join(str(m.get("content", "")) for m in completion if isinstance(m, dict))
+    return str(completion)
+
+
+# --- Model card header and usage (the Hub reads the YAML header)
+
+
+def card_header(config: dict) -> list[str]:
+    """The model card's YAML metadata: base model, PEFT, tags, the dataset when it is a Hub id."""
+    import yaml
+
+    dataset = str(config["DATASET_NAME"])
+    metadata = {
+        "base_model": str(config["MODEL_NAME"]),
+        "library_name": "peft",
+        "license": "other",  # placeholder: set the license your base model and data allow
+        "tags": ["trl", "grpo", "lora", "math", "reasoning", "rlvr"],
+    }
+    if "/" in dataset and not Path(dataset).exists():
+        metadata["datasets"] = [dataset]
+    return ["---", yaml.safe_dump(metadata, sort_keys=False).strip(), "---", ""]
+
+
+def how_to_use(config: dict) -> list[str]:
+    """A snippet that loads the adapter and asks one question with the recipe's chat template."""
+    return [
+        "## How to use",
+        "",
+        "```python",
+        "from peft import PeftModel",
+        "from transformers import AutoModelForCausalLM, AutoTokenizer",
+        "",
+        f'base = AutoModelForCausalLM.from_pretrained("{config["MODEL_NAME"]}", dtype="auto", device_map="auto")',
+        'model = PeftModel.from_pretrained(base, "path/or/hub-id/of/this/adapter")',
+        'tokenizer = AutoTokenizer.from_pretrained("path/or/hub-id/of/this/adapter")  # carries the chat template',
+        'messages = [{"role": "user", "content": "What is the sqrt of 101?"}]  # the template adds the system prompt',
+        "text = tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)",
+        'inputs = tokenizer(text, return_tensors="pt", add_special_tokens=False).to(model.device)',
+        "output = model.generate(**inputs, max_new_tokens=512)",
+        'print(tokenizer.decode(output[0, inputs["input_ids"].shape[1]:], skip_special_tokens=True))',
+        "```",
+        "",
+        f"The answer is between `{SOLUTION_START}` and `{SOLUTION_END}`.",
+        "",
+    ]
+
+
+def push_run(out: Path, repo_id: str, merged: bool) -> str:
+    """Upload the adapter, tokenizer, model card and reward plot (and merged weights when saved) to the
+    Hub with huggingface_hub; the token comes from its own login or HF_TOKEN, never from our config."""
+    from huggingface_hub import HfApi
+
+    api = HfApi()
+    url = api.create_repo(repo_id, exist_ok=True, repo_type="model")
+    api.upload_folder(repo_id=repo_id, folder_path=str(out / "final"), commit_message="GRPO LoRA adapter")
+    for name in ("README.md", "reward_curve.png"):
+        if (out / name).is_file():
+            api.upload_file(repo_id=repo_id, path_or_fileobj=str(out / name), path_in_repo=name)
+    if merged and (out / "merged").is_dir():
+        api.upload_folder(repo_id=repo_id, folder_path=str(out / "merged"), path_in_repo="merged")
+    return str(url)

@@ -107,6 +107,13 @@ SAVE_MERGED = False  # also save base+LoRA merged in 16-bit to OUTPUT_DIR/merged
 SAVE_GGUF = False  # also export GGUF to OUTPUT_DIR/gguf (Unsloth backend only; downloads base weights, needs llama.cpp)
 GGUF_QUANTIZATION = "q4_k_m"  # llama.cpp quantization for SAVE_GGUF
 LOG_PROMPTS_PER_RANK = False  # write each process's training problems to OUTPUT_DIR/prompts_rank<r>.txt
+LOG_COMPLETIONS_STEPS = (
+    10  # every N steps: completions + scores to OUTPUT_DIR/completions.jsonl, best/worst printed; 0 = off
+)
+REPORT_TO = "none"  # none | tensorboard | wandb | trackio (what transformers accepts); none stays offline
+RUN_NAME = None  # the run's name in the tracker; None = OUTPUT_DIR
+PUSH_TO_HUB = False  # at the end push adapter, tokenizer, card (and merged weights) to HUB_MODEL_ID
+HUB_MODEL_ID = None  # e.g. "you/qwen3-4b-grpo-math"; the token comes from `hf auth login` or HF_TOKEN
 
 # --- Smoke (--smoke: the same pipeline on CPU with a tiny random Qwen3 and data/sample_math.jsonl)
 SMOKE = {
@@ -151,6 +158,7 @@ def main(argv: list[str] | None = None) -> None:
     backend = models.choose_backend(cfg["BACKEND"], smoke)
     models.check_vllm(cfg, backend)
     models.check_optimizer(cfg["OPTIM"])
+    check_reporting(cfg)
     if cfg["SAVE_GGUF"] and backend != "unsloth":
         raise config.ConfigError("SAVE_GGUF=True needs the Unsloth backend (one CUDA GPU): pass --SAVE_GGUF=False")
     if cfg["EPSILON_HIGH"] is None:  # explicit, so both backends clip the same way
@@ -194,7 +202,11 @@ def main(argv: list[str] | None = None) -> None:
 
     # --- rewards (math-verify loaded now, not inside the first completion's time limit)
     judge.warm_up()
-    reward_funcs = [rewards.REWARD_FUNCS[n] for n in names]
+    weights = {n: float(cfg["REWARDS"][n]) for n in names}
+    completion_log = reports.CompletionLog(
+        out / "completions.jsonl", cfg["LOG_COMPLETIONS_STEPS"], weights, config.is_main_process()
+    )
+    reward_funcs = [completion_log.wrap(n, rewards.REWARD_FUNCS[n]) for n in names]
     if cfg["LOG_PROMPTS_PER_RANK"]:
         reward_funcs[0] = record_prompts(reward_funcs[0], out)
 
@@ -220,9 +232,9 @@ def main(argv: list[str] | None = None) -> None:
     # --- train (resuming from the last checkpoint in OUTPUT_DIR, if any); MAX_STEPS=0 stops after priming
     if cfg["MAX_STEPS"] > 0:
         if config.is_main_process():  # a resumed run re-logs the steps after its checkpoint
-            reports.truncate_metrics(
-                out / "metrics.jsonl", runs.checkpoint_step(last_checkpoint) if last_checkpoint else 0
-            )
+            resumed_at = runs.checkpoint_step(last_checkpoint) if last_checkpoint else 0
+            for log_file in ("metrics.jsonl", "completions.jsonl"):
+                reports.truncate_metrics(out / log_file, resumed_at)
         config.print_main(f"resuming from {last_checkpoint}" if last_checkpoint else "starting a new run")
         with stop:
             trainer.train(resume_from_checkpoint=str(last_checkpoint) if last_checkpoint else None)
@@ -235,7 +247,7 @@ def main(argv: list[str] | None = None) -> None:
         if config.is_main_process():
             rows = reports.read_metrics(out / "metrics.jsonl")
             reports.plot_rewards(rows, out / "reward_curve.png", f"GRPO on {Path(str(cfg['DATASET_NAME'])).name}")
-            reports.write_model_card(out / "README.md", cfg, rows, backend, resolved)
+            reports.write_model_card(out / "README.md", config.public(cfg), rows, backend, resolved)
             print(
                 f"stopped at step {trainer.state.global_step}: checkpoint-{trainer.state.global_step} saved in {out}; "
                 "rerun the same command to resume"
@@ -248,7 +260,7 @@ def main(argv: list[str] | None = None) -> None:
     tokenizer.save_pretrained(str(final))
     rows = reports.read_metrics(out / "metrics.jsonl")
     reports.plot_rewards(rows, out / "reward_curve.png", f"GRPO on {Path(str(cfg['DATASET_NAME'])).name}")
-    reports.write_model_card(out / "README.md", cfg, rows, backend, resolved)
+    reports.write_model_card(out / "README.md", config.public(cfg), rows, backend, resolved)
     finals = ", ".join(f"{k} {v:.2f}" for k, v in reports.final_rewards(rows).items())
     print(f"done: adapter in {final}; final rewards: {finals}")
 
@@ -312,6 +324,8 @@ def grpo_settings(cfg: dict, out: Path, names: list[str]) -> dict:
         "vllm_importance_sampling_correction": cfg["VLLM_IMPORTANCE_SAMPLING_CORRECTION"],
         "save_steps": cfg["SAVE_STEPS"],
         "save_total_limit": cfg["SAVE_TOTAL_LIMIT"],
+        # TRL's own completion table, for trackers that show tables (our completions.jsonl is always written)
+        "log_completions": cfg["LOG_COMPLETIONS_STEPS"] > 0 and cfg["REPORT_TO"] in ("wandb", "trackio"),
         **shared_training_args(cfg),
     }
 
@@ -335,6 +349,27 @@ def priming_settings(cfg: dict, out: Path) -> dict:
     }
 
 
+EXPORT_NEEDS = {
+    "SAVE_MERGED": "It needs the base model's 16-bit weights (network or a local copy).",
+    "SAVE_GGUF": "It needs the base model's 16-bit weights and llama.cpp (network to fetch or build it).",
+    "PUSH_TO_HUB": "It needs the network and a Hub token (`hf auth login` or HF_TOKEN) with write access.",
+}
+TRACKERS = {"none": None, "tensorboard": "tensorboard", "wandb": "wandb", "trackio": "trackio"}  # name -> package
+
+
+def check_reporting(cfg: dict) -> None:
+    """REPORT_TO and PUSH_TO_HUB settings that can work, or a one-line reason, before any training."""
+    import importlib.util
+
+    if cfg["REPORT_TO"] not in TRACKERS:
+        raise config.ConfigError(f"REPORT_TO={cfg['REPORT_TO']!r}: use one of {', '.join(TRACKERS)}")
+    package = TRACKERS[cfg["REPORT_TO"]]
+    if package and importlib.util.find_spec(package) is None:
+        raise config.ConfigError(f"REPORT_TO={package!r} needs `pip install {package}`, or pass --REPORT_TO=none")
+    if cfg["PUSH_TO_HUB"] and not cfg["HUB_MODEL_ID"]:
+        raise config.ConfigError("PUSH_TO_HUB=True needs HUB_MODEL_ID (e.g. --HUB_MODEL_ID=you/qwen3-4b-grpo-math)")
+
+
 def run_exports(cfg: dict, backend: str, model, tokenizer, out: Path) -> None:
     """SAVE_MERGED / SAVE_GGUF after everything else is written. On Unsloth both download the 16-bit
     base weights from the Hub, and GGUF needs llama.cpp: a failure is one line, and the run succeeds."""
@@ -350,6 +385,13 @@ def run_exports(cfg: dict, backend: str, model, tokenizer, out: Path) -> None:
                 ),
             )
         )
+    if cfg["PUSH_TO_HUB"]:
+        exports.append(
+            (
+                "PUSH_TO_HUB",
+                lambda: print(f"pushed to {reports.push_run(out, cfg['HUB_MODEL_ID'], cfg['SAVE_MERGED'])}"),
+            )
+        )
     for name, export in exports:
         try:
             export()
@@ -357,7 +399,7 @@ def run_exports(cfg: dict, backend: str, model, tokenizer, out: Path) -> None:
             reason = (str(err).strip().splitlines() or [type(err).__name__])[0]
             print(
                 f"{name} failed ({type(err).__name__}: {reason}); the adapter, metrics, plot and card are saved. "
-                "It needs the base model's 16-bit weights (network or a local copy) and, for GGUF, llama.cpp"
+                + EXPORT_NEEDS[name]
             )
 
 
@@ -368,7 +410,8 @@ def shared_training_args(cfg: dict) -> dict:
         "gradient_checkpointing": cfg["GRADIENT_CHECKPOINTING"],
         "logging_steps": cfg["LOGGING_STEPS"],
         "seed": cfg["SEED"],
-        "report_to": "none",
+        "report_to": cfg["REPORT_TO"],
+        "run_name": cfg["RUN_NAME"] or cfg["OUTPUT_DIR"],
         **models.precision_settings(cfg),
     }
 

@@ -98,6 +98,9 @@ MISTAKES = [
         "error: MAX_STEPS=0 and PRIME_STEPS=0 train nothing",
     ),  # no training
     (["--CPU=True", "--USE_VLLM=True"], "error: CPU=True cannot use vLLM"),  # a GPU engine in CPU mode
+    (["--smoke", "--SAVE_GGUF=True"], "error: SAVE_GGUF=True needs the Unsloth backend"),  # refused before training
+    (["--smoke", "--REPORT_TO=mlflow"], "error: REPORT_TO='mlflow': use one of none, tensorboard"),  # unknown tracker
+    (["--smoke", "--PUSH_TO_HUB=True"], "error: PUSH_TO_HUB=True needs HUB_MODEL_ID"),  # where to?
     (["--smoke", "--LERNING_RATE=1"], "error: unknown setting 'LERNING_RATE'; valid names: "),  # typo
     (["--smoke", "--REWARDS={'nope': 1.0}"], "error: REWARDS: unknown names ['nope']"),  # unknown reward
     (["--smoke", "--NUM_GENERATIONS=3"], "must be a multiple of NUM_GENERATIONS=3"),  # batch rule
