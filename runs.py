@@ -109,7 +109,8 @@ class GracefulStop:
     SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
     def __init__(self) -> None:
-        self.received: int | None = None
+        self.received: int | None = None  # the signal this process got
+        self.stopped = False  # training stopped for a signal on any rank (the same on every rank)
         self._previous: dict = {}
 
     def __enter__(self) -> GracefulStop:
@@ -137,10 +138,15 @@ class GracefulStop:
         class StopOnSignal(TrainerCallback):
             def on_step_end(self, args, state, control, **kwargs):
                 if stop.any_rank_received(args.device):
+                    stop.stopped = True
                     control.should_save = True
                     control.should_training_stop = True
 
         return StopOnSignal()
+
+    def exit_code(self) -> int:
+        """128 + the signal, as a shell reports a process ended by it (SIGTERM on a rank that got none)."""
+        return 128 + (self.received or signal.SIGTERM)
 
     def any_rank_received(self, device) -> bool:
         import torch

@@ -243,7 +243,7 @@ def main(argv: list[str] | None = None) -> None:
         config.print_main("MAX_STEPS=0: no GRPO steps; the primed adapter is the result (a control arm)")
 
     # --- save and plot (main process only); an interrupted run writes its reports so far, not final/
-    if stop.received is not None:
+    if stop.stopped:
         if config.is_main_process():
             rows = reports.read_metrics(out / "metrics.jsonl")
             reports.plot_rewards(rows, out / "reward_curve.png", f"GRPO on {Path(str(cfg['DATASET_NAME'])).name}")
@@ -252,7 +252,7 @@ def main(argv: list[str] | None = None) -> None:
                 f"stopped at step {trainer.state.global_step}: checkpoint-{trainer.state.global_step} saved in {out}; "
                 "rerun the same command to resume"
             )
-        raise SystemExit(128 + stop.received)
+        raise SystemExit(stop.exit_code())
     if not config.is_main_process():
         return
     final = out / "final"

@@ -53,3 +53,39 @@ def test_accelerate_configs_are_valid(name, distributed_type, zero_stage):
     assert config.distributed_type == distributed_type
     assert config.deepspeed_config.get("zero_stage") == zero_stage
     assert config.mixed_precision == "bf16" and not config.use_cpu
+
+
+@pytest.mark.slow
+def test_a_signal_to_one_rank_stops_every_rank_at_the_same_step(tmp_path):
+    import signal
+    import time
+
+    import psutil
+
+    cmd = [
+        sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", "29534",
+        "train_grpo.py", "--smoke", "--PRIME_STEPS=0", "--MAX_STEPS=500", "--SAVE_STEPS=1000",
+        "--MAX_COMPLETION_LENGTH=64", f"--OUTPUT_DIR={tmp_path}",
+    ]  # fmt: skip
+    launcher = subprocess.Popen(
+        cmd,
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "OMP_NUM_THREADS": "1"},
+    )
+    metrics = tmp_path / "metrics.jsonl"
+    deadline = time.time() + 300
+    while (not metrics.is_file() or metrics.read_text().count('"reward"') < 2) and time.time() < deadline:
+        time.sleep(0.2)
+    workers = [
+        p for p in psutil.Process(launcher.pid).children(recursive=True) if "train_grpo.py" in " ".join(p.cmdline())
+    ]
+    rank1 = next(p for p in workers if p.environ().get("RANK") == "1")
+    rank1.send_signal(signal.SIGTERM)  # only rank 1 is told
+    out, err = launcher.communicate(timeout=300)
+    stopped = int(out.split("stopped at step ")[1].split(":")[0])  # rank 0 stops too, and reports
+    state = tmp_path / f"checkpoint-{stopped}" / "trainer_state.json"
+    assert state.is_file(), err[-3000:]
+    assert not (tmp_path / "final").exists() and stopped < 500
