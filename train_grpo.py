@@ -142,37 +142,15 @@ def main(argv: list[str] | None = None) -> None:
     # --- config
     cfg, flags = config.resolve_config(CONFIG, sys.argv[1:] if argv is None else argv, SMOKE)
     smoke = "smoke" in flags
-    models.require_gpu_or_smoke(smoke, cfg["CPU"], "train_grpo.py")
-    cfg = models.apply_cpu_mode(cfg)
-    if cfg["MAX_STEPS"] == 0 and cfg["PRIME_STEPS"] == 0:
-        raise config.ConfigError("MAX_STEPS=0 and PRIME_STEPS=0 train nothing: set one of them above 0")
-    unknown = set(cfg["REWARDS"]) - set(rewards.REWARD_FUNCS)
-    if unknown or not cfg["REWARDS"]:
-        raise config.ConfigError(f"REWARDS: unknown names {sorted(unknown)}; valid: {', '.join(rewards.REWARD_FUNCS)}")
-    generation_batch = cfg["PER_DEVICE_BATCH_SIZE"] * config.world_size() * cfg["GRADIENT_ACCUMULATION_STEPS"]
-    if cfg["NUM_GENERATIONS"] < 2 or generation_batch % cfg["NUM_GENERATIONS"]:
-        raise config.ConfigError(
-            f"PER_DEVICE_BATCH_SIZE x processes x GRADIENT_ACCUMULATION_STEPS = {generation_batch} completions per "
-            f"generation batch must be a multiple of NUM_GENERATIONS={cfg['NUM_GENERATIONS']} (>= 2): each prompt's group must fit"
-        )
-    backend = models.choose_backend(cfg["BACKEND"], smoke)
-    models.check_vllm(cfg, backend)
-    models.check_optimizer(cfg["OPTIM"])
-    check_reporting(cfg)
-    if cfg["SAVE_GGUF"] and backend != "unsloth":
-        raise config.ConfigError("SAVE_GGUF=True needs the Unsloth backend (one CUDA GPU): pass --SAVE_GGUF=False")
-    if cfg["EPSILON_HIGH"] is None:  # explicit, so both backends clip the same way
-        cfg["EPSILON_HIGH"] = cfg["EPSILON"]
+    cfg, backend = check_settings(cfg, smoke)
     names = [n for n in rewards.REWARD_FUNCS if n in cfg["REWARDS"]]
     out = Path(cfg["OUTPUT_DIR"])
     resolved = {"grpo": grpo_settings(cfg, out, names), "priming": priming_settings(cfg, out)}
     if not cfg["RESTART"]:  # before anything in OUTPUT_DIR is written
         runs.check_rerun(out / "recipe_config.json", cfg, "RESTART")
-    cfg["FORMAT"] = runs.format_fingerprint()
+    record = {**cfg, "FORMAT": runs.format_fingerprint(), "backend": backend, "smoke": smoke, "resolved": resolved}
     if config.is_main_process():
-        config.save_config(
-            {**cfg, "backend": backend, "smoke": smoke, "resolved": resolved}, out / "recipe_config.json"
-        )
+        config.save_config(record, out / "recipe_config.json")
     config.print_main(f"backend: {backend}; output: {out}")
 
     # --- trainer settings before the model: under DeepSpeed ZeRO-3 they make from_pretrained load sharded
@@ -196,9 +174,7 @@ def main(argv: list[str] | None = None) -> None:
     config.print_main(f"max completion length: {max_completion} tokens")
     args.max_completion_length = resolved["grpo"]["max_completion_length"] = max_completion
     if config.is_main_process():
-        config.save_config(
-            {**cfg, "backend": backend, "smoke": smoke, "resolved": resolved}, out / "recipe_config.json"
-        )
+        config.save_config(record, out / "recipe_config.json")  # now with the resolved completion length
 
     # --- rewards (math-verify loaded now, not inside the first completion's time limit)
     judge.warm_up()
@@ -245,9 +221,7 @@ def main(argv: list[str] | None = None) -> None:
     # --- save and plot (main process only); an interrupted run writes its reports so far, not final/
     if stop.stopped:
         if config.is_main_process():
-            rows = reports.read_metrics(out / "metrics.jsonl")
-            reports.plot_rewards(rows, out / "reward_curve.png", f"GRPO on {Path(str(cfg['DATASET_NAME'])).name}")
-            reports.write_model_card(out / "README.md", config.public(cfg), rows, backend, resolved)
+            write_reports(cfg, out, backend, resolved)
             print(
                 f"stopped at step {trainer.state.global_step}: checkpoint-{trainer.state.global_step} saved in {out}; "
                 "rerun the same command to resume"
@@ -258,14 +232,47 @@ def main(argv: list[str] | None = None) -> None:
     final = out / "final"
     (trainer.save_model if trainer is not None else model.save_pretrained)(str(final))
     tokenizer.save_pretrained(str(final))
-    rows = reports.read_metrics(out / "metrics.jsonl")
-    reports.plot_rewards(rows, out / "reward_curve.png", f"GRPO on {Path(str(cfg['DATASET_NAME'])).name}")
-    reports.write_model_card(out / "README.md", config.public(cfg), rows, backend, resolved)
+    rows = write_reports(cfg, out, backend, resolved)
     finals = ", ".join(f"{k} {v:.2f}" for k, v in reports.final_rewards(rows).items())
     print(f"done: adapter in {final}; final rewards: {finals}")
 
     # --- exports last: they may need the network or llama.cpp, and a failure must not lose the run
     run_exports(cfg, backend, model, tokenizer, out)
+
+
+def check_settings(cfg: dict, smoke: bool) -> tuple[dict, str]:
+    """Every mistake that can be caught before loading anything, as one line; returns the settings
+    (CPU mode applied, EPSILON_HIGH written out) and the backend."""
+    models.require_gpu_or_smoke(smoke, cfg["CPU"], "train_grpo.py")
+    cfg = models.apply_cpu_mode(cfg)
+    if cfg["MAX_STEPS"] == 0 and cfg["PRIME_STEPS"] == 0:
+        raise config.ConfigError("MAX_STEPS=0 and PRIME_STEPS=0 train nothing: set one of them above 0")
+    unknown = set(cfg["REWARDS"]) - set(rewards.REWARD_FUNCS)
+    if unknown or not cfg["REWARDS"]:
+        raise config.ConfigError(f"REWARDS: unknown names {sorted(unknown)}; valid: {', '.join(rewards.REWARD_FUNCS)}")
+    generation_batch = cfg["PER_DEVICE_BATCH_SIZE"] * config.world_size() * cfg["GRADIENT_ACCUMULATION_STEPS"]
+    if cfg["NUM_GENERATIONS"] < 2 or generation_batch % cfg["NUM_GENERATIONS"]:
+        raise config.ConfigError(
+            f"PER_DEVICE_BATCH_SIZE x processes x GRADIENT_ACCUMULATION_STEPS = {generation_batch} completions per "
+            f"generation batch must be a multiple of NUM_GENERATIONS={cfg['NUM_GENERATIONS']} (>= 2): each prompt's group must fit"
+        )
+    backend = models.choose_backend(cfg["BACKEND"], smoke)
+    models.check_vllm(cfg, backend)
+    models.check_optimizer(cfg["OPTIM"])
+    check_reporting(cfg)
+    if cfg["SAVE_GGUF"] and backend != "unsloth":
+        raise config.ConfigError("SAVE_GGUF=True needs the Unsloth backend (one CUDA GPU): pass --SAVE_GGUF=False")
+    if cfg["EPSILON_HIGH"] is None:  # explicit, so both backends clip the same way
+        cfg = {**cfg, "EPSILON_HIGH": cfg["EPSILON"]}
+    return cfg, backend
+
+
+def write_reports(cfg: dict, out: Path, backend: str, resolved: dict) -> list[dict]:
+    """The reward plot and the model card from metrics.jsonl; returns its rows."""
+    rows = reports.read_metrics(out / "metrics.jsonl")
+    reports.plot_rewards(rows, out / "reward_curve.png", f"GRPO on {Path(str(cfg['DATASET_NAME'])).name}")
+    reports.write_model_card(out / "README.md", config.public(cfg), rows, backend, resolved)
+    return rows
 
 
 def build_train_dataset(cfg: dict, tokenizer):
