@@ -1,6 +1,6 @@
 """A run's life in its output folder: which checkpoint a rerun resumes from (the newest complete one),
 whether a rerun's settings still describe the saved run, and a clean stop on SIGTERM / SIGINT.
-Nothing here deletes a file; the stop only asks the Trainer for one more checkpoint.
+Nothing here deletes or writes a file; the stop only asks the Trainer for one more checkpoint.
 """
 
 from __future__ import annotations
@@ -92,7 +92,7 @@ def check_rerun(saved_path: Path, cfg: dict, restart_setting: str) -> None:
         changes = ", ".join(f"{name} {saved[name]!r} -> {current.get(name)!r}" for name in differ)
         raise ConfigError(
             f"{saved_path.parent} holds a run with other settings ({changes}): pass another --OUTPUT_DIR, "
-            f"or --{restart_setting}=True to start over there (nothing is deleted)"
+            f"or --{restart_setting}=True to start over there (the new run's checkpoints then replace these)"
         )
 
 
