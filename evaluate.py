@@ -154,11 +154,11 @@ def run_settings(cfg: dict, overrides: dict) -> dict:
 
 
 def run_config_path(cfg: dict) -> Path | None:
-    candidates = []
+    candidates = []  # the run that made the adapter first (an adapter path from another run), then RUN_DIR
+    if cfg["ADAPTER"] is not None and Path(cfg["ADAPTER"]).is_dir():
+        candidates.append(Path(cfg["ADAPTER"]).parent / "recipe_config.json")
     if cfg["RUN_DIR"] is not None:
         candidates.append(Path(cfg["RUN_DIR"]) / "recipe_config.json")
-    if cfg["ADAPTER"] is not None:
-        candidates.append(Path(cfg["ADAPTER"]).parent / "recipe_config.json")
     return next((p for p in candidates if p.is_file()), None)
 
 
