@@ -147,17 +147,23 @@ _PROSE_WORD = re.compile(r"(?<![\\A-Za-z])[A-Za-z]{3,}")
 _HEDGE_WORDS = re.compile(r"\bor\b|\band\b|\\lor\b|\\vee\b|\\pm\b|\\mp\b|\u00b1", re.IGNORECASE)
 
 
+def _closing_brace(s: str, start: int) -> int | None:
+    """The index of the brace that closes the one opened just before `start`, or None (unbalanced)."""
+    depth = 1
+    for i in range(start, len(s)):
+        depth += {"{": 1, "}": -1}.get(s[i], 0)
+        if depth == 0:
+            return i
+    return None
+
+
 def _unwrap_boxed(s: str) -> str:
     """The content of the single \\boxed{...} (balanced), or s unchanged (none, or several: a hedge)."""
     matches = list(_BOXED.finditer(s))
     if len(matches) != 1:
         return s
-    match = matches[0]
-    depth, i = 1, match.end()
-    while i < len(s) and depth:
-        depth += {"{": 1, "}": -1}.get(s[i], 0)
-        i += 1
-    return s[match.end() : i - 1] if depth == 0 else s
+    end = _closing_brace(s, matches[0].end())
+    return s[matches[0].end() : end] if end is not None else s
 
 
 def _unicode_math(s: str) -> str:
@@ -180,13 +186,8 @@ def _vulgar_fraction(match: re.Match) -> str:
 
 def _unwrap_text(s: str) -> str:
     """The content of an answer wrapped whole in \\text{} / \\mathrm{} / \\textbf{} ... (balanced)."""
-    while (match := _TEXT_WRAPPER.match(s)) and s.endswith("}"):
-        depth = 0
-        for i in range(match.end() - 1, len(s)):
-            depth += {"{": 1, "}": -1}.get(s[i], 0)
-            if depth == 0:
-                break
-        if i != len(s) - 1:  # "\text{a} + \text{b}": not one wrapper
+    while match := _TEXT_WRAPPER.match(s):
+        if _closing_brace(s, match.end()) != len(s) - 1:  # "\text{a} + \text{b}": not one wrapper
             return s
         s = s[match.end() : -1].strip()
     return s
@@ -607,11 +608,8 @@ def _last_boxed(text: str) -> str | None:
     matches = list(_BOXED.finditer(text))
     if not matches:
         return None
-    depth, i = 1, matches[-1].end()
-    while i < len(text) and depth:
-        depth += {"{": 1, "}": -1}.get(text[i], 0)
-        i += 1
-    return text[matches[-1].end() : i - 1].strip() or None if depth == 0 else None
+    end = _closing_brace(text, matches[-1].end())
+    return text[matches[-1].end() : end].strip() or None if end is not None else None
 
 
 def lenient_answer(text) -> str | None:
