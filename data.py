@@ -172,13 +172,6 @@ def priming_samples(name: str):
     return rows.map(convert, remove_columns=rows.column_names, desc="priming data")
 
 
-def prompt_problem(prompt) -> str:
-    """The user's problem in a conversational prompt, on one line."""
-    if isinstance(prompt, list):
-        prompt = next((m["content"] for m in reversed(prompt) if m.get("role") == "user"), "")
-    return " ".join(str(prompt).split())
-
-
 def sample_texts() -> list[str]:
     """The problems of the shipped sample dataset (the tiny tokenizer is trained on them)."""
     return [json.loads(line)["prompt"] for line in Path(SAMPLE_DATASET).read_text().splitlines()]

@@ -72,6 +72,17 @@ def build_prompt(problem: str, system_prompt: str = SYSTEM_PROMPT) -> list[dict]
     ]
 
 
+def prompt_problem(prompt) -> str:
+    """The user's problem in a conversational prompt (as `build_prompt` writes it), on one line.
+
+    >>> prompt_problem(build_prompt("  What is   2 + 2? "))
+    'What is 2 + 2?'
+    """
+    if isinstance(prompt, list):
+        prompt = next((m.get("content", "") for m in reversed(prompt) if m.get("role") == "user"), "")
+    return " ".join(str(prompt).split())
+
+
 def format_solution(reasoning: str, answer: str) -> str:
     """A completion in the exact format the rewards pay for (used for format-priming SFT).
 

@@ -1,4 +1,5 @@
-"""Run reports: the metrics callback and metrics.jsonl, reward series, the reward plot and the model card.
+"""Run reports: the metrics callback and metrics.jsonl, reward series, the reward plot, the completion log,
+the model card and the Hub push.
 Nothing here trains or loads a model.
 """
 
@@ -7,7 +8,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from prompts import REASONING_END, REASONING_START, SOLUTION_END, SOLUTION_START
+from judge import completion_text
+from prompts import REASONING_END, REASONING_START, SOLUTION_END, SOLUTION_START, prompt_problem
 
 # --- Reports: metrics file, reward plot, model card
 
@@ -227,9 +229,9 @@ class CompletionLog:
             rows.append(
                 {
                     "step": step,
-                    "problem": _problem(prompt),
+                    "problem": prompt_problem(prompt),
                     "gold": answers[i],
-                    "completion": _text(completion),
+                    "completion": completion_text(completion),
                     "rewards": per_reward,
                     "total": sum(self.weights[n] * v for n, v in per_reward.items()),
                 }
@@ -250,18 +252,6 @@ def digest(rows: list[dict]) -> str:
         cut = text if len(text) <= DIGEST_CHARS else text[:DIGEST_CHARS] + " [...]"
         lines += [f"[{label} {row['total']:.1f}] {row['problem'][:120]} (gold {row['gold']})", cut]
     return "\n".join(lines)
-
-
-def _problem(prompt) -> str:
-    if isinstance(prompt, list):
-        prompt = next((m.get("content", "") for m in reversed(prompt) if m.get("role") == "user"), "")
-    return " ".join(str(prompt).split())
-
-
-def _text(completion) -> str:
-    if isinstance(completion, list):
-        return "".join(str(m.get("content", "")) for m in completion if isinstance(m, dict))
-    return str(completion)
 
 
 # --- Model card header and usage (the Hub reads the YAML header)

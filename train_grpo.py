@@ -24,6 +24,7 @@ import models
 import reports
 import rewards
 import runs
+from prompts import prompt_problem
 
 # --- Model
 MODEL_NAME = "unsloth/Qwen3-4B-Base"  # Hub id, local folder, or a .gguf file (loaded dequantized)
@@ -444,7 +445,7 @@ def record_prompts(reward_func, out: Path):
     @functools.wraps(reward_func)
     def wrapped(prompts, completions, **kwargs):
         with path.open("a") as fh:
-            fh.writelines(data.prompt_problem(p) + "\n" for p in prompts)
+            fh.writelines(prompt_problem(p) + "\n" for p in prompts)
         return reward_func(prompts, completions, **kwargs)
 
     return wrapped

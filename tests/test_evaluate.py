@@ -10,7 +10,7 @@ import evaluate
 import models
 import train_grpo
 from config import ConfigError
-from prompts import REASONING_END, SOLUTION_END, SOLUTION_START
+from prompts import REASONING_END, SOLUTION_END, SOLUTION_START, prompt_problem
 
 
 def done(answer: str) -> str:
@@ -127,9 +127,9 @@ def test_heldout_problems_are_disjoint_from_training(tiny_tokenizer):
     cfg = {**train_grpo.CONFIG, **train_grpo.SMOKE}
     train, _ = train_grpo.build_train_dataset(cfg, tiny_tokenizer)
     heldout = evaluate.eval_problems({**evaluate.CONFIG, **evaluate.SMOKE, "ADAPTER": None})
-    trained_on = {data.prompt_problem(p) for p in train["prompt"]}
+    trained_on = {prompt_problem(p) for p in train["prompt"]}
     assert len(heldout) == evaluate.SMOKE["EVAL_SIZE"]
-    assert not trained_on & {data.prompt_problem(p) for p in heldout["problem"]}
+    assert not trained_on & {prompt_problem(p) for p in heldout["problem"]}
 
 
 @pytest.mark.slow

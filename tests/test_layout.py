@@ -18,7 +18,7 @@ ALLOWED = {
     "config": set(),
     "data": {"config", "prompts"},
     "models": {"config", "data", "prompts"},
-    "reports": {"prompts"},
+    "reports": {"prompts", "judge"},
     "metrics": set(),
     "runs": {"config", "prompts"},
 }
