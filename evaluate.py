@@ -30,6 +30,7 @@ import data
 import judge
 import metrics
 import models
+import reports
 import rewards
 
 # --- What to compare
@@ -103,9 +104,7 @@ LIBRARIES = ("torch", "transformers", "trl", "peft", "math-verify")  # versions 
 
 def main(argv: list[str] | None = None) -> None:
     # --- config: defaults < smoke < the training run's settings < command line
-    cfg, flags = config.resolve_config(
-        CONFIG, sys.argv[1:] if argv is None else argv, SMOKE, inherit=lambda c, overrides: run_settings(c, overrides)
-    )
+    cfg, flags = config.resolve_config(CONFIG, sys.argv[1:] if argv is None else argv, SMOKE, inherit=run_settings)
     smoke = "smoke" in flags
     models.require_gpu_or_smoke(smoke, cfg["CPU"], "evaluate.py")
     cfg = models.apply_cpu_mode(cfg)
@@ -191,14 +190,8 @@ def adapter_steps(adapter: str | None) -> int | None:
     state = path / "trainer_state.json"
     if state.is_file():
         return json.loads(state.read_text()).get("global_step")
-    metrics_file = path.parent / "metrics.jsonl"
     if path.name == "final" and (path.parent / "recipe_config.json").is_file():
-        steps = (
-            [json.loads(line).get("step", 0) for line in metrics_file.read_text().splitlines()]
-            if metrics_file.is_file()
-            else []
-        )
-        return max(steps, default=0)
+        return max((row.get("step", 0) for row in reports.read_metrics(path.parent / "metrics.jsonl")), default=0)
     return None
 
 
@@ -265,7 +258,6 @@ def generate_runs(cfg: dict, backend: str, smoke: bool, model, tokenizer, proble
     if cfg["ADAPTER"] is None:
         return runs
     if is_merged(cfg["ADAPTER"]):  # a second full model, loaded like the base
-        del model
         merged, merged_tokenizer = models.load_model(
             {**cfg, "MODEL_NAME": cfg["ADAPTER"]}, backend, False, with_lora=False
         )
@@ -509,14 +501,6 @@ def build_report(cfg: dict, problems, runs: dict) -> dict:
 
 def describe_setup(cfg: dict, n: int) -> dict:
     """Exactly what was compared: models, adapter and its steps, data, decoding, seed, versions."""
-    from importlib import metadata
-
-    def version(name: str) -> str:
-        try:
-            return metadata.version(name)
-        except metadata.PackageNotFoundError:
-            return "not installed"
-
     decoding = f"greedy, at most {cfg['MAX_NEW_TOKENS']} new tokens"
     if cfg["NUM_SAMPLES"] > 1:
         decoding += f"; {cfg['NUM_SAMPLES']} samples at temperature {cfg['TEMPERATURE']}, min_p {cfg['MIN_P']}"
@@ -530,7 +514,7 @@ def describe_setup(cfg: dict, n: int) -> dict:
         "N": n,
         "decoding": decoding,
         "seed": cfg["SEED"],
-        "versions": ", ".join(f"{name} {version(name)}" for name in LIBRARIES),
+        "versions": models.library_versions(LIBRARIES),
     }
 
 

@@ -101,13 +101,18 @@ def library_versions(names=VERSIONS) -> str:
     return ", ".join(found)
 
 
+def imported_before_unsloth() -> list[str]:
+    """Which of the libraries Unsloth patches this process has imported already."""
+    return [name for name in BEFORE_UNSLOTH if name in sys.modules]
+
+
 def start_unsloth() -> None:
     """Import Unsloth before trl / transformers / peft and say loudly what a GPU run cannot show
     otherwise: the versions in use, libraries imported too early (Unsloth then only warns and runs
     de-optimised), and a fallback to TRL's own GRPOTrainer (Unsloth logs it once and carries on)."""
     if "unsloth" in sys.modules:  # imported earlier in this process (a benchmark): it reported then
         return
-    early = [name for name in BEFORE_UNSLOTH if name in sys.modules]
+    early = imported_before_unsloth()
     import unsloth  # noqa: F401  (first: it patches trl / transformers / peft as they are imported)
 
     # isort: split
@@ -231,7 +236,6 @@ def load_model(cfg: dict, backend: str, smoke: bool, with_lora: bool = True):
         return _load_unsloth(cfg, with_lora)
     else:
         model, tokenizer = _load_hf(cfg)
-        reconcile_eos(model, tokenizer)
     if with_lora:
         from peft import LoraConfig, get_peft_model
 
@@ -305,6 +309,7 @@ def _load_hf(cfg: dict):
         raise ConfigError(f"cannot load model {cfg['MODEL_NAME']!r}: {err}".splitlines()[0]) from None
     if gguf is not None:
         _drop_gguf_quantizer(model)
+    reconcile_eos(model, tokenizer)
     if "quantization_config" in kwargs:
         from peft import prepare_model_for_kbit_training
 
@@ -362,7 +367,6 @@ def save_plain_copy(model_name: str, folder: Path) -> Path:
         return folder
     cfg = {"MODEL_NAME": model_name, "CPU": True, "LOAD_IN_4BIT": False}
     model, tokenizer = _load_hf(cfg)
-    reconcile_eos(model, tokenizer)
     model.save_pretrained(str(folder))
     tokenizer.save_pretrained(str(folder))
     return folder

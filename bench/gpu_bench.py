@@ -64,8 +64,7 @@ def write_random_model(folder: Path) -> str:
 
 def run(backend: str, steps: int, completion: int, batch: int, four_bit: bool, smoke: bool, out: str | None) -> dict:
     if backend == "unsloth":  # first, before writing the model imports transformers: else Unsloth runs de-optimised
-        early = [name for name in models.BEFORE_UNSLOTH if name in sys.modules]
-        if early:
+        if early := models.imported_before_unsloth():
             raise config.ConfigError(f"{', '.join(early)} imported before Unsloth: its figures would not be Unsloth's")
         models.start_unsloth()
     import torch

@@ -32,7 +32,6 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 import evaluate  # noqa: E402
-import judge  # noqa: E402
 import metrics  # noqa: E402
 import models  # noqa: E402
 import train_grpo  # noqa: E402
@@ -208,8 +207,9 @@ def peak_rss_gib() -> float:
 
 
 def correctness(result: dict, lenient: bool) -> list[bool]:
-    pick = judge.lenient_answer if lenient else judge.extract_answer
-    return [judge.is_equivalent(pick(c), g) for c, g in zip(result["completions"], result["gold"], strict=True)]
+    """Strict or lenient verdicts on stored completions, judged exactly as evaluate.py judges."""
+    key = "lenient" if lenient else "correct"
+    return [evaluate.judge_completion(c, g)[key] for c, g in zip(result["completions"], result["gold"], strict=True)]
 
 
 def summarize(seeds: list[int]) -> list[str]:
