@@ -34,6 +34,7 @@ sys.path.insert(0, str(REPO))
 import evaluate  # noqa: E402
 import metrics  # noqa: E402
 import models  # noqa: E402
+import reports  # noqa: E402
 import train_grpo  # noqa: E402
 
 RESULTS = REPO / "bench" / "results" / "real_model"  # small JSON files, committed
@@ -152,11 +153,57 @@ def train_arm(arm: str, seed: int, steps: int, model_dir: Path, paths: dict) -> 
             "MAX_STEPS": 0 if arm == "priming" else steps,
             "OUTPUT_DIR": str(out),
         }
+        reset_peak_rss()
         start = time.time()
         train_grpo.main([f"--{k}={v!r}" for k, v in settings.items()])
         timing = {"seconds": time.time() - start, "peak_rss_gib": peak_rss_gib()}
         (out / "bench_timing.json").write_text(json.dumps(timing))
+    if arm == "grpo":
+        keep_curve(seed, out / "metrics.jsonl")
     return out / "final"
+
+
+CURVE_KEYS = ("reward", "reward_std", "frac_reward_zero_std", "completions/mean_length", "step_time")
+
+
+def keep_curve(seed: int, metrics_path: Path) -> None:
+    """The GRPO arm's per-step rewards, kept small beside the results so the curve survives the run folder."""
+    rows = [
+        {k: v for k, v in row.items() if k == "step" or k in CURVE_KEYS or (k.startswith("rewards/") and k.endswith("/mean"))}
+        for row in reports.read_metrics(metrics_path)
+        if "reward" in row
+    ]
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / f"grpo_seed{seed}_metrics.jsonl").write_text("".join(json.dumps(row) + "\n" for row in rows))
+
+
+def plot_curves(seeds: list[int]) -> Path | None:
+    """Total reward and check_answer per GRPO step for every finished seed: raw points and rolling means."""
+    runs = {s: reports.read_metrics(RESULTS / f"grpo_seed{s}_metrics.jsonl") for s in seeds}
+    runs = {s: rows for s, rows in runs.items() if rows}
+    if not runs:
+        return None
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    for ax, name in zip(axes, ("total", "check_answer"), strict=True):
+        for i, (seed, rows) in enumerate(runs.items()):
+            steps, values = zip(*reports.reward_series(rows)[name], strict=True)
+            ax.plot(steps, values, ".", color=f"C{i}", alpha=0.3, markersize=4)
+            ax.plot(steps, reports.rolling_mean(list(values)), color=f"C{i}", label=f"seed {seed}")
+        ax.set_title(f"{name} reward (points: per step, 2 prompts x 8; line: rolling mean of {reports.SMOOTHING_WINDOW})")
+        ax.title.set_fontsize(9)
+        ax.set_xlabel("GRPO step")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    path = RESULTS / "reward_curve.png"
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path
 
 
 def answer_task(arm: str, seed: int | None, adapter: Path | None, task: str, model_dir: Path, paths, limit: int):
@@ -197,6 +244,14 @@ def answer_task(arm: str, seed: int | None, adapter: Path | None, task: str, mod
     if adapter is not None:
         result["training"] = json.loads((adapter.parent / "bench_timing.json").read_text())
     path.write_text(json.dumps(result, indent=0) + "\n")
+
+
+def reset_peak_rss() -> None:
+    """Start a new peak-RSS window for the next arm (Linux resets the high-water mark on "5"); elsewhere
+    the figure stays the process's peak so far."""
+    clear_refs = Path("/proc/self/clear_refs")
+    if clear_refs.exists():
+        clear_refs.write_text("5")
 
 
 def peak_rss_gib() -> float:
@@ -252,6 +307,21 @@ def summarize(seeds: list[int]) -> list[str]:
     return lines
 
 
+def timings(seeds: list[int]) -> list[str]:
+    """Training wall time and peak RSS of every finished arm, from the stored results."""
+    lines = []
+    for seed in seeds:
+        cells = []
+        for arm in ("priming", "grpo"):
+            path = RESULTS / f"{TASKS[0]}_{arm}_seed{seed}.json"
+            training = json.loads(path.read_text()).get("training") if path.is_file() else None
+            if training:
+                cells.append(f"{arm} {training['seconds'] / 60:.1f} min, peak RSS {training['peak_rss_gib']:.2f} GiB")
+        if cells:
+            lines.append(f"seed {seed} training: " + "; ".join(cells))
+    return lines
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
@@ -274,7 +344,8 @@ def main() -> None:
                 for task in TASKS:
                     answer_task(arm, seed, adapter, task, model_dir, paths, limit)
                 print("\n".join(summarize(seeds)), flush=True)
-    print("\n".join(summarize(seeds)))
+    plot_curves(seeds)
+    print("\n".join(timings(seeds) + summarize(seeds)))
 
 
 if __name__ == "__main__":

@@ -76,12 +76,38 @@ def test_real_model_summary_judges_stored_completions(tmp_path, monkeypatch):
     }
     for arm, completions in arms.items():
         name = "arithmetic_base.json" if arm == "base" else f"arithmetic_{arm}_seed0.json"
-        (tmp_path / name).write_text(json.dumps({"completions": completions, "gold": golds}))
+        result = {"completions": completions, "gold": golds}
+        if arm != "base":
+            result["training"] = {"seconds": 90.0 if arm == "priming" else 600.0, "peak_rss_gib": 1.5}
+        (tmp_path / name).write_text(json.dumps(result))
+    assert real_model.timings([0, 1]) == [
+        "seed 0 training: priming 1.5 min, peak RSS 1.50 GiB; grpo 10.0 min, peak RSS 1.50 GiB"
+    ]  # seed 1 has no results: no line
     lines = real_model.summarize([0])
     assert any(
         line.startswith("arithmetic base") and "strict 0.0 %" in line and "lenient 25.0 %" in line for line in lines
     )
     assert "real model: GRPO 75.0% vs priming-only 25.0% on arithmetic (strict, n=4, seeds=1), paired p=0.5" in lines
+
+
+def test_real_model_keeps_reward_curves_and_draws_every_seed(tmp_path, monkeypatch):
+    sys.path.insert(0, str(REPO / "bench"))
+    import real_model
+
+    monkeypatch.setattr(real_model, "RESULTS", tmp_path / "results")
+    rows = [
+        {"step": s, "loss": 0.1, "reward": float(s), "rewards/check_answer/mean": 1.0, "rewards/check_answer/std": 2.0}
+        for s in (1, 2, 3)
+    ]
+    rows.append({"step": 3, "train_runtime": 9.0})  # the trainer's closing summary line: no reward
+    source = tmp_path / "metrics.jsonl"
+    source.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    for seed in (0, 2):
+        real_model.keep_curve(seed, source)
+    kept = [json.loads(line) for line in (tmp_path / "results" / "grpo_seed0_metrics.jsonl").read_text().splitlines()]
+    assert kept == [{"step": s, "reward": float(s), "rewards/check_answer/mean": 1.0} for s in (1, 2, 3)]
+    assert real_model.plot_curves([0, 1, 2]) == tmp_path / "results" / "reward_curve.png"  # seed 1 not run: skipped
+    assert real_model.plot_curves([5]) is None
 
 
 def test_gpu_bench_refuses_unsloth_figures_after_transformers_was_imported():
