@@ -169,7 +169,11 @@ CURVE_KEYS = ("reward", "reward_std", "frac_reward_zero_std", "completions/mean_
 def keep_curve(seed: int, metrics_path: Path) -> None:
     """The GRPO arm's per-step rewards, kept small beside the results so the curve survives the run folder."""
     rows = [
-        {k: v for k, v in row.items() if k == "step" or k in CURVE_KEYS or (k.startswith("rewards/") and k.endswith("/mean"))}
+        {
+            k: v
+            for k, v in row.items()
+            if k == "step" or k in CURVE_KEYS or (k.startswith("rewards/") and k.endswith("/mean"))
+        }
         for row in reports.read_metrics(metrics_path)
         if "reward" in row
     ]
@@ -194,7 +198,9 @@ def plot_curves(seeds: list[int]) -> Path | None:
             steps, values = zip(*reports.reward_series(rows)[name], strict=True)
             ax.plot(steps, values, ".", color=f"C{i}", alpha=0.3, markersize=4)
             ax.plot(steps, reports.rolling_mean(list(values)), color=f"C{i}", label=f"seed {seed}")
-        ax.set_title(f"{name} reward (points: per step, 2 prompts x 8; line: rolling mean of {reports.SMOOTHING_WINDOW})")
+        ax.set_title(
+            f"{name} reward (points: per step, 2 prompts x 8; line: rolling mean of {reports.SMOOTHING_WINDOW})"
+        )
         ax.title.set_fontsize(9)
         ax.set_xlabel("GRPO step")
         ax.grid(alpha=0.3)
