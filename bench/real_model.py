@@ -338,7 +338,7 @@ def main() -> None:
     steps, limit, seeds = GRPO_STEPS, EVAL_PROBLEMS, args.seeds
     if args.quick:
         steps, limit, seeds = 6, 40, args.seeds[:1]
-        RESULTS, WORK = RESULTS / "quick", WORK / "quick"
+        RESULTS, WORK = WORK / "quick" / "results", WORK / "quick"  # a pipeline check: nothing committed
     if not args.summary:
         model_dir = models.save_plain_copy(models.smollm2_gguf(), REPO / "runs" / "real_model" / "smollm2-135m")
         paths = write_tasks(WORK / "tasks")
