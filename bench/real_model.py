@@ -192,6 +192,7 @@ def plot_curves(seeds: list[int]) -> Path | None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    per_step = RECIPE["PER_DEVICE_BATCH_SIZE"] * RECIPE["GRADIENT_ACCUMULATION_STEPS"]  # completions
     fig, axes = plt.subplots(1, 2, figsize=(11, 4))
     for ax, name in zip(axes, ("total", "check_answer"), strict=True):
         for i, (seed, rows) in enumerate(runs.items()):
@@ -199,7 +200,8 @@ def plot_curves(seeds: list[int]) -> Path | None:
             ax.plot(steps, values, ".", color=f"C{i}", alpha=0.3, markersize=4)
             ax.plot(steps, reports.rolling_mean(list(values)), color=f"C{i}", label=f"seed {seed}")
         ax.set_title(
-            f"{name} reward (points: per step, 2 prompts x 8; line: rolling mean of {reports.SMOOTHING_WINDOW})"
+            f"{name} reward (points: per step, {per_step // RECIPE['NUM_GENERATIONS']} prompts x "
+            f"{RECIPE['NUM_GENERATIONS']}; line: rolling mean of {reports.SMOOTHING_WINDOW})"
         )
         ax.title.set_fontsize(9)
         ax.set_xlabel("GRPO step")
