@@ -294,7 +294,7 @@ def summarize(seeds: list[int]) -> list[str]:
                 cells.append(
                     f"{'lenient' if lenient else 'strict'} {metrics.rate_with_interval(sum(right), len(right))}"
                 )
-            per_seed = " ".join(f"{100 * sum(correctness(r, False)) / len(r['gold']):.0f}%" for r in by_seed.values())
+            per_seed = " ".join(f"{100 * sum(correctness(r, False)) / len(r['gold']):.1f}%" for r in by_seed.values())
             seeds_done = [s for s in by_seed if s is not None]
             lines.append(
                 f"{task:10} {arm:8} n={sum(len(r['gold']) for r in by_seed.values()):4} seeds={seeds_done or '-'}: "
