@@ -530,9 +530,9 @@ ROWS = (  # metric key -> label in the table, in the order a reader needs them
 def _cell(entry: dict, key: str) -> str:
     if key == "mean_tokens":
         return f"{entry['value']:.1f}"
-    if "low" not in entry:
+    if "count" not in entry:  # pass@k: an estimate without an interval
         return f"{100 * entry['value']:.1f} %"
-    return f"{100 * entry['value']:.1f} % [{100 * entry['low']:.1f}, {100 * entry['high']:.1f}]"
+    return metrics.rate_with_interval(entry["count"], entry["n"])
 
 
 def summary_table(model_metrics_by_name: dict) -> str:

@@ -70,6 +70,13 @@ def rolling_mean(values: list[float], window: int = SMOOTHING_WINDOW) -> list[fl
     return out
 
 
+def plot_smoothed(ax, points: list[tuple[int, float]], color: str, label: str, linewidth: float = 1.5) -> None:
+    """One series on a matplotlib axis: its (step, value) points faint, their rolling mean as a line."""
+    steps, values = zip(*points, strict=True)
+    ax.plot(steps, values, ".", color=color, alpha=0.3, markersize=4)
+    ax.plot(steps, rolling_mean(list(values)), color=color, label=label, linewidth=linewidth)
+
+
 def plot_rewards(rows: list[dict], path: Path, title: str) -> None:
     """Each reward's per-step mean as faint points, and its rolling mean as a line."""
     import matplotlib
@@ -80,16 +87,8 @@ def plot_rewards(rows: list[dict], path: Path, title: str) -> None:
     fig, ax = plt.subplots(figsize=(8, 4.5))
     series = reward_series(rows)
     for i, (name, points) in enumerate(series.items()):
-        steps, values = zip(*points, strict=True)
-        color = f"C{i}"
-        ax.plot(steps, values, ".", color=color, alpha=0.3, markersize=4)
-        ax.plot(
-            steps,
-            rolling_mean(list(values)),
-            color=color,
-            label=f"{name} (rolling mean of {SMOOTHING_WINDOW})",
-            linewidth=2.5 if name == "total" else 1.2,
-        )
+        label = f"{name} (rolling mean of {SMOOTHING_WINDOW})"
+        plot_smoothed(ax, points, f"C{i}", label, linewidth=2.5 if name == "total" else 1.2)
     if not series:
         ax.text(0.5, 0.5, "no GRPO steps logged", ha="center", va="center", transform=ax.transAxes)
     ax.set_xlabel("GRPO step")

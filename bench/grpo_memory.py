@@ -24,7 +24,6 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-import models  # noqa: E402
 import reports  # noqa: E402
 
 LAYOUTS = [(16, 1), (8, 2), (4, 4)]  # (PER_DEVICE_BATCH_SIZE, GRADIENT_ACCUMULATION_STEPS): 16 completions each
@@ -84,7 +83,7 @@ def main() -> None:
     sys.path.insert(0, str(REPO / "bench"))
     import real_model
 
-    model_dir = models.save_plain_copy(models.smollm2_gguf(), REPO / "runs" / "real_model" / "smollm2-135m")
+    model_dir = real_model.prepare_model()
     dataset = real_model.write_tasks(real_model.WORK / "tasks")["train"]
     results = []
     for per_device, accumulation in LAYOUTS:

