@@ -133,6 +133,7 @@ def main(argv: list[str] | None = None) -> None:
     out = eval_dir(cfg)
     write_report(report, out, cfg["NUM_EXAMPLES"], cfg["EXAMPLE_CHARS"])
     print(summary_table(report["metrics"]))
+    print(judge_line(report["judge"]))
     for sentence in report.get("paired", {}).values():
         print(sentence["sentence"])
     print(f"wrote {out / 'comparison.json'}, comparison.md, comparison.png")
@@ -430,11 +431,21 @@ def _vllm_generator(cfg: dict, model, tokenizer):
 
 def judge_completion(completion: str, gold: str) -> dict:
     """The reward's verdict on one completion: strict verdict and correctness (the solution block),
-    lenient correctness (the answer wherever a grader would look), exact format."""
-    verdict = judge.judge_answer(judge.extract_answer(completion), gold)
-    lenient = verdict == judge.EQUIVALENT or judge.is_equivalent(judge.lenient_answer(completion), gold)
+    lenient correctness (the answer wherever a grader would look), exact format, and whether the
+    judge ran out of its CPU budget and judged again with a larger one (`rejudged`)."""
+    verdict, rejudged = judge.judge_patiently(judge.extract_answer(completion), gold)
+    lenient = verdict == judge.EQUIVALENT
+    if not lenient:
+        lenient_verdict, lenient_rejudged = judge.judge_patiently(judge.lenient_answer(completion), gold)
+        lenient, rejudged = lenient_verdict == judge.EQUIVALENT, rejudged or lenient_rejudged
     exact = rewards.match_format_exactly(None, [completion])[0] == rewards.FORMAT_EXACT
-    return {"verdict": verdict, "correct": verdict == judge.EQUIVALENT, "lenient": lenient, "exact_format": exact}
+    return {
+        "verdict": verdict,
+        "correct": verdict == judge.EQUIVALENT,
+        "lenient": lenient,
+        "exact_format": exact,
+        "rejudged": rejudged,
+    }
 
 
 def pass_at_ks(num_samples: int, configured) -> list[int]:
@@ -481,7 +492,13 @@ def build_report(cfg: dict, problems, runs: dict) -> dict:
             record["judged"] = [judge_completion(c, gold) for c in record["completions"]]
             entry[name] = record
         per_problem.append(entry)
+    judged = [j for p in per_problem for name in runs for j in p[name]["judged"]]
     report = {
+        "judge": {  # answers whose judgement ran out of CPU budget once, and those still undecided after
+            "rejudged": sum(j["rejudged"] for j in judged),
+            "undecided": sum(j["verdict"] == judge.TIMEOUT for j in judged),
+            "retry_budget_scale": judge.RETRY_BUDGET_SCALE,
+        },
         "setup": describe_setup(cfg, len(per_problem)),
         "metrics": {name: model_metrics([p[name] for p in per_problem], cfg["PASS_AT_K"]) for name in runs},
         "config": {k: cfg[k] for k in CONFIG},
@@ -549,6 +566,7 @@ def write_report(report: dict, out: Path, num_examples: int, example_chars: int)
     out.mkdir(parents=True, exist_ok=True)
     (out / "comparison.json").write_text(json.dumps(report, indent=1, default=str))
     lines = ["# Before / after GRPO", "", summary_table(report["metrics"]), "", "Rates with 95 % Wilson intervals.", ""]
+    lines += [judge_line(report["judge"]), ""]
     if "paired" in report:
         lines += [
             f"Problems the trained model fixed: {len(report['fixed'])}; broke: {len(report['broken'])} (strict).",
@@ -576,6 +594,14 @@ def write_report(report: dict, out: Path, num_examples: int, example_chars: int)
                 ]
     (out / "comparison.md").write_text("\n".join(lines))
     plot_comparison(report["metrics"], out / "comparison.png")
+
+
+def judge_line(counts: dict) -> str:
+    """How many completions the judge had to re-judge with a larger budget, said in one line."""
+    return (
+        f"Judge: {counts['rejudged']} completion(s) re-judged with {counts['retry_budget_scale']}x the CPU budget "
+        f"after a timeout; {counts['undecided']} still undecided (counted as not correct)."
+    )
 
 
 def plot_comparison(model_metrics_by_name: dict, path: Path) -> None:

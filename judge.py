@@ -13,6 +13,7 @@ import logging
 import re
 import signal
 import threading
+import time
 import unicodedata
 from contextlib import contextmanager
 from decimal import Decimal, InvalidOperation
@@ -27,21 +28,29 @@ MAX_ANSWER_CHARS = 400  # longer answers are only compared as normalised strings
 MAX_NUMBER_CHARS = 60  # longer digit strings are not turned into exact fractions
 MAX_BRACE_DEPTH = 8  # deeper LaTeX nesting is not handed to math-verify
 MAX_EXPONENT_DIGITS = 4  # 2^{12345} is fine for sympy, 2^{123456789} is not
-GOLD_PARSE_SECONDS = 0.2  # SIGALRM budget for parsing one gold (main thread only)
-PARSE_SECONDS = 0.3  # ... for parsing one prediction
-VERIFY_SECONDS = 0.3  # ... for comparing it to the gold (all three together stay under 1 s)
+# Budgets in CPU seconds of the judging thread, not wall time: load from other processes cannot
+# reach them. The slowest ordinary answer (the equivalence table and the reward bench's 2,048,
+# warm) takes 0.056 CPU-s for its whole judgement (gold parse + parse + compare); each step's budget
+# is over 10x that. Hostile inputs are bounded by the guards above, not by these budgets.
+GOLD_PARSE_CPU_SECONDS = 0.6  # parsing one gold (main thread only; elsewhere the guards bound it)
+PARSE_CPU_SECONDS = 0.6  # ... parsing one prediction
+VERIFY_CPU_SECONDS = 0.6  # ... comparing it to the gold
+RETRY_BUDGET_SCALE = 10  # evaluate.py re-judges a timed-out answer once with budgets this many times larger
 GOLD_CACHE_SIZE = 4096  # prepared golds kept per process (a parsed gold is a few KB)
 
-# Verdicts of the judge, from best to worst.
-EQUIVALENT, CLOSE_10, CLOSE_20, WRONG, UNPARSEABLE, NO_BLOCK = (
+# Verdicts of the judge, from best to worst. TIMEOUT is its own verdict (a budget ran out before a
+# decision), never silently "wrong": the reward scores it like an unparseable answer and logs how
+# often it happens; evaluate.py re-judges it once with a larger budget.
+EQUIVALENT, CLOSE_10, CLOSE_20, WRONG, UNPARSEABLE, TIMEOUT, NO_BLOCK = (
     "equivalent",
     "close_10",
     "close_20",
     "wrong",
     "unparseable",
+    "timeout",
     "no_block",
 )
-VERDICTS = (EQUIVALENT, CLOSE_10, CLOSE_20, WRONG, UNPARSEABLE, NO_BLOCK)
+VERDICTS = (EQUIVALENT, CLOSE_10, CLOSE_20, WRONG, UNPARSEABLE, TIMEOUT, NO_BLOCK)
 
 
 # --- Completion text and the solution block
@@ -108,11 +117,34 @@ def extract_answer(text) -> str | None:
 _MINUS_SIGNS = dict.fromkeys(map(ord, "\u2212\u2012\u2013\u2014\ufe63\uff0d"), "-")
 _SPACING = re.compile(r"(?<!\\)\\(?:,|;|:|!|\s|quad\b|qquad\b|displaystyle\b|left\b|right\b)|~")  # not a row break \\
 _BOXED = re.compile(r"\\(?:boxed|fbox)\s*\{")
-_UNIT_SUFFIX = re.compile(  # only after a number or a closing brace: "no idea" keeps its words
-    r"(?<=[\d}])(?:\^\s*\{?\s*\\circ\s*\}?|\\degree|\\?%|"  # degrees, percent
-    r"\s*\\(?:text|mbox|mathrm)\s*\{[^{}]*\}|"  # \text{ cm}
-    r"\s+[A-Za-z][A-Za-z.]*(?:\s+[A-Za-z][A-Za-z.]*)*)$"  # words: "5 apples", "5 square units"
+_DEGREE_PERCENT = re.compile(r"(?<=[\d}])(?:\^\s*\{?\s*\\circ\s*\}?|\\degree|\\?%|\s*percent)$")
+# Words after a number or a closing brace: "5 apples", "5 \text{ cm}^2", "60 km/h". Stripped only when
+# every word is a unit or a counted noun (see _is_unit_word); "7 or more", "7 squared" keep them.
+_UNIT_SUFFIX = re.compile(
+    r"(?<=[\d}])((?:\s*\\(?:text|mbox|mathrm)\s*\{[^{}]*\}|\s+[A-Za-z][A-Za-z.]*)"
+    r"(?:\s*\^\s*\{?\d\}?|\s*/\s*[A-Za-z]+|\s+[A-Za-z][A-Za-z.]*|\s*\\(?:text|mbox|mathrm)\s*\{[^{}]*\})*)$"
 )
+_WORD = re.compile(r"(?<![\\A-Za-z])[A-Za-z]+")
+UNIT_LETTERS = frozenset("mgshLJNWVK")  # one-letter units; any other letter after a number is a variable
+_ONES = "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen"
+_TENS = "twenty thirty forty fifty sixty seventy eighty ninety"
+# Read as numbers when they are the whole answer ("seven"); a second value anywhere else.
+NUMBER_WORDS = {word: value for value, word in enumerate(f"{_ONES} seventeen eighteen nineteen".split())}
+NUMBER_WORDS |= {word: 10 * (i + 2) for i, word in enumerate(_TENS.split())}
+NUMBER_SCALES = {"hundred": 100, "thousand": 10**3, "million": 10**6, "billion": 10**9}
+# Words that make "N word" something other than the value N: another candidate or an open range
+# (a hedge), or arithmetic spelled out (a different value).
+_HEDGES = (
+    "or and nor either neither not no maybe perhaps probably possibly approximately approx roughly about around "
+    "nearly almost more less fewer greater larger smaller bigger higher lower least most than over under above "
+    "below between at dozen half halves third thirds quarter quarters twice double triple once"
+)
+HEDGE_WORDS = frozenset(_HEDGES.split()) | NUMBER_WORDS.keys() | NUMBER_SCALES.keys()
+_OPERATORS = "plus minus times multiplied divided by squared cubed power powers root roots sqrt factorial"
+OPERATOR_WORDS = frozenset(_OPERATORS.split())
+_FUNCTIONS = "pi sin cos tan cot sec csc log ln exp mod gcd lcm arcsin arccos arctan inf infty"
+MATH_WORDS = frozenset(_FUNCTIONS.split())  # not prose: function names written without a backslash
+NOT_UNIT_WORDS = HEDGE_WORDS | OPERATOR_WORDS | MATH_WORDS
 _SUPERSCRIPT_DIGITS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺", "0123456789-+")
 _SUPERSCRIPTS = re.compile("[⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺]+")
 _VULGAR_CHARS = "¼½¾⅐⅑⅒⅓⅔⅕⅖⅗⅘⅙⅚⅛⅜⅝⅞"
@@ -137,14 +169,29 @@ _SPACE_THOUSANDS = re.compile(r"^-?\d{1,3}(?: \d{3})+(?:\.\d+)?$")
 _DIGIT_SPACE_DIGIT = re.compile(r"(?<=\d) (?=\d)")
 _EMPTY_SET = {"\\emptyset", "\\varnothing", "\\{\\}", "{}", "\\O"}
 _BASE_NUMBER = re.compile(r"^\(?([0-9A-Za-z]+)\)?_\{?(\d+)\}?$")  # 123_4, (1011)_{2}
-_ASSIGNMENT = re.compile(r"^\s*(?:[A-Za-z]|\\[A-Za-z]+)(?:_\{?\w+\}?)?\s*=\s*(?=[^=]+$)")
+_ASSIGNMENT = re.compile(  # "x =", "x_1 =", "(x, y) =", "x \\in": the name is not part of the value
+    r"^\s*(?:(?:[A-Za-z]|\\[A-Za-z]+)(?:_\{?\w+\}?)?|\(\s*[A-Za-z](?:\s*,\s*[A-Za-z])+\s*\))"
+    r"\s*(?:=|\\in\b)\s*(?=[^=]+$)"
+)
+_BARE_FRAC = re.compile(r"\\frac\s*(\d|\{[^{}]*\})\s*(\d|\{[^{}]*\})")  # \frac 3 4, \frac34
+_BARE_SQRT = re.compile(r"\\sqrt\s*(\d)")  # \sqrt 5: LaTeX takes one digit as the argument
+_BARE_SCRIPT = re.compile(r"([_^])\s*(\d)(?=\s)")  # \log_3 5: the base is one digit, 5 is the argument
+_REPEATING = re.compile(r"(-?)(\d*)\.(\d*)\\(?:overline|bar|dot)\s*\{?(\d+)\}?")  # 0.\overline{81}
+_BARE_PI = re.compile(r"(?<![\\A-Za-z])pi(?![A-Za-z])")
+_RELATION = re.compile(r"\\(?:le|ge)(?:q(?:slant)?)?(?![A-Za-z])|<=|>=|<|>")
+_ENVIRONMENT = re.compile(r"\\(?:begin|end)\s*\{[A-Za-z*]*\}|\\operatorname\s*\{[^{}]*\}")
+_NUMBER_PHRASE = re.compile(
+    r"(?:" + "|".join(sorted(NUMBER_WORDS.keys() | NUMBER_SCALES.keys(), key=len, reverse=True)) + r")"
+    r"(?:[\s-]+(?:" + "|".join(sorted(NUMBER_WORDS.keys() | NUMBER_SCALES.keys(), key=len, reverse=True)) + r"))*\b",
+    re.IGNORECASE,
+)
 _THOUSANDS = re.compile(r"^-?\d{1,3}(?:,\d{3})+(?:\.\d+)?$")
 _NUMBER = re.compile(r"^-?(?:\d+(?:\.\d*)?|\.\d+)$")
 _FRACTION = re.compile(r"^(-?)(?:\\frac\{(-?\d+)\}\{(\d+)\}|(\d+)/(\d+))$")
 _FIRST_NUMBER = re.compile(r"-?\d{1,3}(?:,\d{3})+(?:\.\d+)?|-?\d{1,3}(?: \d{3})+(?![\d.])|-?\d+(?:\.\d+)?")
 _HUGE_EXPONENT = re.compile(r"\^\s*\{?\s*\d{" + str(MAX_EXPONENT_DIGITS + 1) + ",}")
 _PROSE_WORD = re.compile(r"(?<![\\A-Za-z])[A-Za-z]{3,}")
-_HEDGE_WORDS = re.compile(r"\bor\b|\band\b|\\lor\b|\\vee\b|\\pm\b|\\mp\b|\u00b1", re.IGNORECASE)
+_HEDGE_PATTERN = re.compile(r"\bor\b|\band\b|\\lor\b|\\vee\b|\\pm\b|\\mp\b|\u00b1", re.IGNORECASE)
 
 
 def _closing_brace(s: str, start: int) -> int | None:
@@ -200,6 +247,8 @@ def normalize_answer(answer: str) -> str:
     '12500'
     >>> normalize_answer("x² + ½"), normalize_answer(r"\\text{\\$12 500}"), normalize_answer("1 2")
     ('x^{2} + \\\\frac{1}{2}', '12500', '1, 2')
+    >>> normalize_answer(r"0.\\overline{81}"), normalize_answer(r"-3 < x \\le 1"), normalize_answer("seven")
+    ('\\\\frac{9}{11}', '(-3,1]', '7')
     """
     s = unicodedata.normalize("NFKC", _unicode_math(answer)).translate(_MINUS_SIGNS)
     s = _unwrap_boxed(s)
@@ -208,8 +257,12 @@ def normalize_answer(answer: str) -> str:
     s = s.replace("\\dfrac", "\\frac").replace("\\tfrac", "\\frac").replace("{,}", ",")
     s = _SPACING.sub(" ", s).strip().rstrip(".").strip()
     s = _unwrap_text(s)
+    s = _brace_arguments(s)
+    s = _REPEATING.sub(_repeating_fraction, s)
     s = _ASSIGNMENT.sub("", s, count=1)
-    s = _UNIT_SUFFIX.sub("", s).strip()
+    s = _inequality_interval(s)
+    s = _NUMBER_PHRASE.sub(_number_phrase_value, s, count=1) if _NUMBER_PHRASE.match(s) else s
+    s = _strip_units(s).strip()
     s = " ".join(s.split())
     if _SPACE_THOUSANDS.match(s):
         s = s.replace(" ", "")  # 12 500: digit groups of three
@@ -219,6 +272,95 @@ def normalize_answer(answer: str) -> str:
     if s.replace(" ", "") in _EMPTY_SET:
         s = "\\emptyset"
     return s
+
+
+def _brace_arguments(s: str) -> str:
+    """Braces around one-token LaTeX arguments (\\frac 3 4, \\sqrt 5, \\log_3 5), so the digit-group rule
+    below never reads "3 5" as two numbers; "pi" written out is \\pi."""
+    s = _BARE_FRAC.sub(lambda m: "\\frac{" + _unbrace(m.group(1)) + "}{" + _unbrace(m.group(2)) + "}", s)
+    s = _BARE_SQRT.sub(r"\\sqrt{\1}", s)
+    s = _BARE_SCRIPT.sub(r"\1{\2}", s)
+    return _BARE_PI.sub(r"\\pi ", s)
+
+
+def _unbrace(arg: str) -> str:
+    return arg[1:-1] if arg.startswith("{") else arg
+
+
+def _repeating_fraction(match: re.Match) -> str:
+    """0.\\overline{81} -> \\frac{9}{11}: math-verify reads d.\\overline{r} as d."""
+    sign, whole, fixed, repeat = match.groups()
+    if len(whole + fixed + repeat) > MAX_NUMBER_CHARS:
+        return match.group()
+    value = int(whole or 0) + Fraction(
+        int(fixed + repeat) - int(fixed or 0), 10 ** len(fixed) * (10 ** len(repeat) - 1)
+    )
+    return f"{sign}\\frac{{{value.numerator}}}{{{value.denominator}}}"
+
+
+def _inequality_interval(s: str) -> str:
+    """The interval an inequality in one variable describes: x \\ge 2 -> [2,\\infty), -3 < x \\le 1 ->
+    (-3,1]; so an interval gold and the same set written as inequalities compare both ways."""
+    relations = _RELATION.findall(s)
+    if not relations or len(relations) > 2:
+        return s
+    parts = [p.strip() for p in _RELATION.split(s)]
+    if not all(parts):
+        return s
+    below = [r.startswith(("<", "\\le")) for r in relations]  # "a < x": a lies below x
+    is_var = [len(p) == 1 and p.isalpha() for p in parts]
+    if len(parts) == 2 and is_var[0] != is_var[1]:
+        bound, var_first = (parts[1], True) if is_var[0] else (parts[0], False)
+        upper = below[0] == var_first  # x < b and b > x both bound x from above
+        open_ = "(" if relations[0] in "<>" else "["
+        if upper:
+            return f"(-\\infty,{bound}{')' if open_ == '(' else ']'}"
+        return f"{open_}{bound},\\infty)"
+    if len(parts) == 3 and is_var == [False, True, False] and below[0] == below[1]:
+        low, high = (parts[0], parts[2]) if below[0] else (parts[2], parts[0])
+        left, right = (relations[0], relations[1]) if below[0] else (relations[1], relations[0])
+        return f"{'(' if left in '<>' else '['}{low},{high}{')' if right in '<>' else ']'}"
+    return s
+
+
+def _number_phrase_value(match: re.Match) -> str:
+    """Digits for small number words at the start of an answer ("seven", "twenty-one", "five
+    hundred"); the words unchanged when they do not read as one number ("seven eight")."""
+    total = current = 0
+    last = None
+    for word in re.split(r"[\s-]+", match.group().lower()):
+        if word in NUMBER_SCALES:
+            if last in (None, "scale") and word != "hundred" or current == 0:
+                return match.group()
+            if word == "hundred":
+                current *= 100
+            else:
+                total, current = total + current * NUMBER_SCALES[word], 0
+            last = "scale"
+            continue
+        value = NUMBER_WORDS[word]
+        if last == "unit" or (last == "tens" and not 0 < value < 10):
+            return match.group()
+        current += value
+        last = "tens" if value >= 20 else "unit"
+    return str(total + current)
+
+
+def _strip_units(s: str) -> str:
+    """The answer without what cannot change its value: degrees, percent, units and counted nouns
+    ("5 apples", "7 cm^2", "60 km/h"); words that could ("7 or more", "7 squared", "7 x") stay."""
+    s = _DEGREE_PERCENT.sub("", s)
+    match = _UNIT_SUFFIX.search(s)
+    if match and all(_is_unit_word(w) for w in _WORD.findall(match.group(1))):
+        return s[: match.start()]
+    return s
+
+
+def _is_unit_word(word: str) -> bool:
+    word = word.rstrip(".")
+    if len(word) == 1:
+        return word in UNIT_LETTERS
+    return word.lower() not in NOT_UNIT_WORDS
 
 
 def _as_number(norm: str) -> Fraction | None:
@@ -289,7 +431,7 @@ def _top_level_separator(s: str) -> bool:
 def _is_multi_valued(norm: str) -> bool:
     """Several candidate answers: a list, "or" / "and" / \\vee / \\pm, two boxes, or a lone "|"
     ("4 | 5"; absolute values |x| come in pairs)."""
-    if _top_level_separator(norm) or _HEDGE_WORDS.search(norm) or len(_BOXED.findall(norm)) > 1:
+    if _top_level_separator(norm) or _HEDGE_PATTERN.search(norm) or len(_BOXED.findall(norm)) > 1:
         return True
     return norm.count("|") % 2 == 1
 
@@ -325,30 +467,41 @@ def _too_costly_for_sympy(s: str) -> bool:
 
 
 class _Timeout(BaseException):
-    """Raised by our SIGALRM handler; a BaseException so sympy's `except Exception` cannot eat it."""
+    """Raised by our timer's handler; a BaseException so sympy's `except Exception` cannot eat it."""
+
+
+MIN_REARM_SECONDS = 0.005  # the shortest re-armed wait when other threads ran the process timer down
 
 
 @contextmanager
 def _time_limit(seconds: float):
-    """Bound the block with a float SIGALRM timer in the main thread; elsewhere rely on the guards.
+    """Bound the block by `seconds` of the calling thread's CPU time (main thread only; elsewhere
+    the guards bound the work).
 
-    math-verify's own timeouts take whole seconds only and raise outside the main thread, so they
-    are disabled (None) and this timer replaces them.
+    CPU time, not wall time: other processes on the machine cannot make an ordinary answer time
+    out. The process-wide profiling timer (ITIMER_PROF) also counts this process's other threads
+    (torch's workers), so when it fires the handler reads the main thread's own CPU clock and
+    re-arms for what is left instead of stopping early. math-verify's own timeouts take whole
+    seconds only and raise outside the main thread, so they are disabled (None) and this replaces them.
     """
     if threading.current_thread() is not threading.main_thread():
         yield
         return
+    start = time.thread_time()
 
-    def on_alarm(signum, frame):
-        raise _Timeout
+    def on_profile_tick(signum, frame):
+        left = seconds - (time.thread_time() - start)
+        if left <= 0:
+            raise _Timeout
+        signal.setitimer(signal.ITIMER_PROF, max(left, MIN_REARM_SECONDS))
 
-    previous = signal.signal(signal.SIGALRM, on_alarm)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    previous = signal.signal(signal.SIGPROF, on_profile_tick)
+    signal.setitimer(signal.ITIMER_PROF, seconds)
     try:
         yield
     finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+        signal.setitimer(signal.ITIMER_PROF, 0)
+        signal.signal(signal.SIGPROF, previous)
 
 
 _math_verify_module = None
@@ -364,6 +517,12 @@ WARM_UP = (
     r"$x_1 + y^{-1}$",
     r"$\log_2 8 + \sin(x)$",
     r"$-\infty$",
+    r"$x \ge 2$",
+    r"$(x, y) = (3, 5)$",
+    r"$3i + \frac{1}{2}i$",
+    r"$\text{odd}$",
+    r"$50\%$",
+    r"$1,2$",
 )
 
 
@@ -379,6 +538,8 @@ def _math_verify():
         warm = [math_verify.parse(s, parsing_timeout=None) for s in WARM_UP]
         for gold, pred in zip(warm, warm[1:], strict=False):
             math_verify.verify(gold, pred, timeout_seconds=None)
+            if gold and pred:
+                _probe(*(parsed[0] for parsed in _imaginary_unit(gold, pred)))  # evalf / expand first use
         _math_verify_module = math_verify
     return _math_verify_module
 
@@ -390,9 +551,9 @@ def warm_up() -> None:
 
 
 def _mv_parse(norm: str, seconds: float) -> list | None:
-    """math-verify's parse of a normalised answer, bounded in size and time.
+    """math-verify's parse of a normalised answer, bounded in size and CPU time.
 
-    [] when nothing parseable was found, None when the time limit or an error cut it short."""
+    [] when nothing parseable was found (or math-verify failed), None when the budget ran out."""
     if not norm or _too_costly_for_sympy(norm):
         return []
     parse = _math_verify().parse
@@ -401,15 +562,16 @@ def _mv_parse(norm: str, seconds: float) -> list | None:
             return parse(f"${norm}$", parsing_timeout=None)
     except _Timeout:
         logger.debug("math-verify parse timed out on %.80r", norm)
+        return None
     except Exception:  # math-verify rarely raises; an odd answer must not stop a training run
         logger.debug("math-verify parse failed on %.80r", norm, exc_info=True)
-    return None
+        return []
 
 
 class PreparedGold:
     """A gold answer prepared once and shared by all completions of its group."""
 
-    __slots__ = ("raw", "norm", "key", "number", "group", "single", "base", "_parsed")
+    __slots__ = ("raw", "norm", "key", "number", "group", "single", "base", "prose", "not_one_value", "_parsed")
 
     def __init__(self, gold) -> None:
         self.raw = "" if gold is None else completion_text(gold).strip()
@@ -419,13 +581,16 @@ class PreparedGold:
         self.group = _as_number_group(self.norm)
         self.single = not _is_multi_valued(self.norm)
         self.base = _base_number(self.key)
+        self.prose = _is_prose(self.norm)
+        self.not_one_value = _prose_verdict(self.norm) is not None  # "7 or more" as a gold
         self._parsed = None
 
-    def parsed(self) -> list:
+    def parsed(self, seconds: float = GOLD_PARSE_CPU_SECONDS) -> list | None:
+        """math-verify's parse of the gold; None when the budget ran out (not remembered)."""
         if self._parsed is None:
-            result = _mv_parse(self.norm, GOLD_PARSE_SECONDS)
-            if result is None:  # timed out (a loaded machine): try again next time, do not remember []
-                return []
+            result = _mv_parse(self.norm, seconds)
+            if result is None:
+                return None
             self._parsed = result
         return self._parsed
 
@@ -455,25 +620,25 @@ def _base_number(key: str) -> tuple[int, int] | None:
 
 def _base_verdict(key: str, pred_base: tuple[int, int] | None, gold: PreparedGold) -> str:
     """Numbers in a base are equal only as values in the same base: 123_4 is 27, and 123_5 is never
-    paid for 123_4 (nor 27 for it: the answer was asked for in base 4). Digits without the subscript
-    are read in the gold's base (1011 for 1011_2); a subscripted answer to a decimal gold counts only
-    in base 10."""
-    if gold.base is not None:
-        if pred_base is None:
-            try:
-                pred_base = (int(key, gold.base[1]), gold.base[1]) if key.isalnum() else None
-            except ValueError:
-                pred_base = None
-        if pred_base is None:
-            return WRONG if any(ch.isdigit() for ch in key) else UNPARSEABLE
+    paid for 123_4 (nor 27 for it: the answer was asked for in base 4). Bare digits on one side are
+    read in the other side's base (1011 for 1011_2, either way round), so the verdict is symmetric."""
+    if gold.base is not None and pred_base is not None:
         return EQUIVALENT if pred_base == gold.base else WRONG
-    if pred_base[1] == 10 and gold.number is not None:
-        return _numeric_verdict(Fraction(pred_base[0]), gold.number)
-    return WRONG
+    (value, base), bare = (gold.base, key) if gold.base is not None else (pred_base, gold.key)
+    try:
+        read = int(bare, base) if bare.isalnum() and bare.isascii() else None
+    except ValueError:  # a digit that base does not have
+        read = None
+    if read is None:
+        return WRONG if gold.base is None or any(ch.isdigit() for ch in key) else UNPARSEABLE
+    return EQUIVALENT if read == value else WRONG
 
 
-def judge_prepared(pred: str | None, gold: PreparedGold) -> str:
-    """The verdict for one extracted answer against one prepared gold."""
+def judge_prepared(pred: str | None, gold: PreparedGold, budget: float = 1.0) -> str:
+    """The verdict for one extracted answer against one prepared gold; `budget` scales the CPU-time
+    budgets (evaluate.py re-judges a TIMEOUT once with RETRY_BUDGET_SCALE).
+
+    Every rule is symmetric: judging (gold, pred) and (pred, gold) agree on equivalence."""
     if pred is None:
         return NO_BLOCK
     if len(pred) > MAX_ANSWER_CHARS:  # too long to normalise safely: exact text or nothing
@@ -482,24 +647,68 @@ def judge_prepared(pred: str | None, gold: PreparedGold) -> str:
     key = norm.replace(" ", "")
     if not key:
         return UNPARSEABLE
+    if key == gold.key:
+        return EQUIVALENT
     pred_base = _base_number(key)
     if gold.base is not None or pred_base is not None:
         return _base_verdict(key, pred_base, gold)
-    if key == gold.key:
-        return EQUIVALENT
-    if gold.single and _is_multi_valued(norm):
+    multi = _is_multi_valued(norm)
+    if multi and gold.single:
         return UNPARSEABLE  # hedging: "3 or 4", "2, 5, 7" for a single-valued gold
-    if _is_prose(norm) and not _is_prose(gold.norm):
+    if not gold.single and not multi:
+        return WRONG  # one value never equals a list of candidates
+    if gold.prose:  # "odd", "Sunday": only the same words match, in any case
+        return EQUIVALENT if _is_prose(norm) and key.lower() == gold.key.lower() else WRONG
+    if _is_prose(norm):
         return UNPARSEABLE
+    verdict = _prose_verdict(norm)
+    if verdict is not None:
+        return verdict
+    if gold.not_one_value:
+        return WRONG
     number = _as_number(norm)
     if number is not None and gold.number is not None:
-        if "%" in pred and "%" not in gold.raw and number / 100 == gold.number:
-            return EQUIVALENT  # "50%" for a gold of 0.5 (and "50%" for 50 is equal anyway)
+        pred_percent, gold_percent = _has_percent(pred), _has_percent(gold.raw)
+        if pred_percent != gold_percent and (number / 100 if pred_percent else number * 100) == gold.number:
+            return EQUIVALENT  # "50%" for a gold of 0.5, and 0.5 for a gold of 50%
         return _numeric_verdict(number, gold.number)
     group = _as_number_group(norm)
     if group is not None and gold.group is not None:
         return EQUIVALENT if group == gold.group else WRONG
-    return _symbolic_verdict(norm, gold, number)
+    return _symbolic_verdict(norm, gold, number, budget)
+
+
+def _has_percent(text: str) -> bool:
+    return "%" in text or "percent" in text.lower()
+
+
+def _prose_words(norm: str) -> set[str]:
+    """Words of two letters or more outside LaTeX commands and environment names, lower case."""
+    return {w.lower() for w in _WORD.findall(_ENVIRONMENT.sub(" ", norm)) if len(w) > 1} - MATH_WORDS
+
+
+def _stated_values(norm: str) -> set:
+    """The distinct values an answer states between its words: "answer is 7, no: 9" -> {7, 9}."""
+    values = set()
+    for segment in _WORD.split(_ENVIRONMENT.sub(" ", norm)):
+        segment = segment.strip(" ,.;:!?{}")
+        if any(ch.isdigit() for ch in segment):
+            values.add(_as_number(segment) or segment.replace(" ", ""))
+    return values
+
+
+def _prose_verdict(norm: str) -> str | None:
+    """UNPARSEABLE or WRONG for an answer whose words make it something other than one value, else
+    None: a second candidate or an open range ("7 or eight", "at least 7", "answer is 7, no: 9"),
+    or arithmetic spelled out ("7 squared": not the value 7)."""
+    words = _prose_words(norm)
+    if not words:
+        return None
+    if words & HEDGE_WORDS or len(_stated_values(norm)) > 1:
+        return UNPARSEABLE
+    if words & OPERATOR_WORDS:
+        return WRONG
+    return None
 
 
 def _numeric_verdict(pred: Fraction, gold: Fraction) -> str:
@@ -514,33 +723,60 @@ def _numeric_verdict(pred: Fraction, gold: Fraction) -> str:
     return WRONG
 
 
-def _symbolic_verdict(norm: str, gold: PreparedGold, number: Fraction | None) -> str:
-    gold_parsed = gold.parsed()
-    pred_parsed = _mv_parse(norm, PARSE_SECONDS) or []
+def _imaginary_unit(gold_parsed: list, pred_parsed: list) -> tuple[list, list]:
+    """Both parses with the symbol i read as the imaginary unit, when either side holds it as a
+    number (3i, i^2, \\frac{3}{5}i); unchanged otherwise."""
+    import sympy
+
+    def symbols_i(parsed):
+        return {s for e in parsed if isinstance(e, sympy.Basic) for s in e.free_symbols if str(s) == "i"}
+
+    found = symbols_i(gold_parsed) | symbols_i(pred_parsed)
+    if not found:
+        return gold_parsed, pred_parsed
+    swap = dict.fromkeys(found, sympy.I)
+
+    def read(parsed):
+        return [e.xreplace(swap) if isinstance(e, sympy.Basic) else e for e in parsed]
+
+    return read(gold_parsed), read(pred_parsed)
+
+
+def _symbolic_verdict(norm: str, gold: PreparedGold, number: Fraction | None, budget: float) -> str:
+    gold_parsed = gold.parsed(GOLD_PARSE_CPU_SECONDS * budget)
+    pred_parsed = _mv_parse(norm, PARSE_CPU_SECONDS * budget)
+    if gold_parsed is None or pred_parsed is None:
+        return TIMEOUT
     if not pred_parsed:
         return WRONG if number is not None else UNPARSEABLE
     if not gold_parsed:
         return WRONG
     try:
-        with _time_limit(VERIFY_SECONDS):
-            if _clearly_different(gold_parsed[0], pred_parsed[0]):
-                return WRONG
-            if _identical(gold_parsed[0], pred_parsed[0]):
-                return EQUIVALENT
-    except _Timeout:
-        return WRONG
-    except Exception:  # the probe is only a shortcut: on any doubt math-verify decides
-        logger.debug("numeric probe failed on %.80r", norm, exc_info=True)
-    try:
-        with _time_limit(VERIFY_SECONDS):
+        with _time_limit(VERIFY_CPU_SECONDS * budget):
+            gold_parsed, pred_parsed = _imaginary_unit(gold_parsed, pred_parsed)
+            shortcut = _probe(gold_parsed[0], pred_parsed[0])
+            if shortcut is not None:
+                return shortcut
             same = _math_verify().verify(gold_parsed, pred_parsed, timeout_seconds=None)
     except _Timeout:
-        logger.debug("math-verify verify timed out on %.80r", norm)
-        same = False
-    except Exception:
-        logger.debug("math-verify verify failed on %.80r", norm, exc_info=True)
+        logger.debug("judging timed out on %.80r", norm)
+        return TIMEOUT
+    except Exception:  # math-verify rarely raises; an odd answer must not stop a training run
+        logger.debug("judging failed on %.80r", norm, exc_info=True)
         same = False
     return EQUIVALENT if same else WRONG
+
+
+def _probe(gold, pred) -> str | None:
+    """WRONG or EQUIVALENT when a cheap check settles the pair, else None (math-verify decides)."""
+    try:
+        if _clearly_different(gold, pred):
+            return WRONG
+        if _identical(gold, pred):
+            return EQUIVALENT
+    except Exception:  # the probe is only a shortcut: on any doubt math-verify decides
+        logger.debug("numeric probe failed on %.80r / %.80r", gold, pred, exc_info=True)
+    return None
 
 
 PROBE_TOLERANCE = 1e-4  # relative gap above which two values are certainly not equal
@@ -579,13 +815,29 @@ def _identical(gold, pred) -> bool:
     return sympy.expand(gold - pred) == 0
 
 
-def judge_answer(pred: str | None, gold) -> str:
-    """The verdict for an extracted answer: one of EQUIVALENT ... NO_BLOCK (see ANSWER_SCORES).
+def judge_answer(pred: str | None, gold, budget: float = 1.0) -> str:
+    """The verdict for an extracted answer: one of VERDICTS (see rewards.ANSWER_SCORES).
 
     >>> judge_answer("0.5", r"\\frac{1}{2}"), judge_answer("0.46", "0.5"), judge_answer(None, "1")
     ('equivalent', 'close_10', 'no_block')
+    >>> judge_answer("7 or more", "7"), judge_answer("7 squared", "7"), judge_answer("-1", "i^2")
+    ('unparseable', 'wrong', 'equivalent')
     """
-    return judge_prepared(pred, prepare_gold(completion_text(gold).strip()))
+    return judge_prepared(pred, prepare_gold(completion_text(gold).strip()), budget)
+
+
+def judge_patiently(pred: str | None, gold) -> tuple[str, bool]:
+    """judge_answer, and once more with RETRY_BUDGET_SCALE times the budgets when the first verdict
+    is TIMEOUT: (verdict, whether it re-judged). For evaluation, whose accuracy must not depend on
+    the machine; training keeps the plain budget (a reward must never stall a step).
+
+    >>> judge_patiently("x^2 - 1", "(x-1)(x+1)")
+    ('equivalent', False)
+    """
+    verdict = judge_answer(pred, gold)
+    if verdict != TIMEOUT:
+        return verdict, False
+    return judge_answer(pred, gold, budget=RETRY_BUDGET_SCALE), True
 
 
 def is_equivalent(pred: str | None, gold) -> bool:
@@ -653,13 +905,15 @@ def numeric_gold(gold) -> Decimal | None:
 
 
 def is_hedged(answer: str) -> bool:
-    """True when an answer lists several candidates ("3 or 4", "2, 5", "\\pm 2").
+    """True when an answer is not one committed value: several candidates ("3 or 4", "2, 5",
+    "\\pm 2", "at least 7", "answer is 7, no: 9") or arithmetic spelled out ("7 squared").
 
-    >>> is_hedged("3 or 4"), is_hedged("-4")
-    (True, False)
+    >>> is_hedged("3 or 4"), is_hedged("7 or more"), is_hedged("7 squared"), is_hedged("-4 apples")
+    (True, True, True, False)
     """
     text = unicodedata.normalize("NFKC", answer).translate(_MINUS_SIGNS)
-    return _is_multi_valued(normalize_answer(text[:MAX_ANSWER_CHARS]))
+    norm = normalize_answer(text[:MAX_ANSWER_CHARS])
+    return _is_multi_valued(norm) or _prose_verdict(norm) is not None
 
 
 def first_number(answer: str) -> Decimal | None:

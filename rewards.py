@@ -12,8 +12,8 @@ How the scores fit together (per completion; the trainer sums them, weighted by 
 * ``check_answer`` spans the widest range (+5 .. -4.5), so being right dominates everything else:
   a correct answer in a sloppy format (0 + 1.5 + 5 + 3.5 = 10) beats a wrong answer in a perfect
   format (3 + 1.5 - 2.5 - 1.5 = 0.5).
-* Its order is equivalent > within 10% > within 20% > wrong > unparseable / hedged > no block: a
-  model can never earn more by leaving the solution block out or by listing candidates.
+* Its order is equivalent > within 10% > within 20% > wrong > unparseable / hedged / undecided in
+  time > no block: a model can never earn more by leaving the solution block out or by listing candidates.
 * ``check_numbers`` (+3.5 .. -2.5) repeats the signal for numeric golds with a coarser check, and
   keeps the same order (match > wrong > no number).
 * The format rewards (exact +3 or 0; approximate +1.5 .. -3) teach the tags early, when almost no
@@ -25,7 +25,7 @@ from __future__ import annotations
 import logging
 
 import judge
-from judge import CLOSE_10, CLOSE_20, EQUIVALENT, NO_BLOCK, UNPARSEABLE, WRONG, completion_text, extract_answer
+from judge import CLOSE_10, CLOSE_20, EQUIVALENT, NO_BLOCK, TIMEOUT, UNPARSEABLE, WRONG, completion_text, extract_answer
 from prompts import REASONING_END, REASONING_START, SOLUTION_END, SOLUTION_START
 
 logger = logging.getLogger(__name__)
@@ -55,6 +55,7 @@ ANSWER_SCORES = {
     CLOSE_20: ANSWER_CLOSE_20,
     WRONG: ANSWER_WRONG,
     UNPARSEABLE: ANSWER_UNPARSEABLE,
+    TIMEOUT: ANSWER_UNPARSEABLE,  # undecided within the CPU budget: never paid more than a wrong answer
     NO_BLOCK: ANSWER_NO_BLOCK,
 }
 
@@ -157,7 +158,8 @@ def match_format_approximately(prompts, completions, answer=None, **kwargs) -> l
 
 def check_answer(prompts, completions, answer=None, **kwargs) -> list[float]:
     """Score the answer in the single solution block against the gold: equivalent, close (within
-    10% / 20%), wrong, unparseable or hedged, or no block (see the ANSWER_* constants).
+    10% / 20%), wrong, unparseable, hedged or undecided within the judge's CPU budget, or no block
+    (see the ANSWER_* constants). With TRL's ``log_metric``, logs the fraction judged TIMEOUT.
     A missing gold scores 0 (nothing to judge).
 
     Args:
@@ -170,6 +172,7 @@ def check_answer(prompts, completions, answer=None, **kwargs) -> list[float]:
     [5.0, -2.5, -4.5]
     """
     verdicts: dict = {}  # a group often repeats an answer: judge each (gold, answer) pair once
+    timeouts: list[bool] = []
 
     def score(completion, gold) -> float:
         prepared = judge.prepare_gold(completion_text(gold).strip())  # parsed once, shared by the group
@@ -178,10 +181,15 @@ def check_answer(prompts, completions, answer=None, **kwargs) -> list[float]:
         pred = extract_answer(completion)
         if (prepared.raw, pred) not in verdicts:
             verdicts[prepared.raw, pred] = judge.judge_prepared(pred, prepared)
+        timeouts.append(verdicts[prepared.raw, pred] == TIMEOUT)
         return ANSWER_SCORES[verdicts[prepared.raw, pred]]
 
     golds = _golds(answer, len(completions))
-    return [_guarded(score, (c, g), ANSWER_NO_BLOCK) for c, g in zip(completions, golds, strict=True)]
+    scores = [_guarded(score, (c, g), ANSWER_NO_BLOCK) for c, g in zip(completions, golds, strict=True)]
+    log_metric = kwargs.get("log_metric")
+    if callable(log_metric) and completions:  # TRL averages it per logging step: metrics.jsonl shows it
+        log_metric("judge/timeout_frac", sum(timeouts) / len(completions))
+    return scores
 
 
 def _number_score(completion, gold) -> float:
@@ -192,7 +200,7 @@ def _number_score(completion, gold) -> float:
     if pred is None:
         return NUMBER_NONE
     if judge.is_hedged(pred):
-        return NUMBER_WRONG  # "3 or 4": the first number must not win by listing candidates
+        return NUMBER_WRONG  # "3 or 4", "7 or more": the first number must not win by hedging
     value = judge.first_number(pred)
     if value is None:
         return NUMBER_NONE

@@ -2,6 +2,11 @@
 
     python bench/rewards_bench.py            # 256 golds x 8 generations = 2,048 completions
     python bench/rewards_bench.py --groups 64
+    python bench/rewards_bench.py --baseline 55c4c53 --rounds 5   # check_answer now vs at a git revision
+
+With --baseline, check_answer of the working tree and of the judge at that revision (its judge.py,
+rewards.py and prompts.py) are timed in alternating fresh processes on the same batch, and each
+round prints both p99s and their ratio.
 
 Three judges score the same batch in one run, each from a cold sympy cache, each completion timed
 alone:
@@ -18,13 +23,18 @@ alone:
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import random
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, os.environ.get("REWARDS_BENCH_ROOT", str(ROOT)))  # --baseline: the judge of a revision
 
 from sympy.core.cache import clear_cache  # noqa: E402
 
@@ -124,15 +134,59 @@ def time_judge(judge_fn, batch) -> tuple[list[float], int]:
 
 
 def percentiles(ms: list[float]) -> str:
+    return f"p50 {statistics.median(ms):7.2f} ms   p99 {p99(ms):7.2f} ms   worst {max(ms):7.2f} ms"
+
+
+def p99(ms: list[float]) -> float:
     ms = sorted(ms)
-    p99 = ms[min(len(ms) - 1, int(0.99 * len(ms)))]
-    return f"p50 {statistics.median(ms):7.2f} ms   p99 {p99:7.2f} ms   worst {ms[-1]:7.2f} ms"
+    return ms[min(len(ms) - 1, int(0.99 * len(ms)))]
+
+
+def check_answer_only(groups: int) -> None:
+    """Child process of --baseline: check_answer's per-completion ms from cold caches, as JSON."""
+    batch = make_batch(groups)
+    check_answer_right(f"x{REASONING_END}{SOLUTION_START}1{SOLUTION_END}", r"\sqrt{2}")  # warm up
+    ms, credited = time_judge(check_answer_right, batch)
+    print(json.dumps({"ms": ms, "credited": credited}))
+
+
+def compare_with_revision(revision: str, groups: int, rounds: int) -> None:
+    """check_answer of the working tree and of `revision`, alternating fresh processes, same batch."""
+    with tempfile.TemporaryDirectory() as old:
+        files = ["judge.py", "rewards.py", "prompts.py"]
+        for name in files:
+            text = subprocess.run(["git", "show", f"{revision}:{name}"], cwd=ROOT, capture_output=True, text=True)
+            if text.returncode != 0:
+                sys.exit(f"error: cannot read {name} at {revision}: {text.stderr.strip()}")
+            Path(old, name).write_text(text.stdout)
+        ratios = []
+        for i in range(rounds):
+            result = {}
+            for label, root in (("now", str(ROOT)), (revision, old)):
+                env = {**os.environ, "REWARDS_BENCH_ROOT": root}
+                cmd = [sys.executable, __file__, "--groups", str(groups), "--check-answer-only"]
+                out = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True)
+                result[label] = json.loads(out.stdout.splitlines()[-1])
+            now, then = p99(result["now"]["ms"]), p99(result[revision]["ms"])
+            ratios.append(now / then)
+            print(
+                f"round {i + 1}: check_answer p99 now {now:.2f} ms (credited {result['now']['credited']}), "
+                f"at {revision} {then:.2f} ms (credited {result[revision]['credited']}), ratio {now / then:.2f}x"
+            )
+        print(f"p99 ratio now / {revision}: median {statistics.median(ratios):.2f}x over {rounds} rounds")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--groups", type=int, default=256)
+    parser.add_argument("--baseline", help="a git revision: compare check_answer's p99 with the judge there")
+    parser.add_argument("--rounds", type=int, default=3, help="with --baseline: alternating rounds")
+    parser.add_argument("--check-answer-only", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.check_answer_only:
+        return check_answer_only(args.groups)
+    if args.baseline:
+        return compare_with_revision(args.baseline, args.groups, args.rounds)
     batch = make_batch(args.groups)
     n = sum(len(c) for _, c in batch)
     judges = {

@@ -37,7 +37,36 @@ def test_judge_uses_the_reward_verdicts(completion, gold, verdict, correct, leni
         "correct": correct,
         "lenient": lenient,
         "exact_format": exact,
+        "rejudged": False,
     }
+
+
+def test_judge_re_judges_a_timed_out_answer_once_with_a_larger_budget(monkeypatch):
+    import judge
+
+    real_parse = judge._mv_parse
+
+    def parse_needing_a_larger_budget(norm, seconds):
+        return real_parse(norm, seconds) if seconds > judge.PARSE_CPU_SECONDS else None  # None: out of budget
+
+    monkeypatch.setattr(judge, "_mv_parse", parse_needing_a_larger_budget)
+    judge.prepare_gold.cache_clear()
+    judged = evaluate.judge_completion(done("x^2 - 1"), "(x-1)(x+1)")
+    assert judged["verdict"] == "equivalent" and judged["rejudged"] is True
+    report = evaluate.build_report(
+        {
+            "PASS_AT_K": None,
+            **{k: None for k in evaluate.CONFIG},
+            "MAX_NEW_TOKENS": 8,
+            "NUM_SAMPLES": 1,
+            "ADAPTER": None,
+        },
+        {"problem": ["factor", "add"], "answer": ["(x-1)(x+1)", "4"]},
+        {"base": [{"completions": [c], "tokens": [5], "truncated": [False]} for c in (done("x^2 - 1"), done("4"))]},
+    )
+    assert report["judge"] == {"rejudged": 1, "undecided": 0, "retry_budget_scale": judge.RETRY_BUDGET_SCALE}
+    assert "1 completion(s) re-judged" in evaluate.judge_line(report["judge"])
+    judge.prepare_gold.cache_clear()
 
 
 def record(completions, tokens, truncated, gold="4"):

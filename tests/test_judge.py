@@ -84,7 +84,7 @@ EQUIVALENCE = [
     ("2", "", False),  # empty prediction
     ("2", None, False),  # no prediction
     ("2", r"2^{2^{2^{2^{2^{2}}}}}", False),  # power tower: refused, not evaluated
-    ("5", "five hundred", False),  # words without a number
+    ("5", "five hundred", False),  # number words: 500, not 5
     # --- unicode math, both directions
     (r"\sqrt{2}", "√2", True),  # root sign
     ("√2", r"\sqrt{2}", True),  # ... in the gold
@@ -136,6 +136,89 @@ EQUIVALENCE = [
     ("27", "123_4", False),  # a base-4 answer to a decimal gold
     ("27", "27_{10}", True),  # a base-10 subscript is just decimal
     ("123_4", "129_4", False),  # a digit base 4 does not have
+    # --- words after a number: units and counted nouns go, words that change the value stay
+    ("7", "7 apples", True),  # counted noun
+    ("7", "7 cm^2", True),  # unit with an exponent
+    ("7", r"7 \text{ cm}^2", True),  # \text unit with an exponent
+    ("60", "60 km/h", True),  # compound unit
+    ("5", "5 m", True),  # one-letter unit
+    ("7", r"\$7.00", True),  # currency and cents
+    ("12", "12 square units", True),  # two unit words
+    ("50", "50 percent", True),  # percent spelled out
+    ("0.5", "50 percent", True),  # ... for a fractional gold
+    ("7", "7 or eight", False),  # a second candidate in words
+    ("7", "7 or more", False),  # an open range
+    ("7", "at least 7", False),  # an open range before the number
+    ("7", "more than 7", False),  # a comparative
+    ("7", "7 squared", False),  # an operator spelled out changes the value
+    ("49", "7 squared", False),  # ... and is not evaluated either
+    ("14", "14 minus one", False),  # arithmetic spelled out
+    ("7", "7 x", False),  # a bare variable after the number
+    ("7", "7 n", False),  # another variable
+    ("7", "7 apples and 2 pears", False),  # two counts
+    # --- prose stating two values is a hedge; one value in prose is an answer
+    ("7", r"\text{final answer is 7, no: } 9", False),  # a correction: two values
+    ("9", r"\text{final answer is 7, no: } 9", False),  # ... not paid for either gold
+    ("7", "the answer is 7, the answer is 9", False),  # two statements
+    ("7", "it is 7 or maybe 9", False),  # a hedge in words
+    ("7", r"\text{the answer is } 7", True),  # one value in prose
+    ("3", "The answer is 3 apples", True),  # one value, a counted noun
+    # --- repeating decimals
+    (r"\frac{9}{11}", r"0.\overline{81}", True),  # two repeating digits
+    (r"\frac{1}{3}", r"0.\overline{3}", True),  # one repeating digit
+    (r"\frac{1}{6}", r"0.1\overline{6}", True),  # a fixed digit before the repeat
+    (r"\frac{25}{9}", r"2.\overline{7}", True),  # an integer part
+    (r"-\frac{1}{3}", r"-0.\overline{3}", True),  # negative
+    ("1", r"0.\overline{9}", True),  # 0.999... is 1
+    ("2", r"2.\overline{7}", False),  # not its integer part
+    (r"\frac{9}{11}", "0.81", False),  # rounded is not repeating
+    # --- one-token LaTeX arguments
+    (r"\log_3 5", "5", False),  # the argument alone is not the logarithm
+    (r"\log_3 5", r"\log_{3}{5}", True),  # braced
+    (r"\log_3 5", r"\frac{\ln 5}{\ln 3}", True),  # change of base
+    (r"\frac 3 4", "0.75", True),  # spaced bare digits
+    (r"\frac34", r"\frac{3}{4}", True),  # unspaced bare digits
+    (r"\frac34", "34", False),  # not thirty-four
+    (r"\sqrt 5", r"\sqrt{5}", True),  # bare root argument
+    (r"\sqrt 5", "5", False),  # not the radicand
+    # --- intervals written as inequalities
+    (r"[2,\infty)", r"x \ge 2", True),  # \ge
+    (r"[2,\infty)", r"x \geq 2", True),  # \geq
+    (r"[2,\infty)", "x ≥ 2", True),  # unicode
+    (r"(2,\infty)", "x > 2", True),  # strict
+    (r"[2,\infty)", "x > 2", False),  # strict is not closed
+    (r"(-3,1]", r"-3 < x \le 1", True),  # double inequality
+    (r"(-3,1]", r"-3 \le x \le 1", False),  # other endpoint
+    (r"(-\infty,5)", "5 > x", True),  # the variable on the right
+    (r"(-\infty,5)", "x < 5", True),  # bounded above
+    (r"[1,7)", r"7 > x \ge 1", True),  # decreasing double inequality
+    ("x > 2", "2 < x", True),  # both inequalities
+    (r"(2,\infty)", "x < 2", False),  # the other side
+    (r"[\sqrt{2},\infty)", r"x \ge \sqrt{2}", True),  # a symbolic endpoint
+    # --- complex numbers: i is the imaginary unit when an answer holds it as a number
+    ("i^2", "-1", True),  # i squared
+    ("i^2", "1", False),  # ... is not 1
+    ("3i", "3 i", True),  # spaced
+    ("3i", r"3\cdot i", True),  # \cdot
+    (r"\frac{3}{5}i", "0.6i", True),  # decimal coefficient
+    (r"\frac{3i}{5}", r"\frac{3}{5}i", True),  # i inside the fraction
+    ("1+2i", "2i+1", True),  # reordered
+    ("1+2i", "1-2i", False),  # conjugate
+    ("i", "-i", False),  # sign
+    (r"\frac{1}{i}", "-i", True),  # reciprocal
+    # --- number words
+    ("7", "seven", True),  # a small number word
+    ("7", "Seven", True),  # capitalised
+    ("21", "twenty-one", True),  # hyphenated
+    ("105", "one hundred five", True),  # with a scale
+    ("7", "seven apples", True),  # with a counted noun
+    ("7", "eight", False),  # another number word
+    ("7", "seven eight", False),  # two numbers, not one
+    # --- named tuples and memberships
+    ("(3,5)", "(x, y) = (3, 5)", True),  # a named point
+    ("(3,5)", "(x, y) = (5, 3)", False),  # swapped
+    ("[-1,6]", r"x \in [-1, 6]", True),  # membership
+    ("(x-1)(x+1)", "x^2 - 1", True),  # factored polynomial
 ]
 
 

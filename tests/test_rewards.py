@@ -196,3 +196,17 @@ def test_extract_answer_is_the_judge_of_the_solution_block():
     assert judge.extract_answer(done(" 7 ")) == "7"
     assert judge.extract_answer(as_chat(done("7"))) == "7"
     assert judge.extract_answer("7") is None
+
+
+def test_check_answer_scores_a_timeout_as_unparseable_and_logs_how_often(monkeypatch):
+    import judge
+
+    monkeypatch.setattr(judge, "_mv_parse", lambda norm, seconds: None)  # every parse runs out of budget
+    judge.prepare_gold.cache_clear()
+    logged = {}
+    done = f"w{REASONING_END}{SOLUTION_START}{{}}{SOLUTION_END}"
+    completions = [done.format("x^2 - 1"), done.format("1 - x^2"), done.format("(x-1)(x+1)")]
+    scores = R.check_answer(None, completions, ["(x-1)(x+1)"] * 3, log_metric=logged.__setitem__)
+    assert scores == [R.ANSWER_UNPARSEABLE, R.ANSWER_UNPARSEABLE, R.ANSWER_EQUIVALENT]  # the same text needs no parse
+    assert logged == {"judge/timeout_frac": pytest.approx(2 / 3)}
+    judge.prepare_gold.cache_clear()
