@@ -62,6 +62,8 @@ def _coerce(name: str, text: str, default):
         raise ConfigError(f"{name}={text!r} is not a Python literal") from None
     if default is None or value is None:
         return value
+    if default == "auto" and isinstance(value, bool):
+        return value  # "auto" settings (USE_VLLM, ...) also take True / False
     if isinstance(default, str) and not isinstance(value, str):
         return text  # a path or name that happens to read as a number: --DATASET_SPLIT=2024
     if isinstance(default, bool) != isinstance(value, bool):

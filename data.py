@@ -5,14 +5,16 @@ the held-out split, prompt rendering with the length filter, and format-priming 
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
-from config import ConfigError
+from config import ConfigError, print_main
 from prompts import build_prompt, format_solution
 
 REPO = Path(__file__).resolve().parent
 SAMPLE_DATASET = str(REPO / "data" / "sample_math.jsonl")
-PRIMING_DATASET = str(REPO / "data" / "priming.jsonl")
+PRIMING_DATASET = str(REPO / "data" / "priming.jsonl")  # 30 short worked solutions: --smoke, tests, offline
+PRIMING_HUB = "unsloth/OpenMathReasoning-mini"  # the Unsloth notebook's priming data (split "cot")
 LOCAL_SUFFIXES = {".jsonl": "json", ".json": "json", ".parquet": "parquet", ".csv": "csv"}
 
 
@@ -104,11 +106,12 @@ def heldout_split(problems, eval_size: int, seed: int):
     return parts["train"], parts["test"]
 
 
-def to_prompts(problems, tokenizer, keep_quantile: float = 0.9):
+def to_prompts(problems, tokenizer, keep_quantile: float = 0.9, max_tokens: int | None = None):
     """Problems -> `{"prompt": chat messages, "answer": gold}`, dropping the longest prompts.
 
     Prompts above the `keep_quantile` of token lengths are dropped (the recipe keeps the shortest
-    90%), so MAX_COMPLETION_LENGTH can be MAX_SEQ_LENGTH minus the longest kept prompt.
+    90%), so MAX_COMPLETION_LENGTH can be MAX_SEQ_LENGTH minus the longest kept prompt; and above
+    `max_tokens` when given (the held-out prompts evaluated during training: the training cut).
     Returns (dataset, number dropped, longest kept prompt in tokens).
     """
     import numpy as np
@@ -123,6 +126,7 @@ def to_prompts(problems, tokenizer, keep_quantile: float = 0.9):
         raise ConfigError("no training problems left after dropping rows without a problem or answer")
     lengths = np.array(rendered["prompt_tokens"])
     cut = int(np.quantile(lengths, keep_quantile)) if keep_quantile < 1 else int(lengths.max())
+    cut = cut if max_tokens is None else min(cut, max_tokens)
     kept = rendered.filter(lambda b: [n <= cut for n in b["prompt_tokens"]], batched=True, desc="length filter")
     return kept.remove_columns("prompt_tokens"), len(rendered) - len(kept), cut
 
@@ -137,13 +141,16 @@ def count_tokens(tokenizer, texts: list[str]) -> list[int]:
     return [len(ids) for ids in tokenizer(texts, add_special_tokens=False)["input_ids"]]
 
 
-def priming_samples(name: str):
+def priming_samples(name: str, split: str = "train", tokenizer=None, max_tokens: int | None = None):
     """Correctly formatted worked solutions for format-priming SFT, as prompt/completion pairs.
 
     Local files have `problem`, `reasoning`, `answer`; Hub datasets in the OpenMathReasoning style
-    (`problem`, `generated_solution`, `expected_answer`) work too (the text inside <think> is kept).
+    (`problem`, `generated_solution`, `expected_answer`, e.g. PRIMING_HUB split "cot") work too, with
+    the text inside <think> moved into the working-out tags and, as the Unsloth notebook does, only
+    the rows whose answer is a number kept. With a tokenizer, samples longer than `max_tokens` tokens
+    in the chat template are dropped. What was kept is printed in one line.
     """
-    rows = load_rows(name)
+    rows = load_rows(name, None, split)
     cols = set(rows.column_names)
     if {"problem", "reasoning", "answer"} <= cols:
         fields = ("problem", "reasoning", "answer")
@@ -154,6 +161,9 @@ def priming_samples(name: str):
             f"unknown priming schema: columns {sorted(cols)}; expected (problem, reasoning, answer) "
             "or (problem, generated_solution, expected_answer)"
         )
+    numeric = rows
+    if fields[2] == "expected_answer":  # the notebook keeps the Hub rows whose answer is a number
+        numeric = rows.filter(lambda b: [is_number(a) for a in b[fields[2]]], batched=True, desc="numeric answers")
 
     def convert(row):
         reasoning = str(row[fields[1]])
@@ -169,7 +179,37 @@ def priming_samples(name: str):
             ],
         }
 
-    return rows.map(convert, remove_columns=rows.column_names, desc="priming data")
+    samples = numeric.map(convert, remove_columns=rows.column_names, desc="priming data")
+    kept = f"kept {len(samples)}" + (" with a numeric answer" if numeric is not rows else "")
+    if tokenizer is not None and max_tokens is not None:
+
+        def short(batch):
+            chats = [p + c for p, c in zip(batch["prompt"], batch["completion"], strict=True)]
+            return [
+                n <= max_tokens for n in count_tokens(tokenizer, tokenizer.apply_chat_template(chats, tokenize=False))
+            ]
+
+        samples = samples.filter(short, batched=True, desc="priming length filter")
+        kept = f"kept {len(samples)}" + (" with a numeric answer and" if numeric is not rows else "")
+        kept += f" at most {max_tokens} tokens"
+    source = name if Path(name).suffix.lower() in LOCAL_SUFFIXES else f"{name} (split {split})"
+    print_main(f"priming data {source}: {len(rows)} rows; {kept}")
+    if len(samples) == 0:
+        raise ConfigError(f"no priming samples left in {name}: {kept}")
+    return samples
+
+
+def is_number(text) -> bool:
+    """True when the text is one plain number, as the notebook's pandas.to_numeric reads it.
+
+    >>> is_number("12"), is_number(" -3.5 "), is_number("1e3"), is_number("1,000"), is_number("x+1"), is_number("nan")
+    (True, True, True, False, False, False)
+    """
+    text = "" if text is None else str(text).strip()
+    try:
+        return "_" not in text and math.isfinite(float(text))
+    except ValueError:
+        return False
 
 
 def sample_texts() -> list[str]:

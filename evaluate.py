@@ -57,7 +57,8 @@ EVAL_SPLIT = "test"
 NUM_PROBLEMS = 200  # at most this many problems; +-7 points is the 95 % interval width at 200 and 50 % accuracy
 
 # --- Generation
-MAX_NEW_TOKENS = 1024  # completion budget; hitting it counts as truncated
+MAX_NEW_TOKENS = None  # completion budget (hitting it counts as truncated); None = what the run trained with
+DEFAULT_NEW_TOKENS = 1024  # the budget when MAX_NEW_TOKENS is None and there is no training run to read
 BATCH_SIZE = 16  # prompts per generate call
 NUM_SAMPLES = 1  # 1 = greedy only; n > 1 adds n sampled completions: pass@1 (their mean) and pass@k
 PASS_AT_K = None  # k values reported with NUM_SAMPLES = n; None = 1, 2, 4, ... up to n
@@ -109,6 +110,9 @@ def main(argv: list[str] | None = None) -> None:
     models.require_gpu_or_smoke(smoke, cfg["CPU"], "evaluate.py")
     cfg = models.apply_cpu_mode(cfg)
     cfg["ADAPTER"] = resolve_adapter(cfg, smoke)
+    if cfg["MAX_NEW_TOKENS"] is None:
+        cfg["MAX_NEW_TOKENS"] = DEFAULT_NEW_TOKENS
+        config.print_main(f"MAX_NEW_TOKENS: no training run to read, so {DEFAULT_NEW_TOKENS} new tokens")
     backend = models.choose_backend(cfg["BACKEND"], smoke)
 
     # --- the one-question view: no dataset, no judging against a gold
@@ -149,6 +153,9 @@ def run_settings(cfg: dict, overrides: dict) -> dict:
         return {}
     saved = json.loads(path.read_text())
     taken = {k: saved[k] for k in FROM_TRAINING if k in saved and k not in overrides}
+    trained_budget = saved.get("resolved", {}).get("grpo", {}).get("max_completion_length")
+    if trained_budget and "MAX_NEW_TOKENS" not in overrides:  # a model that learnt to reason long is not cut short
+        taken["MAX_NEW_TOKENS"] = trained_budget
     config.print_main(f"from the training run ({path}): " + ", ".join(f"{k}={v!r}" for k, v in taken.items()))
     return taken
 
@@ -270,9 +277,9 @@ def generate_runs(cfg: dict, backend: str, smoke: bool, model, tokenizer, proble
 
 def attach_adapter(model, adapter: str, model_name: str):
     """The base model wrapped with the LoRA in `adapter`; a clear error if it was made for another base."""
-    saved_base = json.loads((Path(adapter) / "adapter_config.json").read_text()).get("base_model_name_or_path")
-    if saved_base and saved_base != model_name:
-        config.print_main(f"warning: adapter was trained on {saved_base!r}, evaluating on {model_name!r}")
+    warning = adapter_base_warning(adapter, model_name)
+    if warning:
+        config.print_main(warning)
     from peft import PeftModel
 
     try:
@@ -280,6 +287,15 @@ def attach_adapter(model, adapter: str, model_name: str):
     except (RuntimeError, ValueError, KeyError) as err:
         first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         raise config.ConfigError(f"adapter in {adapter!r} does not match base model {model_name!r}: {first}") from None
+
+
+def adapter_base_warning(adapter: str, model_name: str) -> str | None:
+    """A warning when the adapter was trained on another base model. Unsloth records its pre-quantized
+    twin ("...-unsloth-bnb-4bit") when it trained in 4-bit: the same base (models.same_base_model)."""
+    saved_base = json.loads((Path(adapter) / "adapter_config.json").read_text()).get("base_model_name_or_path")
+    if saved_base and not models.same_base_model(saved_base, model_name):
+        return f"warning: adapter was trained on {saved_base!r}, evaluating on {model_name!r}"
+    return None
 
 
 def make_generator(cfg: dict, backend: str, model, tokenizer):
@@ -518,7 +534,7 @@ def build_report(cfg: dict, problems, runs: dict) -> dict:
 
 def describe_setup(cfg: dict, n: int) -> dict:
     """Exactly what was compared: models, adapter and its steps, data, decoding, seed, versions."""
-    decoding = f"greedy, at most {cfg['MAX_NEW_TOKENS']} new tokens"
+    decoding = f"greedy, at most {cfg['MAX_NEW_TOKENS']} new tokens ({new_tokens_source(cfg)})"
     if cfg["NUM_SAMPLES"] > 1:
         decoding += f"; {cfg['NUM_SAMPLES']} samples at temperature {cfg['TEMPERATURE']}, min_p {cfg['MIN_P']}"
     return {
@@ -533,6 +549,15 @@ def describe_setup(cfg: dict, n: int) -> dict:
         "seed": cfg["SEED"],
         "versions": models.library_versions(LIBRARIES),
     }
+
+
+def new_tokens_source(cfg: dict) -> str:
+    """Where the completion budget came from, for the report."""
+    path = run_config_path(cfg)
+    trained = json.loads(path.read_text()).get("resolved", {}).get("grpo", {}) if path else {}
+    if trained.get("max_completion_length") == cfg["MAX_NEW_TOKENS"]:
+        return "the completion length the run trained with"
+    return "set for this evaluation" if cfg["MAX_NEW_TOKENS"] != DEFAULT_NEW_TOKENS else "the default"
 
 
 ROWS = (  # metric key -> label in the table, in the order a reader needs them

@@ -160,9 +160,9 @@ def apply_cpu_mode(cfg: dict) -> dict:
         return cfg
     if cfg["BACKEND"] == "unsloth":
         raise ConfigError("CPU=True runs on the hf backend: Unsloth needs a CUDA GPU; pass --BACKEND=hf or auto")
-    if cfg["USE_VLLM"]:
+    if cfg["USE_VLLM"] is True:
         raise ConfigError("CPU=True cannot use vLLM (a GPU engine): pass --USE_VLLM=False")
-    changes = {"BACKEND": "hf", "LOAD_IN_4BIT": False}
+    changes = {"BACKEND": "hf", "LOAD_IN_4BIT": False, "USE_VLLM": False}
     if "8bit" in cfg.get("OPTIM", ""):  # evaluate.py has no optimizer
         changes["OPTIM"] = "adamw_torch"
     changes = {k: v for k, v in changes.items() if cfg[k] != v}
@@ -187,6 +187,93 @@ def choose_backend(requested: str, smoke: bool) -> str:
     if requested == "auto":
         return "unsloth" if unsloth_ok else "hf"
     return requested
+
+
+def resolve_vllm(cfg: dict, backend: str) -> bool:
+    """USE_VLLM as a bool. "auto": on when vLLM is installed, a CUDA GPU computes and the backend runs
+    it in-process (Unsloth's fast_inference, or TRL's colocate mode); said in one line either way.
+    True / False force it (check_vllm then says what cannot work)."""
+    value = cfg["USE_VLLM"]
+    if value not in ("auto", True, False):
+        raise ConfigError(f"USE_VLLM={value!r}: use 'auto', True or False")
+    if value != "auto":
+        return value
+    if not use_gpu(cfg):
+        reason, on = "no CUDA GPU in use", False
+    elif importlib.util.find_spec("vllm") is None:
+        reason, on = "vLLM is not installed; `pip install -r requirements-vllm.txt` for faster rollouts", False
+    elif backend == "hf" and cfg["VLLM_MODE"] == "server":
+        reason, on = "VLLM_MODE='server' needs a running `trl vllm-serve`: set USE_VLLM=True to use it", False
+    else:
+        reason, on = f"vLLM is installed ({'Unsloth fast_inference' if backend == 'unsloth' else 'TRL colocate'})", True
+    print_main(f"USE_VLLM=auto: {'on' if on else 'off'} ({reason})")
+    return on
+
+
+TRUNCATING_SAMPLERS = {  # setting -> True when it cuts the sampling distribution
+    "MIN_P": lambda v: v not in (None, 0, 0.0),
+    "TOP_P": lambda v: v is not None and v < 1.0,
+    "TOP_K": lambda v: v not in (None, 0, -1),
+}
+
+
+def resolve_is_correction(cfg: dict) -> bool:
+    """VLLM_IMPORTANCE_SAMPLING_CORRECTION as a bool, never one that shrinks the loss by itself.
+
+    vLLM returns log-probabilities of the distribution after its min-p / top-p / top-k cut, while
+    the trainer scores the full one; TRL's per-sequence correction then scales each completion by
+    the kept probability mass over its tokens, towards 0 on long completions. So "auto" is on only
+    with vLLM rollouts from an untruncated sampler, and True with a truncating one is refused.
+
+    >>> base = {"USE_VLLM": True, "MIN_P": None, "TOP_P": 1.0, "TOP_K": 0}
+    >>> resolve_is_correction({**base, "VLLM_IMPORTANCE_SAMPLING_CORRECTION": "auto"})
+    True
+    >>> resolve_is_correction({**base, "MIN_P": 0.1, "VLLM_IMPORTANCE_SAMPLING_CORRECTION": "auto"})
+    False
+    """
+    value = cfg["VLLM_IMPORTANCE_SAMPLING_CORRECTION"]
+    if value not in ("auto", True, False):
+        raise ConfigError(f"VLLM_IMPORTANCE_SAMPLING_CORRECTION={value!r}: use 'auto', True or False")
+    truncating = [name for name, cuts in TRUNCATING_SAMPLERS.items() if cuts(cfg[name])]
+    if not cfg["USE_VLLM"]:
+        return value is True  # no vLLM rollouts: the setting has nothing to correct
+    if truncating and value is True:
+        raise ConfigError(
+            f"VLLM_IMPORTANCE_SAMPLING_CORRECTION=True with {', '.join(truncating)} compares vLLM's truncated "
+            "sampling distribution with the full one and shrinks every completion's loss: pass 'auto' or False, "
+            "or turn the truncation off (MIN_P=None, TOP_P=1.0, TOP_K=0)"
+        )
+    if value == "auto":
+        value = not truncating
+        why = f"{', '.join(truncating)} truncates vLLM's sampling" if truncating else "untruncated sampling"
+        print_main(f"VLLM_IMPORTANCE_SAMPLING_CORRECTION=auto: {'on' if value else 'off'} ({why})")
+    return value
+
+
+def unsloth_config_args(settings: dict) -> dict:
+    """GRPOConfig arguments as passed to Unsloth's patched config, so that it trains what `settings`
+    say: with loss_type "dr_grpo" it turns scale_rewards "group" (or True) into False, and keeps
+    scaling only for None, which it sets to True = TRL's "group" (unsloth/models/rl.py)."""
+    if str(settings.get("loss_type")).lower() == "dr_grpo" and settings.get("scale_rewards") in ("group", True):
+        return {**settings, "scale_rewards": None}
+    return settings
+
+
+def same_base_model(a: str, b: str) -> bool:
+    """True when two model names are the same base as Unsloth loads it: it swaps a 16-bit repo for its
+    pre-quantized "-unsloth-bnb-4bit" / "-bnb-4bit" twin (unsloth/models/loader.py strips the same suffixes).
+
+    >>> same_base_model("unsloth/Qwen3-4B-Base-unsloth-bnb-4bit", "unsloth/Qwen3-4B-Base"), same_base_model("a/x", "a/y")
+    (True, False)
+    """
+
+    def strip(name: str) -> str:
+        for suffix in ("-unsloth-bnb-4bit", "-bnb-4bit"):
+            if name.lower().endswith(suffix):
+                name = name[: -len(suffix)]
+        return name
+
+    return strip(str(a)).lower() == strip(str(b)).lower()  # Hub names ignore case
 
 
 def check_vllm(cfg: dict, backend: str) -> None:
@@ -246,15 +333,22 @@ def load_model(cfg: dict, backend: str, smoke: bool, with_lora: bool = True):
 def _load_unsloth(cfg: dict, with_lora: bool):
     from unsloth import FastLanguageModel  # before transformers / trl / peft, as Unsloth requires
 
+    # Unsloth's offloaded checkpointing (longer contexts), or none when GRADIENT_CHECKPOINTING=False
+    gradient_checkpointing = "unsloth" if cfg.get("GRADIENT_CHECKPOINTING", False) else False  # evaluate: none
     model, tokenizer = FastLanguageModel.from_pretrained(
         model_name=cfg["MODEL_NAME"],
         max_seq_length=cfg["MAX_SEQ_LENGTH"],
         load_in_4bit=cfg["LOAD_IN_4BIT"],
-        fast_inference=cfg["USE_VLLM"],  # vLLM rollouts inside the same process
+        dtype=None,  # Unsloth's own choice: bf16 on Ampere or newer, else fp16 (what supports_bf16 reads)
+        use_gradient_checkpointing=gradient_checkpointing,  # its default is "unsloth" whatever the config says
+        fast_inference=bool(cfg["USE_VLLM"]),  # vLLM rollouts inside the same process
         max_lora_rank=cfg["LORA_RANK"],
         gpu_memory_utilization=cfg["VLLM_GPU_MEMORY_UTILIZATION"],
         random_state=cfg["SEED"],
     )
+    loaded = getattr(model.config, "_name_or_path", None) or cfg["MODEL_NAME"]
+    if loaded != cfg["MODEL_NAME"]:  # with 4-bit, Unsloth swaps in its pre-quantized repo
+        print_main(f"Unsloth loaded {loaded!r} for MODEL_NAME={cfg['MODEL_NAME']!r} (its pre-quantized weights)")
     if with_lora:
         settings = lora_settings(cfg)
         model = FastLanguageModel.get_peft_model(
@@ -263,7 +357,7 @@ def _load_unsloth(cfg: dict, with_lora: bool):
             lora_alpha=settings["lora_alpha"],
             lora_dropout=settings["lora_dropout"],
             target_modules=settings["target_modules"],
-            use_gradient_checkpointing="unsloth",  # Unsloth's offloaded checkpointing: longer contexts
+            use_gradient_checkpointing=gradient_checkpointing,
             random_state=cfg["SEED"],
         )
     reconcile_eos(model, tokenizer)
@@ -271,11 +365,10 @@ def _load_unsloth(cfg: dict, with_lora: bool):
 
 
 def _load_hf(cfg: dict):
-    import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     gpu = use_gpu(cfg)
-    kwargs: dict = {"dtype": torch.bfloat16 if gpu else torch.float32}
+    kwargs: dict = {"dtype": compute_dtype({**cfg, "BACKEND": "hf"})}
     zero3 = os.environ.get("ACCELERATE_DEEPSPEED_ZERO_STAGE") == "3"
     gguf = gguf_path(cfg["MODEL_NAME"])
     if gpu and not zero3:  # each process loads its own copy onto its own GPU (DDP / ZeRO-2)
@@ -294,7 +387,7 @@ def _load_hf(cfg: dict):
         kwargs["quantization_config"] = BitsAndBytesConfig(
             load_in_4bit=True,
             bnb_4bit_quant_type="nf4",
-            bnb_4bit_compute_dtype=torch.bfloat16,
+            bnb_4bit_compute_dtype=kwargs["dtype"],
             bnb_4bit_use_double_quant=True,
         )
     source = cfg["MODEL_NAME"]
@@ -394,14 +487,42 @@ def reconcile_eos(model, tokenizer) -> None:
         tokenizer.pad_token = tokenizer.eos_token
 
 
-def precision_settings(cfg: dict) -> dict:
-    """Trainer precision flags: bf16 where the GPU has it, fp16 on older GPUs, fp32 on CPU."""
+def supports_bf16(backend: str) -> bool:
+    """Whether this CUDA GPU computes in bfloat16, decided as the model loader decides: on Unsloth its
+    own `is_bfloat16_supported` (Ampere or newer; it loads float16 otherwise, and its trainers refuse
+    bf16 on a float16 model); elsewhere torch's check without emulation. `torch.cuda.is_bf16_supported()`
+    alone says True on a T4 or V100: it only checks that a bf16 tensor can be made."""
+    if backend == "unsloth":
+        from unsloth import is_bfloat16_supported
+
+        return bool(is_bfloat16_supported())
+    import torch
+
+    return torch.cuda.is_bf16_supported(including_emulation=False)
+
+
+def compute_dtype(cfg: dict):
+    """The dtype the model is loaded and trained in: bf16 or fp16 on a GPU (supports_bf16), fp32 on CPU."""
     import torch
 
     if not use_gpu(cfg):
+        return torch.float32
+    return torch.bfloat16 if supports_bf16(cfg["BACKEND"]) else torch.float16
+
+
+def precision_settings(cfg: dict) -> dict:
+    """Trainer precision flags from the same decision as the loader's dtype: bf16 on Ampere or newer,
+    fp16 on older GPUs (T4, V100), fp32 on CPU. cfg["BACKEND"] is the resolved backend.
+
+    >>> precision_settings({"CPU": True, "BACKEND": "hf"})
+    {'bf16': False, 'fp16': False, 'use_cpu': True}
+    """
+    import torch
+
+    dtype = compute_dtype(cfg)
+    if dtype is torch.float32:
         return {"bf16": False, "fp16": False, "use_cpu": True}
-    bf16 = torch.cuda.is_bf16_supported()
-    return {"bf16": bf16, "fp16": not bf16}
+    return {"bf16": dtype is torch.bfloat16, "fp16": dtype is torch.float16}
 
 
 def save_merged(cfg: dict, model, tokenizer, backend: str, path: Path) -> None:
@@ -410,11 +531,10 @@ def save_merged(cfg: dict, model, tokenizer, backend: str, path: Path) -> None:
         model.save_pretrained_merged(str(path), tokenizer, save_method="merged_16bit")
         return
     if cfg["LOAD_IN_4BIT"] and use_gpu(cfg):  # merge into a 16-bit copy, not the quantized weights
-        import torch
         from peft import PeftModel
         from transformers import AutoModelForCausalLM
 
-        base = AutoModelForCausalLM.from_pretrained(cfg["MODEL_NAME"], dtype=torch.bfloat16)
+        base = AutoModelForCausalLM.from_pretrained(cfg["MODEL_NAME"], dtype=compute_dtype(cfg))
         model = PeftModel.from_pretrained(base, str(path.parent / "final"))
     model.merge_and_unload().save_pretrained(str(path))
     tokenizer.save_pretrained(str(path))

@@ -6,23 +6,37 @@ Nothing here trains or loads a model.
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 from judge import completion_text
 from prompts import REASONING_END, REASONING_START, SOLUTION_END, SOLUTION_START, prompt_problem
+from rewards import METRIC_FUNCS, REWARD_BOUNDS
 
 # --- Reports: metrics file, reward plot, model card
 
 
+# Held-out evaluation during training (EVAL_STEPS): TRL's key -> the name metrics.jsonl also gives it.
+EVAL_METRICS = {
+    "eval/strict_accuracy": "eval_rewards/strict_accuracy/mean",
+    "eval/lenient_accuracy": "eval_rewards/lenient_accuracy/mean",
+    "eval/exact_format": "eval_rewards/exact_format/mean",
+    "eval/mean_length": "eval_completions/mean_length",
+    "eval/truncated": "eval_completions/clipped_ratio",
+}
+
+
 def metrics_callback(path: Path):
-    """A TrainerCallback appending one JSON line per logged step to `path` (main process only)."""
+    """A TrainerCallback appending one JSON line per logged step to `path` (main process only); an
+    evaluation row also gets the short `eval/...` names of EVAL_METRICS."""
     from transformers import TrainerCallback
 
     class MetricsLogger(TrainerCallback):
         def on_log(self, args, state, control, logs=None, **kwargs):
             if state.is_world_process_zero and logs:
+                short = {name: logs[key] for name, key in EVAL_METRICS.items() if key in logs}
                 with path.open("a") as fh:
-                    fh.write(json.dumps({"step": state.global_step, **logs}) + "\n")
+                    fh.write(json.dumps({"step": state.global_step, **logs, **short}) + "\n")
 
     return MetricsLogger()
 
@@ -48,8 +62,39 @@ def reward_series(rows: list[dict]) -> dict[str, list[tuple[int, float]]]:
         for key, value in row.items():
             if key == "reward" or (key.startswith("rewards/") and key.endswith("/mean")):
                 name = "total" if key == "reward" else key.split("/")[1]
-                series.setdefault(name, []).append((row["step"], float(value)))
+                if name not in METRIC_FUNCS and value is not None:  # accuracy metrics are not rewards
+                    series.setdefault(name, []).append((row["step"], float(value)))
     return series
+
+
+def eval_series(rows: list[dict]) -> dict[str, list[tuple[int, float]]]:
+    """The held-out metrics logged during training: name (strict_accuracy, ...) -> [(step, value)]."""
+    series: dict[str, list] = {}
+    for row in rows:
+        for name in EVAL_METRICS:
+            if row.get(name) is not None:
+                series.setdefault(name.removeprefix("eval/"), []).append((row["step"], float(row[name])))
+    return series
+
+
+def eval_summary(rows: list[dict]) -> str | None:
+    """First -> last held-out accuracy in one line, or None when no evaluation was logged.
+
+    >>> rows = [{"step": 0, "eval/strict_accuracy": 0.25, "eval/lenient_accuracy": 0.5},
+    ...         {"step": 50, "eval/strict_accuracy": 0.5, "eval/lenient_accuracy": 0.75}]
+    >>> eval_summary(rows)
+    'held-out accuracy (step 0 -> 50): strict 25.0% -> 50.0%, lenient 50.0% -> 75.0%'
+    """
+    series = eval_series(rows)
+    if "strict_accuracy" not in series:
+        return None
+    first, last = series["strict_accuracy"][0][0], series["strict_accuracy"][-1][0]
+    parts = [
+        f"{name.removesuffix('_accuracy')} {100 * points[0][1]:.1f}% -> {100 * points[-1][1]:.1f}%"
+        for name, points in series.items()
+        if name.endswith("_accuracy")
+    ]
+    return f"held-out accuracy (step {first} -> {last}): " + ", ".join(parts)
 
 
 SMOOTHING_WINDOW = 10  # logged steps in the plot's rolling mean (per-step means of a few prompts are noisy)
@@ -84,7 +129,9 @@ def plot_rewards(rows: list[dict], path: Path, title: str) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(8, 4.5))
+    accuracy = {k: v for k, v in eval_series(rows).items() if k.endswith("_accuracy") or k == "exact_format"}
+    fig, axes = plt.subplots(1, 2 if accuracy else 1, figsize=(13 if accuracy else 8, 4.5), squeeze=False)
+    ax = axes[0][0]
     series = reward_series(rows)
     for i, (name, points) in enumerate(series.items()):
         label = f"{name} (rolling mean of {SMOOTHING_WINDOW})"
@@ -97,6 +144,17 @@ def plot_rewards(rows: list[dict], path: Path, title: str) -> None:
     ax.grid(alpha=0.3)
     if series:
         ax.legend(fontsize=8)
+    if accuracy:  # the held-out problems every EVAL_STEPS: what the rewards are meant to buy
+        acc_ax = axes[0][1]
+        for i, (name, points) in enumerate(accuracy.items()):
+            steps, values = zip(*points, strict=True)
+            acc_ax.plot(steps, [100 * v for v in values], "o-", color=f"C{i}", label=name)
+        acc_ax.set_xlabel("GRPO step")
+        acc_ax.set_ylabel("% of held-out problems")
+        acc_ax.set_ylim(-2, 102)
+        acc_ax.set_title("held-out accuracy during training")
+        acc_ax.grid(alpha=0.3)
+        acc_ax.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
@@ -118,6 +176,7 @@ def write_model_card(path: Path, config: dict, rows: list[dict], backend: str, r
         f"on `{config['DATASET_NAME']}`. Reasoning goes between `{REASONING_START}` and `{REASONING_END}`, "
         f"the final answer between `{SOLUTION_START}` and `{SOLUTION_END}`.",
         "",
+        *_eval_lines(rows),
         "## Final rewards (mean of the last 10 logged steps)",
         "",
         "| reward | mean |",
@@ -140,6 +199,31 @@ def write_model_card(path: Path, config: dict, rows: list[dict], backend: str, r
         "",
     ]
     path.write_text("\n".join(lines))
+
+
+def _eval_lines(rows: list[dict]) -> list[str]:
+    """The card's held-out accuracy table: every evaluation logged during training."""
+    series = eval_series(rows)
+    if not series:
+        return []
+    names = list(series)
+    steps = sorted({step for points in series.values() for step, _ in points})
+    values = {name: dict(points) for name, points in series.items()}
+
+    def cell(name, step):
+        value = values[name].get(step)
+        return "" if value is None else f"{value:.1f}" if name == "mean_length" else f"{100 * value:.1f} %"
+
+    return [
+        "## Held-out accuracy during training",
+        "",
+        eval_summary(rows) or "",
+        "",
+        "| step | " + " | ".join(names) + " |",
+        "|---" * (len(names) + 1) + "|",
+        *[f"| {step} | " + " | ".join(cell(n, step) for n in names) + " |" for step in steps],
+        "",
+    ]
 
 
 OBJECTIVE = (  # the trainer settings that define what is optimised, shown in the card
@@ -185,6 +269,98 @@ def _objective_lines(resolved: dict) -> list[str]:
     return lines
 
 
+# --- Run health: one line when a run is not learning for a reason the user can fix
+
+HEALTH_WINDOW = 10  # logged GRPO steps each check averages over (a step's batch is a few prompts: noisy)
+TRUNCATED_MAX = 0.5  # share of completions cut at the completion budget above which it warns
+ZERO_SPREAD_MAX = 0.5  # share of groups whose completions all scored the same (no advantage, no gradient)
+FORMAT_SATURATED = 0.9  # match_format_exactly at this share of its maximum or more ...
+ANSWER_FLAT = 0.5  # ... while check_answer's mean moved less than this (its range is 9.5) since the start
+REWARD_DROP = 1.5  # total reward's rolling mean this far below its best earlier: falling
+HEALTH_KEYS = ("loss", "reward", "grad_norm")  # a non-finite value in any of these is a broken run
+
+
+def _window_mean(rows: list[dict], key: str) -> float | None:
+    values = [row[key] for row in rows if isinstance(row.get(key), (int, float))]
+    return sum(values) / len(values) if values else None
+
+
+def health_warnings(rows: list[dict]) -> dict[str, str]:
+    """Why a run is not learning, from its training rows in metrics.jsonl: check name -> one line
+    with the fix. Empty while every check passes (or too few steps are logged to say).
+
+    >>> rows = [{"step": s, "reward": 1.0, "completions/clipped_ratio": 0.8} for s in range(1, 11)]
+    >>> list(health_warnings(rows))
+    ['truncated']
+    """
+    rows = [row for row in rows if "reward" in row or "loss" in row]  # GRPO steps, not evaluations
+    warnings = {}
+    for row in rows[-1:]:
+        bad = [k for k in HEALTH_KEYS if isinstance(row.get(k), float) and not math.isfinite(row[k])]
+        if bad:
+            warnings["non_finite"] = (
+                f"{', '.join(bad)} not finite at step {row['step']}: lower LEARNING_RATE, and prefer bf16 or fp32 to fp16"
+            )
+    if len(rows) < HEALTH_WINDOW:
+        return warnings
+    recent, start = rows[-HEALTH_WINDOW:], rows[:HEALTH_WINDOW]
+    truncated = _window_mean(recent, "completions/clipped_ratio")
+    if truncated is not None and truncated > TRUNCATED_MAX:
+        warnings["truncated"] = (
+            f"{100 * truncated:.0f}% of completions hit the completion budget over the last {HEALTH_WINDOW} steps: "
+            "raise MAX_COMPLETION_LENGTH (or MAX_SEQ_LENGTH), or set MASK_TRUNCATED_COMPLETIONS=True"
+        )
+    zero_spread = _window_mean(recent, "frac_reward_zero_std")
+    if zero_spread is not None and zero_spread > ZERO_SPREAD_MAX:
+        warnings["zero_spread"] = (
+            f"{100 * zero_spread:.0f}% of groups scored all completions the same over the last {HEALTH_WINDOW} steps, "
+            "so they teach nothing: the problems are too easy or too hard for this model, or raise NUM_GENERATIONS"
+        )
+    fmt = _window_mean(recent, "rewards/match_format_exactly/mean")
+    answer_then, answer_now = (_window_mean(w, "rewards/check_answer/mean") for w in (start, recent))
+    fmt_max = REWARD_BOUNDS["match_format_exactly"][1]
+    if (
+        len(rows) >= 2 * HEALTH_WINDOW
+        and fmt is not None
+        and fmt >= FORMAT_SATURATED * fmt_max
+        and answer_now is not None
+        and abs(answer_now - answer_then) < ANSWER_FLAT
+    ):
+        warnings["format_only"] = (
+            f"the format rewards are at their maximum while check_answer stays flat ({answer_then:.2f} -> "
+            f"{answer_now:.2f}): raise LEARNING_RATE or train longer, or use problems nearer the model's level"
+        )
+    totals = [row["reward"] for row in rows if isinstance(row.get("reward"), (int, float))]
+    if len(totals) >= 2 * HEALTH_WINDOW:
+        means = rolling_mean(totals, HEALTH_WINDOW)[HEALTH_WINDOW - 1 :]
+        best, now = max(means), means[-1]
+        if best - now > REWARD_DROP:
+            warnings["falling"] = (
+                f"total reward fell from a rolling mean of {best:.2f} to {now:.2f}: lower LEARNING_RATE (or raise BETA)"
+            )
+    return warnings
+
+
+def health_callback():
+    """A TrainerCallback printing each run-health warning once, on the main process, as it appears."""
+    from transformers import TrainerCallback
+
+    class HealthMonitor(TrainerCallback):
+        def __init__(self):
+            self.rows, self.said = [], set()
+
+        def on_log(self, args, state, control, logs=None, **kwargs):
+            if not state.is_world_process_zero or not logs:
+                return
+            self.rows.append({"step": state.global_step, **logs})
+            for name, line in health_warnings(self.rows).items():
+                if name not in self.said:
+                    self.said.add(name)
+                    print(f"warning (step {state.global_step}): {line}", flush=True)
+
+    return HealthMonitor()
+
+
 # --- What the model writes: sampled completions with their scores
 
 DIGEST_CHARS = 400  # each completion in the printed digest is cut to this many characters
@@ -196,8 +372,11 @@ class CompletionLog:
     the worst completion of the step) is printed. TRL calls every reward on the same batch in turn; the
     record is written when the last one has scored it. Only the main process writes."""
 
-    def __init__(self, path: Path, every: int, weights: dict[str, float], main_process: bool = True) -> None:
+    def __init__(
+        self, path: Path, every: int, weights: dict[str, float], main_process: bool = True, model=None
+    ) -> None:
         self.path, self.every, self.weights, self.main_process = path, every, weights, main_process
+        self.model = model  # when given, batches scored while it is in eval mode (EVAL_STEPS) are not logged
         self._pending: dict[int, dict] = {}
 
     def wrap(self, name: str, reward_func):
@@ -215,6 +394,8 @@ class CompletionLog:
         state = kwargs.get("trainer_state")
         step = state.global_step + 1 if state is not None else 0  # the step these completions train
         if not self.main_process or self.every <= 0 or (step - 1) % self.every:
+            return
+        if self.model is not None and not self.model.training:
             return
         batch = self._pending.setdefault(id(completions), {"scores": {}})
         batch["scores"][name] = scores

@@ -225,6 +225,49 @@ def check_numbers(prompts, completions, answer=None, **kwargs) -> list[float]:
     return [_guarded(_number_score, (c, g), NUMBER_NONE) for c, g in zip(completions, golds, strict=True)]
 
 
+# --- Accuracy metrics: zero-weight functions with the reward signature, so TRL logs them as
+# `rewards/<name>/mean` on training batches and `eval_rewards/<name>/mean` on the held-out problems
+# (EVAL_STEPS). They are never trained on; evaluate.py reports the same three from the same judge.
+
+
+def strict_accuracy(prompts, completions, answer=None, **kwargs) -> list[float]:
+    """1.0 when the single solution block holds an answer equivalent to the gold, else 0.0.
+
+    >>> strict_accuracy(None, ["x<end_working_out><SOLUTION>0.5</SOLUTION>", "it is 0.5"], answer="1/2")
+    [1.0, 0.0]
+    """
+    golds = _golds(answer, len(completions))
+    return [
+        _guarded(lambda c, g: float(judge.is_equivalent(extract_answer(c), g)), (c, g), 0.0)
+        for c, g in zip(completions, golds, strict=True)
+    ]
+
+
+def lenient_accuracy(prompts, completions, answer=None, **kwargs) -> list[float]:
+    """1.0 when the final answer wherever a grader would look (judge.lenient_answer) is equivalent
+    to the gold, else 0.0.
+
+    >>> lenient_accuracy(None, ["it is 0.5", "it is 0.7"], answer="1/2")
+    [1.0, 0.0]
+    """
+    golds = _golds(answer, len(completions))
+    return [
+        _guarded(lambda c, g: float(judge.is_equivalent(judge.lenient_answer(c), g)), (c, g), 0.0)
+        for c, g in zip(completions, golds, strict=True)
+    ]
+
+
+def exact_format(prompts, completions, answer=None, **kwargs) -> list[float]:
+    """1.0 when match_format_exactly pays the completion, else 0.0.
+
+    >>> exact_format(None, ["x<end_working_out><SOLUTION>4</SOLUTION>", "4"])
+    [1.0, 0.0]
+    """
+    return [float(score == FORMAT_EXACT) for score in match_format_exactly(prompts, completions)]
+
+
+METRIC_FUNCS = {"strict_accuracy": strict_accuracy, "lenient_accuracy": lenient_accuracy, "exact_format": exact_format}
+
 # The only list of rewards: name -> function, in the recipe's order.
 REWARD_FUNCS = {
     "match_format_exactly": match_format_exactly,

@@ -48,13 +48,15 @@ MAX_TRAIN_PROBLEMS = 0  # 0 = all; else a random subset of this size (quick expe
 PROMPT_LENGTH_QUANTILE = 0.9  # drop prompts longer than this quantile of token lengths (the recipe: longest 10%)
 
 # --- Format priming (SFT before GRPO, so rewards are not ~0 for the first ~100 steps)
-PRIME_STEPS = 60  # SFT steps on correctly formatted solutions; 0 disables
-PRIME_DATASET = data.PRIMING_DATASET  # local file (problem, reasoning, answer) or a Hub dataset
+PRIME_DATASET = data.PRIMING_HUB  # the notebook's; data/priming.jsonl (shipped, offline) or any file of the schema
+PRIME_SPLIT = "cot"  # Hub split of PRIME_DATASET (local files have one)
+PRIME_EPOCHS = 2  # passes over the kept rows (numeric answer, <= MAX_SEQ_LENGTH / 2 tokens), as the notebook
+PRIME_STEPS = None  # SFT steps instead of PRIME_EPOCHS; None = PRIME_EPOCHS passes; 0 disables priming
 PRIME_LEARNING_RATE = 2e-4  # LoRA SFT rate; much higher than GRPO's
 PRIME_BATCH_SIZE = 2  # samples per step
 PRIME_GRADIENT_ACCUMULATION_STEPS = 1  # set explicitly: Unsloth's SFTConfig would make it 2
 PRIME_WEIGHT_DECAY = 0.0  # set explicitly: Unsloth's SFTConfig would make it 0.001
-PRIME_WARMUP_RATIO = 0.0  # fraction of PRIME_STEPS warming up; Unsloth's SFTConfig would make it 0.1
+PRIME_WARMUP_RATIO = 0.0  # fraction of the priming steps warming up; Unsloth's SFTConfig would make it 0.1
 
 # --- GRPO
 MAX_STEPS = 100  # optimizer steps; the recipe shows rewards rising within ~100-300; 0 = priming only
@@ -81,14 +83,19 @@ MIN_P = 0.1  # min-p sampling, as the recipe; None disables
 TOP_P = 1.0
 TOP_K = 0  # 0 disables (Unsloth spells it -1 for vLLM: the same sampling)
 GRADIENT_CHECKPOINTING = True  # trade compute for memory
-USE_VLLM = False  # vLLM rollouts (pip install vllm): Unsloth fast_inference, or TRL's vLLM on the hf backend
+USE_VLLM = "auto"  # auto: vLLM rollouts when vLLM is installed (requirements-vllm.txt) on a GPU | True | False
 VLLM_MODE = "colocate"  # colocate (same GPUs) | server (`trl vllm-serve`, hf backend, see README)
 VLLM_SERVER_URL = None  # server mode: e.g. "http://10.0.0.2:8000"; None = localhost:8000
 VLLM_GPU_MEMORY_UTILIZATION = 0.6  # share of GPU memory vLLM may take in colocate mode
-VLLM_IMPORTANCE_SAMPLING_CORRECTION = True  # TRL's default; Unsloth's config would default it off
+VLLM_IMPORTANCE_SAMPLING_CORRECTION = "auto"  # auto: on only with vLLM and no MIN_P / TOP_P / TOP_K cut | True | False
 SEED = 3407
 
-# --- Rewards (names from rewards.rewards.REWARD_FUNCS -> weight in the summed reward)
+# --- Held-out accuracy during training (TRL's evaluation loop, judged by the reward's own judge)
+EVAL_STEPS = 50  # at step 0 and every N GRPO steps: accuracy, format, length, truncation -> metrics.jsonl; 0 = off
+EVAL_PROBLEMS = 16  # the first N problems of the held-out split, fixed for the run; one sampled completion each
+# (16 completions every 50 steps is ~5 % of the completions a default run generates)
+
+# --- Rewards (names from rewards.REWARD_FUNCS -> weight in the summed reward)
 REWARDS = {
     "match_format_exactly": 1.0,
     "match_format_approximately": 1.0,
@@ -125,9 +132,12 @@ SMOKE = {
     "LOAD_IN_4BIT": False,
     "LORA_RANK": 8,
     "LORA_ALPHA": 16,
+    "PRIME_DATASET": data.PRIMING_DATASET,  # shipped: no download
     "PRIME_STEPS": 8,
     "PRIME_LEARNING_RATE": 3e-3,
     "MAX_STEPS": 4,
+    "EVAL_STEPS": 2,
+    "EVAL_PROBLEMS": 4,
     "MAX_COMPLETION_LENGTH": 24,
     "LEARNING_RATE": 1e-3,
     "OPTIM": "adamw_torch",
@@ -144,6 +154,8 @@ def main(argv: list[str] | None = None) -> None:
     cfg, flags = config.resolve_config(CONFIG, sys.argv[1:] if argv is None else argv, SMOKE)
     smoke = "smoke" in flags
     cfg, backend = check_settings(cfg, smoke)
+    if backend == "unsloth":
+        models.start_unsloth()  # before trl / transformers / peft, and before its precision is read
     names = [n for n in rewards.REWARD_FUNCS if n in cfg["REWARDS"]]
     out = Path(cfg["OUTPUT_DIR"])
     resolved = {"grpo": grpo_settings(cfg, out, names), "priming": priming_settings(cfg, out)}
@@ -155,20 +167,21 @@ def main(argv: list[str] | None = None) -> None:
     config.print_main(f"backend: {backend}; output: {out}")
 
     # --- trainer settings before the model: under DeepSpeed ZeRO-3 they make from_pretrained load sharded
-    if backend == "unsloth":
-        models.start_unsloth()  # before trl / transformers / peft, as Unsloth requires
     from trl import GRPOConfig, GRPOTrainer
 
-    args = GRPOConfig(**resolved["grpo"])  # max_completion_length is set after the data step
+    # max_completion_length is set after the data step; on Unsloth, as its patched config must be told
+    args = GRPOConfig(**(models.unsloth_config_args(resolved["grpo"]) if backend == "unsloth" else resolved["grpo"]))
 
     # --- model + LoRA
     model, tokenizer = models.load_model(cfg, backend, smoke)
+    record["loaded_model"] = getattr(model.config, "_name_or_path", None) or cfg["MODEL_NAME"]  # Unsloth may swap it
 
     # --- data: map, hold out, length-filter (once, on the main process first)
     from accelerate import PartialState
 
     with PartialState(cpu=not models.use_gpu(cfg)).main_process_first():
-        train, longest = build_train_dataset(cfg, tokenizer)
+        train, heldout, longest = build_train_dataset(cfg, tokenizer)
+        eval_set = build_eval_dataset(cfg, heldout, tokenizer, longest)
     max_completion = cfg["MAX_COMPLETION_LENGTH"] or cfg["MAX_SEQ_LENGTH"] - longest
     if max_completion <= 0:
         raise config.ConfigError(f"MAX_SEQ_LENGTH={cfg['MAX_SEQ_LENGTH']} leaves no room after {longest}-token prompts")
@@ -179,11 +192,13 @@ def main(argv: list[str] | None = None) -> None:
 
     # --- rewards (math-verify loaded now, not inside the first completion's time limit)
     judge.warm_up()
-    weights = {n: float(cfg["REWARDS"][n]) for n in names}
+    weights = {**{n: float(cfg["REWARDS"][n]) for n in names}, **dict.fromkeys(rewards.METRIC_FUNCS, 0.0)}
     completion_log = reports.CompletionLog(
-        out / "completions.jsonl", cfg["LOG_COMPLETIONS_STEPS"], weights, config.is_main_process()
+        out / "completions.jsonl", cfg["LOG_COMPLETIONS_STEPS"], weights, config.is_main_process(), model
     )
-    reward_funcs = [completion_log.wrap(n, rewards.REWARD_FUNCS[n]) for n in names]
+    # the four rewards, then the zero-weight accuracy metrics (logged on training and held-out batches)
+    scored = {**{n: rewards.REWARD_FUNCS[n] for n in names}, **rewards.METRIC_FUNCS}
+    reward_funcs = [completion_log.wrap(n, fn) for n, fn in scored.items()]
     if cfg["LOG_PROMPTS_PER_RANK"]:
         reward_funcs[0] = record_prompts(reward_funcs[0], out)
 
@@ -193,17 +208,19 @@ def main(argv: list[str] | None = None) -> None:
         config.print_main(
             f"skipping incomplete checkpoints (killed while saving?): {', '.join(p.name for p in skipped)}"
         )
-    if last_checkpoint is None and cfg["PRIME_STEPS"] > 0:
+    if last_checkpoint is None and priming_on(cfg):
         prime_format(cfg, model, tokenizer, out, resolved["priming"])
     trainer, stop = None, runs.GracefulStop()
     if cfg["MAX_STEPS"] > 0:
+        args.eval_on_start = eval_set is not None and last_checkpoint is None  # a resumed curve has its step 0
         trainer = GRPOTrainer(
             model=model,
             processing_class=tokenizer,
             reward_funcs=reward_funcs,
             args=args,
             train_dataset=train,
-            callbacks=[reports.metrics_callback(out / "metrics.jsonl"), stop.callback()],
+            eval_dataset=eval_set,
+            callbacks=[reports.metrics_callback(out / "metrics.jsonl"), reports.health_callback(), stop.callback()],
         )
 
     # --- train (resuming from the last checkpoint in OUTPUT_DIR, if any); MAX_STEPS=0 stops after priming
@@ -236,6 +253,8 @@ def main(argv: list[str] | None = None) -> None:
     rows = write_reports(cfg, out, backend, resolved)
     finals = ", ".join(f"{k} {v:.2f}" for k, v in reports.final_rewards(rows).items())
     print(f"done: adapter in {final}; final rewards: {finals}")
+    if reports.eval_summary(rows):
+        print(reports.eval_summary(rows))
 
     # --- exports last: they may need the network or llama.cpp, and a failure must not lose the run
     run_exports(cfg, backend, model, tokenizer, out)
@@ -246,8 +265,8 @@ def check_settings(cfg: dict, smoke: bool) -> tuple[dict, str]:
     (CPU mode applied, EPSILON_HIGH written out) and the backend."""
     models.require_gpu_or_smoke(smoke, cfg["CPU"], "train_grpo.py")
     cfg = models.apply_cpu_mode(cfg)
-    if cfg["MAX_STEPS"] == 0 and cfg["PRIME_STEPS"] == 0:
-        raise config.ConfigError("MAX_STEPS=0 and PRIME_STEPS=0 train nothing: set one of them above 0")
+    if cfg["MAX_STEPS"] == 0 and not priming_on(cfg):
+        raise config.ConfigError("MAX_STEPS=0 and no format priming train nothing: set one of them above 0")
     unknown = set(cfg["REWARDS"]) - set(rewards.REWARD_FUNCS)
     if unknown or not cfg["REWARDS"]:
         raise config.ConfigError(f"REWARDS: unknown names {sorted(unknown)}; valid: {', '.join(rewards.REWARD_FUNCS)}")
@@ -258,6 +277,8 @@ def check_settings(cfg: dict, smoke: bool) -> tuple[dict, str]:
             f"generation batch must be a multiple of NUM_GENERATIONS={cfg['NUM_GENERATIONS']} (>= 2): each prompt's group must fit"
         )
     backend = models.choose_backend(cfg["BACKEND"], smoke)
+    cfg = {**cfg, "BACKEND": backend, "USE_VLLM": models.resolve_vllm(cfg, backend)}  # resolved, as recorded
+    cfg["VLLM_IMPORTANCE_SAMPLING_CORRECTION"] = models.resolve_is_correction(cfg)
     models.check_vllm(cfg, backend)
     models.check_optimizer(cfg["OPTIM"])
     check_reporting(cfg)
@@ -265,6 +286,9 @@ def check_settings(cfg: dict, smoke: bool) -> tuple[dict, str]:
         raise config.ConfigError("SAVE_GGUF=True needs the Unsloth backend (one CUDA GPU): pass --SAVE_GGUF=False")
     if cfg["EPSILON_HIGH"] is None:  # explicit, so both backends clip the same way
         cfg = {**cfg, "EPSILON_HIGH": cfg["EPSILON"]}
+    if cfg["EVAL_STEPS"] > 0 and min(cfg["EVAL_SIZE"], cfg["EVAL_PROBLEMS"]) <= 0:
+        config.print_main("EVAL_STEPS: no held-out problems (EVAL_SIZE or EVAL_PROBLEMS is 0), so no evaluation")
+        cfg = {**cfg, "EVAL_STEPS": 0}
     return cfg, backend
 
 
@@ -279,7 +303,7 @@ def write_reports(cfg: dict, out: Path, backend: str, resolved: dict) -> list[di
 def build_train_dataset(cfg: dict, tokenizer):
     """Load, map to prompt/answer, hold out EVAL_SIZE problems and drop the longest prompts.
 
-    Returns (dataset, longest kept prompt in tokens)."""
+    Returns (training dataset, held-out problems, longest kept prompt in tokens)."""
     rows = data.load_rows(cfg["DATASET_NAME"], cfg["DATASET_CONFIG"], cfg["DATASET_SPLIT"])
     problems, dropped_empty = data.to_problems(rows)
     if len(problems) == 0:
@@ -294,7 +318,21 @@ def build_train_dataset(cfg: dict, tokenizer):
         f"data: {len(rows)} rows; dropped {dropped_empty} without problem/answer or repeated; held out {len(heldout)}; "
         f"dropped {dropped_long} prompts over {longest} tokens; training on {len(train)}"
     )
-    return train, longest
+    return train, heldout, longest
+
+
+def build_eval_dataset(cfg: dict, heldout, tokenizer, longest: int):
+    """The first EVAL_PROBLEMS held-out problems as prompts (no longer than the training prompts),
+    evaluated at step 0 and every EVAL_STEPS; None when evaluation is off."""
+    if cfg["EVAL_STEPS"] <= 0 or cfg["MAX_STEPS"] <= 0:
+        return None
+    subset = heldout.select(range(min(cfg["EVAL_PROBLEMS"], len(heldout))))
+    prompts, dropped, _ = data.to_prompts(subset, tokenizer, keep_quantile=1.0, max_tokens=longest)
+    config.print_main(
+        f"held-out evaluation: {len(prompts)} problems every {cfg['EVAL_STEPS']} steps"
+        + (f" ({dropped} longer than the training prompts left out)" if dropped else "")
+    )
+    return prompts if len(prompts) else None
 
 
 def grpo_settings(cfg: dict, out: Path, names: list[str]) -> dict:
@@ -324,7 +362,11 @@ def grpo_settings(cfg: dict, out: Path, names: list[str]) -> dict:
         "min_p": cfg["MIN_P"],
         "top_p": cfg["TOP_P"],
         "top_k": cfg["TOP_K"],
-        "reward_weights": [float(cfg["REWARDS"][n]) for n in names],
+        "reward_weights": [float(cfg["REWARDS"][n]) for n in names] + [0.0] * len(rewards.METRIC_FUNCS),
+        "eval_strategy": "steps" if cfg["EVAL_STEPS"] > 0 else "no",
+        "eval_steps": cfg["EVAL_STEPS"] or None,
+        "per_device_eval_batch_size": cfg["PER_DEVICE_BATCH_SIZE"],
+        "num_generations_eval": 1,  # one sampled completion per held-out problem: an unbiased pass@1
         "use_vllm": cfg["USE_VLLM"],
         "vllm_mode": cfg["VLLM_MODE"],
         "vllm_server_base_url": cfg["VLLM_SERVER_URL"],
@@ -343,8 +385,11 @@ def priming_settings(cfg: dict, out: Path) -> dict:
     differently (accumulation 2, weight decay 0.001, warmup 0.1, padding-free detection) explicit."""
     return {
         "output_dir": str(out / "priming"),
-        "max_steps": cfg["PRIME_STEPS"],
+        "max_steps": -1 if cfg["PRIME_STEPS"] is None else cfg["PRIME_STEPS"],  # -1: num_train_epochs decides
+        "num_train_epochs": cfg["PRIME_EPOCHS"],
+        "loss_type": "nll",  # set explicitly: Unsloth pins it, TRL's own default is chunked_nll
         "per_device_train_batch_size": cfg["PRIME_BATCH_SIZE"],
+        "per_device_eval_batch_size": cfg["PRIME_BATCH_SIZE"],  # unused (no evaluation); set: Unsloth fills 4
         "gradient_accumulation_steps": cfg["PRIME_GRADIENT_ACCUMULATION_STEPS"],
         "learning_rate": cfg["PRIME_LEARNING_RATE"],
         "weight_decay": cfg["PRIME_WEIGHT_DECAY"],
@@ -428,11 +473,17 @@ def prime_format(cfg: dict, model, tokenizer, out: Path, settings: dict) -> None
     """A few SFT steps on formatted worked solutions, on the same LoRA, so GRPO starts from rewards > 0."""
     from trl import SFTConfig, SFTTrainer
 
-    samples = data.priming_samples(cfg["PRIME_DATASET"])
-    config.print_main(f"format priming: {cfg['PRIME_STEPS']} SFT steps on {len(samples)} solutions")
+    samples = data.priming_samples(cfg["PRIME_DATASET"], cfg["PRIME_SPLIT"], tokenizer, cfg["MAX_SEQ_LENGTH"] // 2)
+    amount = f"{cfg['PRIME_EPOCHS']} epochs" if cfg["PRIME_STEPS"] is None else f"{cfg['PRIME_STEPS']} steps"
+    config.print_main(f"format priming: SFT for {amount} on {len(samples)} solutions")
     args = SFTConfig(**settings)
     log = reports.metrics_callback(out / "priming_metrics.jsonl")
     SFTTrainer(model=model, args=args, train_dataset=samples, processing_class=tokenizer, callbacks=[log]).train()
+
+
+def priming_on(cfg: dict) -> bool:
+    """Format priming runs: PRIME_STEPS > 0, or PRIME_STEPS None with PRIME_EPOCHS > 0."""
+    return cfg["PRIME_EPOCHS"] > 0 if cfg["PRIME_STEPS"] is None else cfg["PRIME_STEPS"] > 0
 
 
 def record_prompts(reward_func, out: Path):

@@ -1,4 +1,6 @@
-"""Static contract check of the GPU path: every keyword our code passes to Unsloth exists there.
+"""Static contract check of the GPU path against the pinned wheels: every keyword our code passes to
+Unsloth and vLLM exists there, every setting Unsloth's patched configs rewrite is passed explicitly,
+and Unsloth's own rules we rely on still read as we read them.
 
     python bench/check_gpu_api.py                 # downloads the pinned wheels (no install, no import)
     python bench/check_gpu_api.py --wheels DIR    # wheels already downloaded into DIR
@@ -8,7 +10,16 @@ Unsloth cannot be imported without a GPU, so its API is read from the pinned whe
 FastLanguageModel.get_peft_model forwards to), the functions Unsloth binds as a text model's
 save_pretrained_merged / save_pretrained_gguf, and unsloth_zoo.vllm_utils.load_lora. The keywords
 our code passes are read from our own source the same way, so a new call site is checked too. A
-keyword that only a `**kwargs` would swallow counts as missing: it would be ignored silently.
+keyword that only a `**kwargs` would swallow counts as missing: it would be ignored silently. The
+same for vLLM's SamplingParams and LLM.generate (what Unsloth's fast_generate calls).
+
+Then the configs: the GRPO and priming settings are built as train_grpo.py builds them; every key
+must be a field of the installed (pinned) TRL config class (Unsloth drops unknown keys with a print),
+every default Unsloth's patched configs fill (the `replacements` dicts of unsloth/models/rl.py) must
+be passed explicitly or be listed in NOT_OBJECTIVE with a reason, and Unsloth's dr_grpo / dapo
+rewrite code (rl.py's `check_dr_grpo`) is run on what we pass, for every loss type, and must leave
+the objective unchanged. Last, FACTS: lines of Unsloth's and TRL's source whose meaning our code
+depends on (bf16 only on Ampere or newer, the 4-bit twin's name, vLLM's processed log-probs).
 Exit 1 and one line per drift; a version bump that renames a parameter fails here, not on a GPU.
 """
 
@@ -16,6 +27,9 @@ from __future__ import annotations
 
 import argparse
 import ast
+import contextlib
+import dataclasses
+import io
 import re
 import subprocess
 import sys
@@ -24,15 +38,17 @@ import zipfile
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
 OUR_FILES = ("models.py", "train_grpo.py", "evaluate.py")
 
 
 def pinned(name: str) -> str:
-    """The version requirements.txt pins for a package."""
-    match = re.search(rf"^{re.escape(name)}==(\S+)", (REPO / "requirements.txt").read_text(), re.M)
-    if not match:
-        raise SystemExit(f"{name} is not pinned in requirements.txt")
-    return match.group(1)
+    """The version requirements.txt (or requirements-vllm.txt) pins for a package."""
+    for file in ("requirements.txt", "requirements-vllm.txt"):
+        match = re.search(rf"^{re.escape(name)}==(\S+)", (REPO / file).read_text(), re.M)
+        if match:
+            return match.group(1)
+    raise SystemExit(f"{name} is not pinned in requirements.txt or requirements-vllm.txt")
 
 
 # our call (attribute or function name) -> (wheel, file inside it, class or None, function)
@@ -42,7 +58,10 @@ TARGETS = {
     "save_pretrained_merged": ("unsloth", "unsloth/save.py", None, "unsloth_generic_save_pretrained_merged"),
     "save_pretrained_gguf": ("unsloth", "unsloth/save.py", None, "unsloth_save_pretrained_gguf"),
     "load_lora": ("unsloth_zoo", "unsloth_zoo/vllm_utils.py", None, "load_lora"),
+    "for_inference": ("unsloth", "unsloth/models/loader.py", "FastLanguageModel", "for_inference"),
+    "fast_generate": ("vllm", "vllm/entrypoints/llm.py", "LLM", "generate"),  # Unsloth binds vllm_engine.generate
 }
+PACKAGES = ("unsloth", "unsloth_zoo", "vllm")
 
 
 def our_calls() -> dict[str, set[str]]:
@@ -50,7 +69,8 @@ def our_calls() -> dict[str, set[str]]:
     FastLanguageModel, and the save / load_lora calls, wherever they are."""
     calls: dict[str, set[str]] = {name: set() for name in TARGETS}
     for name in OUR_FILES:
-        for node in ast.walk(ast.parse((REPO / name).read_text())):
+        tree = ast.parse((REPO / name).read_text())
+        for node in ast.walk(tree):
             if not isinstance(node, ast.Call):
                 continue
             func = node.func
@@ -61,7 +81,38 @@ def our_calls() -> dict[str, set[str]]:
                     continue  # transformers' and PEFT's own calls are not Unsloth's
             if called in calls:
                 calls[called] |= {kw.arg for kw in node.keywords if kw.arg is not None}
+                calls[called] |= unpacked_keys(node, tree)
     return calls
+
+
+def unpacked_keys(call: ast.Call, tree: ast.Module) -> set[str]:
+    """Keys of the dict literals assigned to a name the call unpacks (`**request`)."""
+    names = {kw.value.id for kw in call.keywords if kw.arg is None and isinstance(kw.value, ast.Name)}
+    keys = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id in names for t in node.targets):
+            for found in ast.walk(node.value):
+                if isinstance(found, ast.Dict):
+                    keys |= {k.value for k in found.keys if isinstance(k, ast.Constant)}
+    return keys
+
+
+def sampling_params_calls() -> set[str]:
+    """Keywords our code passes to vLLM's SamplingParams."""
+    keywords = set()
+    for name in OUR_FILES:
+        for node in ast.walk(ast.parse((REPO / name).read_text())):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "SamplingParams":
+                keywords |= {kw.arg for kw in node.keywords if kw.arg is not None}
+    return keywords
+
+
+def class_fields(source: str, cls: str) -> set[str]:
+    """The annotated fields of a class (a dataclass or msgspec Struct such as SamplingParams)."""
+    for node in ast.parse(source).body:
+        if isinstance(node, ast.ClassDef) and node.name == cls:
+            return {n.target.id for n in node.body if isinstance(n, ast.AnnAssign) and isinstance(n.target, ast.Name)}
+    raise LookupError(f"class {cls} not found")
 
 
 def signature(source: str, cls: str | None, function: str) -> set[str]:
@@ -82,7 +133,7 @@ def signature(source: str, cls: str | None, function: str) -> set[str]:
 
 def download(folder: Path) -> dict[str, Path]:
     wheels = {}
-    for package in ("unsloth", "unsloth_zoo"):
+    for package in PACKAGES:
         version = pinned(package)
         found = sorted(folder.glob(f"{package}-{version}-*.whl"))
         if not found:
@@ -106,7 +157,185 @@ def download(folder: Path) -> dict[str, Path]:
     return wheels
 
 
+# Defaults Unsloth's patched configs fill that do not change what is optimised or how it is logged,
+# so the recipe leaves them to Unsloth: key -> why. A key of rl.py's `replacements` in neither this nor
+# our settings is drift (a new default a version bump brought in).
+NOT_OBJECTIVE = {
+    "logging_nan_inf_filter": "logging only",
+    "eval_accumulation_steps": "how evaluation outputs are gathered, not what is computed",
+    "torch_empty_cache_steps": "frees cached GPU memory",
+    "max_seq_length": "not a GRPOConfig / SFTConfig field in TRL 1.x (the model's max_seq_length is passed)",
+    "generation_kwargs": "extra sampler arguments; ours are passed one by one (temperature, min_p, top_p, top_k)",
+    "include_tokens_per_second": "logging only",
+    "include_num_input_tokens_seen": "logging only",
+    "auto_find_batch_size": "off in both (TRL's default is off too)",
+    "dataloader_pin_memory": "data loading speed",
+    "router_aux_loss_coef": "mixture-of-experts models only (Qwen3-4B is dense)",
+}
+# rl.py's `replacements` dicts: (line of the `if trainer_file == ...` they sit under, or None for all)
+CONFIG_OF = {None: ("grpo", "priming"), "grpo_trainer": ("grpo",), "sft_trainer": ("priming",)}
+
+
+def unsloth_defaults(rl_source: str) -> dict[str | None, set[str]]:
+    """The keys of each `replacements = {...}` in rl.py, by the trainer file it applies to (None: all),
+    plus `replacements[key] = ...` additions."""
+    found: dict[str | None, set[str]] = {}
+
+    def visit(node, trainer):
+        for child in ast.iter_child_nodes(node):
+            scope = trainer
+            if isinstance(child, ast.If):
+                test = child.test
+                if (
+                    isinstance(test, ast.Compare)
+                    and getattr(test.left, "id", None) == "trainer_file"
+                    and isinstance(test.ops[0], ast.Eq)
+                    and isinstance(test.comparators[0], ast.Constant)
+                ):
+                    scope = test.comparators[0].value
+            if isinstance(child, ast.Assign):
+                for target in child.targets:
+                    if (
+                        isinstance(target, ast.Name)
+                        and target.id == "replacements"
+                        and isinstance(child.value, ast.Dict)
+                    ):
+                        found.setdefault(scope, set()).update(k.value for k in child.value.keys)
+                    if isinstance(target, ast.Subscript) and getattr(target.value, "id", None) == "replacements":
+                        found.setdefault(scope, set()).add(target.slice.value)
+            visit(child, scope)
+
+    visit(ast.parse(rl_source), None)
+    return {k: v for k, v in found.items() if k in CONFIG_OF}
+
+
+def recipe_settings() -> dict[str, dict]:
+    """The GRPO and priming settings as train_grpo.py builds them (smoke settings resolved on CPU;
+    the keys are the same on a GPU)."""
+    import train_grpo
+
+    with contextlib.redirect_stdout(io.StringIO()):
+        cfg, _ = train_grpo.check_settings({**train_grpo.CONFIG, **train_grpo.SMOKE}, smoke=True)
+    out = Path(tempfile.gettempdir())
+    names = list(train_grpo.rewards.REWARD_FUNCS)
+    return {"grpo": train_grpo.grpo_settings(cfg, out, names), "priming": train_grpo.priming_settings(cfg, out)}
+
+
+def config_fields(cls) -> set[str]:
+    return {f.name for f in dataclasses.fields(cls)}
+
+
+def check_configs(rl_source: str) -> list[str]:
+    """Our config keys against TRL's fields, and Unsloth's defaults against what we pass."""
+    from importlib import metadata
+
+    from trl import GRPOConfig, SFTConfig
+
+    problems = []
+    if metadata.version("trl") != pinned("trl"):
+        problems.append(f"installed trl {metadata.version('trl')} is not the pinned {pinned('trl')}")
+    settings = recipe_settings()
+    fields = {}
+    for stage, cls in (("grpo", GRPOConfig), ("priming", SFTConfig)):
+        fields[stage] = config_fields(cls)
+        for key in sorted(set(settings[stage]) - fields[stage]):
+            problems.append(f"{stage}: {key!r} is not a field of trl {cls.__name__} (Unsloth would drop it)")
+    for trainer, keys in unsloth_defaults(rl_source).items():
+        for stage in CONFIG_OF[trainer]:
+            # Unsloth rewrites a default only where the config has the field (rl.py edits its signature)
+            for key in sorted((keys & fields[stage]) - set(NOT_OBJECTIVE)):
+                if key not in settings[stage] or settings[stage][key] is None:
+                    problems.append(
+                        f"{stage}: Unsloth's patched config fills {key!r} (rl.py `replacements`) and we do not pass it"
+                    )
+    return problems
+
+
+def dr_grpo_rewrite(rl_source: str) -> str:
+    """The code rl.py adds to GRPOConfig.__init__ for loss_type / scale_rewards / epsilon_high /
+    mask_truncated_completions (the string assigned to `check_dr_grpo`)."""
+    for node in ast.walk(ast.parse(rl_source)):
+        if (
+            isinstance(node, ast.Assign)
+            and any(isinstance(t, ast.Name) and t.id == "check_dr_grpo" for t in node.targets)
+            and isinstance(node.value, ast.Constant)
+        ):
+            return node.value.value
+    raise LookupError("check_dr_grpo not found in unsloth/models/rl.py")
+
+
+REWRITTEN = ("loss_type", "scale_rewards", "epsilon_high", "mask_truncated_completions", "beta")
+
+
+def check_rewrites(rl_source: str) -> list[str]:
+    """Run Unsloth's rewrite code on what train_grpo.py passes, for every loss type: it must leave
+    the objective as our settings say (TRL reads scale_rewards True as "group")."""
+    import models
+
+    code = dr_grpo_rewrite(rl_source)
+    grpo = recipe_settings()["grpo"]
+    problems = []
+    for loss_type in ("dapo", "grpo", "dr_grpo", "bnpo"):
+        for scale in ("group", "batch", "none"):
+            ours = {**grpo, "loss_type": loss_type, "scale_rewards": scale}
+            passed = models.unsloth_config_args(ours)
+            scope = {k: passed[k] for k in REWRITTEN} | {"_unsloth_default_loss_type": False}
+            with contextlib.redirect_stdout(io.StringIO()):
+                exec(code, {}, scope)  # noqa: S102  (Unsloth's own code, read from the pinned wheel)
+            scope["scale_rewards"] = {True: "group", False: "none"}.get(scope["scale_rewards"], scope["scale_rewards"])
+            for key in REWRITTEN:
+                if scope[key] != ours[key]:
+                    problems.append(
+                        f"Unsloth's config rewrites {key} {ours[key]!r} -> {scope[key]!r} "
+                        f"(loss_type={loss_type!r}, scale_rewards={scale!r})"
+                    )
+    return problems
+
+
+# (wheel, file, pattern, what our code relies on): a version bump that changes one fails here
+FACTS = (
+    ("unsloth", "unsloth/models/_utils.py", r"all\(major >= 8 for major, _ in _cuda_caps\)", "bf16 only on Ampere+"),
+    (
+        "unsloth",
+        "unsloth/models/_utils.py",
+        r"def is_bfloat16_supported\(\):\s*return SUPPORTS_BFLOAT16",
+        "its bf16 query",
+    ),
+    ("unsloth", "unsloth/models/loader.py", r'for suffix in \("-unsloth-bnb-4bit", "-bnb-4bit"\)', "4-bit twin names"),
+    (
+        "unsloth",
+        "unsloth/models/loader.py",
+        r"use_gradient_checkpointing = \"unsloth\"",
+        "loader's checkpointing default",
+    ),
+    ("trl", "trl/generation/vllm_generation.py", r'logprobs_mode="processed_logprobs"', "vLLM log-probs after the cut"),
+)
+
+
+def check_facts(wheels: dict[str, Path]) -> list[str]:
+    problems = []
+    for package, path, pattern, what in FACTS:
+        if package == "trl":  # installed and pinned: read from the environment
+            import trl
+
+            source = (Path(trl.__file__).parent.parent / path).read_text()
+        else:
+            with zipfile.ZipFile(wheels[package]) as archive:
+                source = archive.read(path).decode()
+        if not re.search(pattern, source):
+            problems.append(f"{what}: {pattern!r} no longer in {package}:{path}")
+    return problems
+
+
 def check(wheels: dict[str, Path]) -> list[str]:
+    """Every check of this file, one line per drift."""
+    with zipfile.ZipFile(wheels["unsloth"]) as archive:
+        rl_source = archive.read("unsloth/models/rl.py").decode()
+    return check_signatures(wheels) + check_configs(rl_source) + check_rewrites(rl_source) + check_facts(wheels)
+
+
+def check_signatures(wheels: dict[str, Path]) -> list[str]:
+    """Our keywords at each Unsloth / vLLM call, and at SamplingParams, against the wheels' source."""
     problems = []
     for call, keywords in our_calls().items():
         wheel, path, cls, function = TARGETS[call]
@@ -122,6 +351,10 @@ def check(wheels: dict[str, Path]) -> list[str]:
             problems.append(
                 f"{call}: our keyword {keyword!r} is not a parameter of {where} ({wheels[wheel].name}:{path})"
             )
+    with zipfile.ZipFile(wheels["vllm"]) as archive:
+        fields = class_fields(archive.read("vllm/sampling_params.py").decode(), "SamplingParams")
+    for keyword in sorted(sampling_params_calls() - fields):
+        problems.append(f"SamplingParams: our keyword {keyword!r} is not a field ({wheels['vllm'].name})")
     return problems
 
 
@@ -135,14 +368,17 @@ def main() -> None:
         try:
             wheels = download(folder)
         except subprocess.CalledProcessError as err:
-            print(f"cannot download the pinned Unsloth wheels: {err.stderr.decode().strip().splitlines()[-1:]}")
+            print(f"cannot download the pinned wheels: {err.stderr.decode().strip().splitlines()[-1:]}")
             raise SystemExit(3) from None
         problems = check(wheels)
     calls = our_calls()
     for line in problems:
         print(line)
     checked = sum(len(k) for k in calls.values())
-    print(f"gpu api: {checked} keywords at {len(calls)} Unsloth calls checked, {len(problems)} drift(s)")
+    print(
+        f"gpu api: {checked} keywords at {len(calls)} Unsloth / vLLM calls, SamplingParams, both configs' keys, "
+        f"Unsloth's defaults and rewrites, {len(FACTS)} facts checked: {len(problems)} drift(s)"
+    )
     raise SystemExit(1 if problems else 0)
 
 

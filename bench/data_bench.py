@@ -80,7 +80,7 @@ def main() -> None:
     tokenizer = models.build_tiny_tokenizer()
     cfg = {**train_grpo.CONFIG, "DATASET_NAME": str(path), "DATASET_CONFIG": None}
     start = time.perf_counter()
-    train, longest = train_grpo.build_train_dataset(cfg, tokenizer)
+    train, _, longest = train_grpo.build_train_dataset(cfg, tokenizer)
     seconds = time.perf_counter() - start
     print(f"data step: {ROWS} rows -> {len(train)} training prompts (<= {longest} tokens) in {seconds:.1f} s")
 

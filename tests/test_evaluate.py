@@ -154,11 +154,12 @@ def test_report_lists_fixed_and_broken_problems():
 
 def test_heldout_problems_are_disjoint_from_training(tiny_tokenizer):
     cfg = {**train_grpo.CONFIG, **train_grpo.SMOKE}
-    train, _ = train_grpo.build_train_dataset(cfg, tiny_tokenizer)
+    train, heldout_in_training, _ = train_grpo.build_train_dataset(cfg, tiny_tokenizer)
     heldout = evaluate.eval_problems({**evaluate.CONFIG, **evaluate.SMOKE, "ADAPTER": None})
     trained_on = {prompt_problem(p) for p in train["prompt"]}
     assert len(heldout) == evaluate.SMOKE["EVAL_SIZE"]
     assert not trained_on & {prompt_problem(p) for p in heldout["problem"]}
+    assert list(heldout_in_training["problem"]) == list(heldout["problem"])  # EVAL_STEPS draws from the same split
 
 
 @pytest.mark.slow
@@ -265,3 +266,14 @@ def test_eval_dataset_in_gsm8k_schema_is_read_with_its_gold(tmp_path):
     path = write_jsonl(tmp_path / "gsm8k.jsonl", [{"question": f"q{i}", "answer": f"work\n#### {i}"} for i in range(5)])
     problems = evaluate.eval_problems({**evaluate.CONFIG, "EVAL_DATASET": path, "NUM_PROBLEMS": 3})
     assert problems["answer"] == ["0", "1", "2"]
+
+
+def test_evaluation_budget_defaults_to_the_runs_completion_length(tmp_path):
+    saved = {"MODEL_NAME": "m", "SEED": 1, "resolved": {"grpo": {"max_completion_length": 1850}}}
+    (tmp_path / "recipe_config.json").write_text(json.dumps(saved))
+    cfg = {**evaluate.CONFIG, "RUN_DIR": str(tmp_path), "ADAPTER": None}
+    assert evaluate.run_settings(cfg, {})["MAX_NEW_TOKENS"] == 1850  # the budget it trained with
+    assert "MAX_NEW_TOKENS" not in evaluate.run_settings(cfg, {"MAX_NEW_TOKENS": 64})  # the command line wins
+    decoding = evaluate.describe_setup({**cfg, "MAX_NEW_TOKENS": 1850}, 3)["decoding"]
+    assert decoding == "greedy, at most 1850 new tokens (the completion length the run trained with)"
+    assert "(set for this evaluation)" in evaluate.describe_setup({**cfg, "MAX_NEW_TOKENS": 64}, 3)["decoding"]

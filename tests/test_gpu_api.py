@@ -19,18 +19,22 @@ def test_our_unsloth_calls_are_found_in_our_source():
     assert {"r", "lora_alpha", "target_modules", "use_gradient_checkpointing"} <= calls["get_peft_model"]
     assert "save_method" in calls["save_pretrained_merged"]
     assert "quantization_method" in calls["save_pretrained_gguf"]
+    assert {"sampling_params", "lora_request"} <= calls["fast_generate"]  # lora_request through **request
+    assert {"temperature", "max_tokens", "seed", "min_p", "n"} == check_gpu_api.sampling_params_calls()
 
 
 def fake_wheels(tmp_path, rename=None):
     """Wheels holding just the functions the check reads; `rename` = (old, new) parameter name."""
     sources = {
-        "unsloth/models/loader.py": "class FastLanguageModel:\n    def from_pretrained(model_name=None, max_seq_length=2048, load_in_4bit=True, fast_inference=False, max_lora_rank=64, gpu_memory_utilization=0.5, random_state=3407, *args, **kwargs): pass\n",
+        "unsloth/models/loader.py": "class FastLanguageModel:\n    def from_pretrained(model_name=None, max_seq_length=2048, dtype=None, load_in_4bit=True, use_gradient_checkpointing='unsloth', fast_inference=False, max_lora_rank=64, gpu_memory_utilization=0.5, random_state=3407, *args, **kwargs): pass\n    def for_inference(model): pass\n",
+        "vllm/entrypoints/llm.py": "class LLM:\n    def generate(self, prompts=None, sampling_params=None, use_tqdm=True, lora_request=None): pass\n",
+        "vllm/sampling_params.py": "class SamplingParams:\n    n: int = 1\n    temperature: float = 1.0\n    min_p: float = 0.0\n    seed: int = None\n    max_tokens: int = 16\n",
         "unsloth/models/llama.py": "class FastLlamaModel:\n    def get_peft_model(model, r=16, target_modules=None, lora_alpha=16, lora_dropout=0.0, use_gradient_checkpointing='unsloth', random_state=3407, **kwargs): pass\n",
         "unsloth/save.py": "def unsloth_generic_save_pretrained_merged(self, save_directory, tokenizer=None, save_method='merged_16bit'): pass\ndef unsloth_save_pretrained_gguf(self, save_directory, tokenizer=None, quantization_method='fast_quantized'): pass\n",
         "unsloth_zoo/vllm_utils.py": "def load_lora(model, save_directory, load_tensors=False, lora_request_id=None): pass\n",
     }
     wheels = {}
-    for package in ("unsloth", "unsloth_zoo"):
+    for package in ("unsloth", "unsloth_zoo", "vllm"):
         path = tmp_path / f"{package}-0-py3-none-any.whl"
         with zipfile.ZipFile(path, "w") as archive:
             for name, text in sources.items():
@@ -41,31 +45,83 @@ def fake_wheels(tmp_path, rename=None):
 
 
 def test_matching_signatures_report_no_drift(tmp_path):
-    assert check_gpu_api.check(fake_wheels(tmp_path)) == []
+    assert check_gpu_api.check_signatures(fake_wheels(tmp_path)) == []
 
 
 def test_a_renamed_parameter_is_drift_even_behind_kwargs(tmp_path):
-    problems = check_gpu_api.check(fake_wheels(tmp_path, rename=("max_lora_rank", "lora_rank_max")))
+    problems = check_gpu_api.check_signatures(fake_wheels(tmp_path, rename=("max_lora_rank", "lora_rank_max")))
     assert (
         len(problems) == 1 and "'max_lora_rank' is not a parameter of FastLanguageModel.from_pretrained" in problems[0]
     )
 
 
 def test_a_missing_function_is_drift(tmp_path):
-    problems = check_gpu_api.check(fake_wheels(tmp_path, rename=("def load_lora", "def load_adapter")))
+    problems = check_gpu_api.check_signatures(fake_wheels(tmp_path, rename=("def load_lora", "def load_adapter")))
     assert problems == ["load_lora: load_lora not found in unsloth_zoo-0-py3-none-any.whl:unsloth_zoo/vllm_utils.py"]
 
 
+@pytest.fixture(scope="module")
+def pinned_wheels(tmp_path_factory):
+    """The pinned unsloth, unsloth_zoo and vllm wheels (downloaded once; ~360 MB, seconds from PyPI)."""
+    folder = tmp_path_factory.mktemp("wheels")
+    try:
+        return check_gpu_api.download(folder)
+    except subprocess.CalledProcessError as err:
+        pytest.skip(f"pinned wheels cannot be downloaded here: {err.stderr.decode().strip()[-200:]}")
+
+
 @pytest.mark.slow
-def test_pinned_unsloth_wheels_accept_every_keyword_we_pass(tmp_path):
+def test_pinned_wheels_accept_every_keyword_and_setting_we_pass(pinned_wheels):
+    folder = next(iter(pinned_wheels.values())).parent
     result = subprocess.run(
-        [sys.executable, "bench/check_gpu_api.py", "--wheels", str(tmp_path)],
+        [sys.executable, "bench/check_gpu_api.py", "--wheels", str(folder)],
         cwd=REPO,
         capture_output=True,
         text=True,
         timeout=600,
     )
-    if result.returncode == 3:
-        pytest.skip(f"pinned Unsloth wheels cannot be downloaded here: {result.stdout.strip()}")
     assert result.returncode == 0, result.stdout
     assert "0 drift(s)" in result.stdout
+
+
+@pytest.mark.slow
+def test_unsloths_dr_grpo_rewrite_is_drift_without_our_translation(pinned_wheels, monkeypatch):
+    import models
+
+    with zipfile.ZipFile(pinned_wheels["unsloth"]) as archive:
+        rl_source = archive.read("unsloth/models/rl.py").decode()
+    assert check_gpu_api.check_rewrites(rl_source) == []
+    monkeypatch.setattr(models, "unsloth_config_args", lambda settings: settings)  # pass "group" as is
+    assert check_gpu_api.check_rewrites(rl_source) == [
+        "Unsloth's config rewrites scale_rewards 'group' -> 'none' (loss_type='dr_grpo', scale_rewards='group')"
+    ]
+
+
+def test_unsloth_defaults_are_read_per_trainer_and_unpassed_ones_are_drift(monkeypatch):
+    rl_source = (
+        "def patch(trainer_file):\n"
+        "    replacements = {'seed': 3407, 'logging_nan_inf_filter': False, 'new_default': 1}\n"
+        "    replacements['warmup_steps'] = 0.1\n"
+        "    if trainer_file == 'grpo_trainer':\n"
+        "        replacements = {'beta': None, 'loss_type': None}\n"
+        "    if trainer_file == 'sft_trainer':\n"
+        "        replacements = {'loss_type': 'nll'}\n"
+    )
+    found = check_gpu_api.unsloth_defaults(rl_source)
+    assert found == {
+        None: {"seed", "logging_nan_inf_filter", "new_default", "warmup_steps"},
+        "grpo_trainer": {"beta", "loss_type"},
+        "sft_trainer": {"loss_type"},
+    }
+    known = {"seed", "new_default", "beta", "loss_type", "warmup_steps"}  # fields of both configs, say
+    monkeypatch.setattr(check_gpu_api, "config_fields", lambda cls: known)
+    problems = [p for p in check_gpu_api.check_configs(rl_source) if "Unsloth's patched config fills" in p]
+    assert problems == [  # a default a version bump brought in, which we neither pass nor classify
+        "grpo: Unsloth's patched config fills 'new_default' (rl.py `replacements`) and we do not pass it",
+        "priming: Unsloth's patched config fills 'new_default' (rl.py `replacements`) and we do not pass it",
+    ]
+
+
+def test_a_sampling_params_keyword_vllm_lacks_is_drift(tmp_path):
+    problems = check_gpu_api.check_signatures(fake_wheels(tmp_path, rename=("min_p: float", "minimum_p: float")))
+    assert problems == ["SamplingParams: our keyword 'min_p' is not a field (vllm-0-py3-none-any.whl)"]

@@ -9,6 +9,7 @@ import pytest
 import models
 import rewards
 import train_grpo
+from config import ConfigError
 
 # Settings whose defaults Unsloth 2026.10.7's patched configs change (unsloth/models/rl.py:3238-3269 for
 # every config, rl.py:3284-3297 and 3436-3491 for GRPO, rl_replacements.py:161 for top_k under vLLM).
@@ -41,8 +42,7 @@ UNSLOTH_REWRITES_SFT = ("padding_free",)
 
 @pytest.fixture
 def cfg():
-    settings = {**train_grpo.CONFIG, **train_grpo.SMOKE}
-    settings["EPSILON_HIGH"] = settings["EPSILON"]  # as main() resolves it
+    settings, _ = train_grpo.check_settings({**train_grpo.CONFIG, **train_grpo.SMOKE}, smoke=True)  # as main() does
     return settings
 
 
@@ -131,3 +131,149 @@ def test_start_unsloth_warns_about_early_imports_and_a_trainer_fallback(tmp_path
 def test_vllm_extra_pins_the_version_that_resolves_with_the_recipe():
     text = (Path(__file__).resolve().parents[1] / "requirements-vllm.txt").read_text()
     assert "-r requirements.txt" in text and "vllm==0.32.0" in text
+
+
+# --- The GPU path's second reading (issue 19): precision, vLLM, the objective Unsloth would rewrite
+
+
+@pytest.fixture
+def gpu(monkeypatch):
+    """Torch's GPU queries faked to one CUDA card of a given compute capability (a T4 is 7.5). Like a
+    real T4 under torch 2.13, bf16 tensors can be made on it (torch.cuda.is_bf16_supported() says True);
+    Unsloth is replaced by a module with its own rule (unsloth/models/_utils.py: bf16 only when every
+    card is Ampere or newer, checked against the pinned wheel by bench/check_gpu_api.py)."""
+    import types
+
+    import torch
+
+    def fake(major: int, minor: int = 0) -> None:
+        monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+        monkeypatch.setattr(torch.cuda, "current_device", lambda: 0)
+        monkeypatch.setattr(torch.cuda, "get_device_capability", lambda device=None: (major, minor))
+        monkeypatch.setattr(
+            torch.cuda, "get_device_properties", lambda device=None: types.SimpleNamespace(major=major, minor=minor)
+        )
+        monkeypatch.setattr(torch.cuda, "_check_bf16_tensor_supported", lambda device: True)
+        unsloth = types.ModuleType("unsloth")
+        unsloth.is_bfloat16_supported = lambda: all(m >= 8 for m, _ in [torch.cuda.get_device_capability()])
+        monkeypatch.setitem(sys.modules, "unsloth", unsloth)
+
+    return fake
+
+
+@pytest.mark.parametrize("backend", ["unsloth", "hf"])
+@pytest.mark.parametrize("capability, bf16", [((7, 5), False), ((7, 0), False), ((8, 0), True), ((9, 0), True)])
+def test_precision_follows_the_loaders_decision_never_bf16_before_ampere(gpu, backend, capability, bf16, tmp_path):
+    import torch
+
+    gpu(*capability)
+    assert torch.cuda.is_bf16_supported()  # the trap: True on every faked card, a T4 included
+    cfg = {**train_grpo.CONFIG, "BACKEND": backend}
+    assert models.compute_dtype(cfg) is (torch.bfloat16 if bf16 else torch.float16)
+    for settings in (
+        train_grpo.grpo_settings(cfg, tmp_path, ["check_answer"]),
+        train_grpo.priming_settings(cfg, tmp_path),
+    ):
+        assert (settings["bf16"], settings["fp16"]) == (bf16, not bf16)  # recorded under `resolved`
+
+
+VLLM_AUTO = [
+    # (GPU in use, vLLM installed, backend, VLLM_MODE, resolved USE_VLLM)
+    (True, True, "unsloth", "colocate", True),  # installed on the Unsloth backend: fast_inference
+    (True, True, "hf", "colocate", True),  # installed on the hf backend: TRL colocate
+    (True, False, "unsloth", "colocate", False),  # not installed
+    (False, True, "hf", "colocate", False),  # no GPU in use (CPU mode, --smoke)
+    (True, True, "hf", "server", False),  # a server must be started by hand: USE_VLLM=True asks for it
+]
+
+
+@pytest.mark.parametrize("gpu_on, installed, backend, mode, expected", VLLM_AUTO)
+def test_use_vllm_auto_is_on_exactly_when_vllm_can_run(monkeypatch, capsys, gpu_on, installed, backend, mode, expected):
+    import importlib.util
+
+    find_spec = importlib.util.find_spec
+    monkeypatch.setattr(models, "use_gpu", lambda cfg: gpu_on)
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda name, *a: (object() if installed else None) if name == "vllm" else find_spec(name, *a),
+    )
+    cfg = {**train_grpo.CONFIG, "VLLM_MODE": mode}
+    assert models.resolve_vllm(cfg, backend) is expected
+    assert f"USE_VLLM=auto: {'on' if expected else 'off'}" in capsys.readouterr().out  # said in one line
+    assert models.resolve_vllm({**cfg, "USE_VLLM": False}, backend) is False  # forced off
+    with pytest.raises(ConfigError, match="USE_VLLM='yes'"):
+        models.resolve_vllm({**cfg, "USE_VLLM": "yes"}, backend)
+
+
+@pytest.mark.parametrize(
+    "sampler, expected",
+    [
+        ({"MIN_P": 0.1}, False),  # the recipe's min-p: vLLM's log-probs are of the truncated distribution
+        ({"MIN_P": None, "TOP_P": 0.9}, False),  # top-p truncates too
+        ({"MIN_P": None, "TOP_K": 50}, False),  # and top-k
+        ({"MIN_P": None, "TOP_P": 1.0, "TOP_K": 0}, True),  # untruncated: the correction compares like with like
+    ],
+)
+def test_importance_sampling_correction_is_never_on_with_a_truncating_sampler(cfg, tmp_path, sampler, expected):
+    from trl import GRPOConfig
+
+    settings = {**cfg, **sampler, "USE_VLLM": True, "VLLM_IMPORTANCE_SAMPLING_CORRECTION": "auto"}
+    settings["VLLM_IMPORTANCE_SAMPLING_CORRECTION"] = models.resolve_is_correction(settings)
+    grpo = train_grpo.grpo_settings(settings, tmp_path, list(rewards.REWARD_FUNCS))
+    args = GRPOConfig(**{**grpo, "max_completion_length": 24})  # built as the script builds it
+    assert args.use_vllm is True and args.vllm_importance_sampling_correction is expected
+    if not expected:
+        with pytest.raises(ConfigError, match="shrinks every completion's loss"):
+            models.resolve_is_correction({**settings, "VLLM_IMPORTANCE_SAMPLING_CORRECTION": True})
+
+
+@pytest.mark.parametrize("loss_type", ["dapo", "grpo", "dr_grpo", "bnpo"])
+@pytest.mark.parametrize("scale_rewards", ["group", "batch", "none"])
+def test_unsloth_is_told_scale_rewards_so_that_it_keeps_ours(loss_type, scale_rewards):
+    passed = models.unsloth_config_args({"loss_type": loss_type, "scale_rewards": scale_rewards})
+    # unsloth/models/rl.py turns dr_grpo's "group" into False and keeps scaling only for None (-> True = "group")
+    keeps_scaling = loss_type == "dr_grpo" and scale_rewards == "group"
+    assert passed["scale_rewards"] == (None if keeps_scaling else scale_rewards)
+
+
+def test_adapter_trained_on_unsloths_4bit_twin_is_the_same_base(tmp_path):
+    import json
+
+    import evaluate
+
+    (tmp_path / "adapter_config.json").write_text(
+        json.dumps({"base_model_name_or_path": "unsloth/Qwen3-4B-Base-unsloth-bnb-4bit"})
+    )
+    assert evaluate.adapter_base_warning(str(tmp_path), "unsloth/Qwen3-4B-Base") is None
+    assert "trained on" in evaluate.adapter_base_warning(str(tmp_path), "Qwen/Qwen2.5-0.5B")
+
+
+@pytest.mark.parametrize("checkpointing, expected", [(True, "unsloth"), (False, False)])
+def test_unsloth_loader_honours_gradient_checkpointing_and_names_the_weights_it_loaded(
+    monkeypatch, tiny_tokenizer, capsys, checkpointing, expected
+):
+    import types
+
+    calls = {}
+    model = models.build_tiny_model(tiny_tokenizer)
+    model.config._name_or_path = "unsloth/Qwen3-4B-Base-unsloth-bnb-4bit"  # what Unsloth swaps in for 4-bit
+
+    class FastLanguageModel:  # records what our loader passes; Unsloth itself needs a GPU
+        @staticmethod
+        def from_pretrained(**kwargs):
+            calls["from_pretrained"] = kwargs
+            return model, tiny_tokenizer
+
+        @staticmethod
+        def get_peft_model(model, **kwargs):
+            calls["get_peft_model"] = kwargs
+            return model
+
+    monkeypatch.setitem(sys.modules, "unsloth", types.SimpleNamespace(FastLanguageModel=FastLanguageModel))
+    cfg = {**train_grpo.CONFIG, "GRADIENT_CHECKPOINTING": checkpointing, "USE_VLLM": False}
+    models.load_model(cfg, "unsloth", smoke=False)
+    assert calls["from_pretrained"]["use_gradient_checkpointing"] == expected
+    assert calls["get_peft_model"]["use_gradient_checkpointing"] == expected
+    assert calls["from_pretrained"]["dtype"] is None  # Unsloth's own precision: what supports_bf16 reads
+    assert "Unsloth loaded 'unsloth/Qwen3-4B-Base-unsloth-bnb-4bit'" in capsys.readouterr().out

@@ -18,7 +18,7 @@ ALLOWED = {
     "config": set(),
     "data": {"config", "prompts"},
     "models": {"config", "data", "prompts"},
-    "reports": {"prompts", "judge"},
+    "reports": {"prompts", "judge", "rewards"},
     "metrics": set(),
     "runs": {"config", "prompts"},
 }

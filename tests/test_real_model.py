@@ -64,6 +64,7 @@ def test_real_model_trains_and_evaluates_through_the_scripts(smollm2, tmp_path, 
             "--MAX_TRAIN_PROBLEMS=8",
             "--LORA_RANK=4",
             "--LORA_ALPHA=8",
+            f"--PRIME_DATASET={data.PRIMING_DATASET}",  # shipped: no download
             "--PRIME_STEPS=2",
             "--MAX_STEPS=2",
             "--NUM_GENERATIONS=2",

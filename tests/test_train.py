@@ -47,9 +47,25 @@ def test_smoke_run_writes_every_artifact(smoke_run):
     ]
 
 
+def test_smoke_run_logs_held_out_accuracy_at_step_0_and_every_eval_steps(smoke_run):
+    rows = [json.loads(line) for line in (smoke_run / "metrics.jsonl").read_text().splitlines()]
+    evals = [row for row in rows if "eval/strict_accuracy" in row]
+    every = train_grpo.SMOKE["EVAL_STEPS"]
+    assert [row["step"] for row in evals] == list(range(0, train_grpo.SMOKE["MAX_STEPS"] + 1, every))
+    for row in evals:
+        for name in ("strict_accuracy", "lenient_accuracy", "exact_format", "truncated"):
+            assert 0.0 <= row[f"eval/{name}"] <= 1.0
+        assert 0 < row["eval/mean_length"] <= train_grpo.SMOKE["MAX_COMPLETION_LENGTH"]
+    card = (smoke_run / "README.md").read_text()
+    assert "## Held-out accuracy during training" in card and "held-out accuracy (step 0 -> 4)" in card
+    train_rows = [row for row in rows if "reward" in row]
+    assert all("rewards/strict_accuracy/mean" in row for row in train_rows)  # the zero-weight metric, in training too
+
+
 def test_grpo_steps_change_the_lora_weights_and_merge(tmp_path):
-    # No priming: LoRA B starts at zero, so any non-zero B comes from GRPO updates.
-    args = ["--smoke", "--PRIME_STEPS=0", "--MAX_STEPS=6", "--SAVE_STEPS=100", "--SAVE_MERGED=True"]
+    # No priming: LoRA B starts at zero, so any non-zero B comes from GRPO updates. No held-out
+    # evaluation either: its sampling would move the random stream these 6 steps draw their groups from.
+    args = ["--smoke", "--PRIME_STEPS=0", "--MAX_STEPS=6", "--SAVE_STEPS=100", "--SAVE_MERGED=True", "--EVAL_STEPS=0"]
     train_grpo.main([*args, f"--OUTPUT_DIR={tmp_path}"])
     weights = load_file(str(tmp_path / "final" / "adapter_model.safetensors"))
     lora_b = [w for name, w in weights.items() if "lora_B" in name]
@@ -84,6 +100,12 @@ def test_rerun_resumes_from_the_last_checkpoint(tmp_path, capsys):
         json.loads(line)["step"] for line in (tmp_path / "metrics.jsonl").read_text().splitlines() if '"reward"' in line
     ]
     assert steps == [1, 2, 3, 4]  # the re-run steps replace, not duplicate, the lost ones
+    evals = [
+        json.loads(line)["step"]
+        for line in (tmp_path / "metrics.jsonl").read_text().splitlines()
+        if '"eval/strict_accuracy"' in line
+    ]
+    assert evals == [0, 2, 4]  # the held-out curve continues: step 0 and 2 kept, no second step-2 evaluation
     assert (tmp_path / "final" / "adapter_model.safetensors").is_file()
 
 
@@ -95,7 +117,7 @@ MISTAKES = [
     ([], "--smoke` runs the whole pipeline on CPU with a tiny model, and `python train_grpo.py --CPU=True"),  # no GPU
     (
         ["--smoke", "--MAX_STEPS=0", "--PRIME_STEPS=0"],
-        "error: MAX_STEPS=0 and PRIME_STEPS=0 train nothing",
+        "error: MAX_STEPS=0 and no format priming train nothing",
     ),  # no training
     (["--CPU=True", "--USE_VLLM=True"], "error: CPU=True cannot use vLLM"),  # a GPU engine in CPU mode
     (["--smoke", "--SAVE_GGUF=True"], "error: SAVE_GGUF=True needs the Unsloth backend"),  # refused before training

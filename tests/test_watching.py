@@ -23,12 +23,12 @@ def watched_run(tmp_path_factory):
 
 def test_completion_log_writes_problem_gold_and_every_score(watched_run):
     rows = [json.loads(line) for line in (watched_run / "completions.jsonl").read_text().splitlines()]
-    assert sorted({r["step"] for r in rows}) == [1, 3]  # every 2 steps, from the first
+    assert sorted({r["step"] for r in rows}) == [1, 3]  # every 2 steps, from the first; held-out batches not logged
     assert len(rows) == 2 * train_grpo.SMOKE.get("PER_DEVICE_BATCH_SIZE", train_grpo.PER_DEVICE_BATCH_SIZE)
     for row in rows:
         assert row["problem"] and row["gold"] and isinstance(row["completion"], str)
-        assert set(row["rewards"]) == set(rewards.REWARD_FUNCS)
-        assert row["total"] == pytest.approx(sum(train_grpo.REWARDS[n] * v for n, v in row["rewards"].items()))
+        assert set(row["rewards"]) == set(rewards.REWARD_FUNCS) | set(rewards.METRIC_FUNCS)  # metrics at weight 0
+        assert row["total"] == pytest.approx(sum(train_grpo.REWARDS.get(n, 0) * v for n, v in row["rewards"].items()))
 
 
 def test_completion_digest_shows_best_and_worst(capsys):

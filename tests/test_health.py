@@ -1,0 +1,76 @@
+"""Run-health warnings: each fires on a metrics stream that shows its problem, and not on a healthy one;
+the reward plot gains a held-out accuracy panel when evaluations are logged."""
+
+import pytest
+
+import reports
+from reports import HEALTH_WINDOW
+
+
+def stream(steps=2 * HEALTH_WINDOW, **series):
+    """Training rows: each keyword a constant, or a function of the step."""
+    rows = []
+    for step in range(1, steps + 1):
+        row = {"step": step, "loss": 0.1, "reward": 1.0, "completions/clipped_ratio": 0.1, "frac_reward_zero_std": 0.2}
+        row |= {k: v(step) if callable(v) else v for k, v in series.items()}
+        rows.append(row)
+    return rows
+
+
+HEALTHY = stream(
+    reward=lambda s: s / 10,  # rising
+    **{"rewards/match_format_exactly/mean": 3.0, "rewards/check_answer/mean": lambda s: -4 + s / 4},
+)
+
+STREAMS = [
+    (HEALTHY, set()),  # rising reward, answers improving, few truncated: nothing to say
+    (stream(**{"completions/clipped_ratio": 0.8}), {"truncated"}),  # most completions cut at the budget
+    (stream(**{"completions/clipped_ratio": 0.5}), set()),  # at the threshold: not yet
+    (stream(frac_reward_zero_std=0.9), {"zero_spread"}),  # groups without reward spread
+    (
+        stream(**{"rewards/match_format_exactly/mean": 3.0, "rewards/check_answer/mean": -2.5}),
+        {"format_only"},
+    ),  # format learnt, answers flat
+    (
+        stream(**{"rewards/match_format_exactly/mean": 1.0, "rewards/check_answer/mean": -2.5}),
+        set(),
+    ),  # format not yet learnt: too early to blame the answers
+    (stream(reward=lambda s: 5.0 if s <= HEALTH_WINDOW else 1.0), {"falling"}),  # reward collapsed
+    (stream(reward=lambda s: 5.0 - s / 20), set()),  # a slow drift of 1 point: within noise
+    (stream(steps=3, loss=float("nan")), {"non_finite"}),  # NaN loss: at once, no window needed
+    (stream(steps=3, grad_norm=float("inf")), {"non_finite"}),  # inf gradient norm
+    (stream(steps=HEALTH_WINDOW - 1, **{"completions/clipped_ratio": 1.0}), set()),  # too few steps to say
+]
+
+
+@pytest.mark.parametrize("rows, expected", STREAMS, ids=range(len(STREAMS)))
+def test_health_warnings_fire_exactly_on_streams_that_show_their_problem(rows, expected):
+    assert set(reports.health_warnings(rows)) == expected
+
+
+def test_health_warnings_ignore_evaluation_rows():
+    rows = HEALTHY + [{"step": 20, "eval/strict_accuracy": 0.5, "eval_completions/clipped_ratio": 1.0}]
+    assert reports.health_warnings(rows) == {}
+
+
+def test_health_callback_says_each_warning_once_with_its_fix(capsys):
+    from types import SimpleNamespace
+
+    callback = reports.health_callback()
+    for row in stream(steps=30, **{"completions/clipped_ratio": 0.9}):
+        state = SimpleNamespace(is_world_process_zero=True, global_step=row["step"])
+        callback.on_log(None, state, None, logs={k: v for k, v in row.items() if k != "step"})
+    out = capsys.readouterr().out
+    assert out.count("warning (step 10)") == 1 and "raise MAX_COMPLETION_LENGTH" in out
+    assert out.count("warning") == 1
+
+
+def test_reward_plot_gains_a_held_out_accuracy_panel(tmp_path):
+    from PIL import Image
+
+    evals = [{"step": s, "eval/strict_accuracy": s / 40, "eval/lenient_accuracy": s / 30} for s in (0, 10, 20)]
+    reports.plot_rewards(HEALTHY, tmp_path / "plain.png", "t")
+    reports.plot_rewards(HEALTHY + evals, tmp_path / "with_eval.png", "t")
+    plain, with_eval = (Image.open(tmp_path / n).size for n in ("plain.png", "with_eval.png"))
+    assert with_eval[0] > 1.5 * plain[0]  # a second panel beside the rewards
+    assert reports.eval_series(evals)["strict_accuracy"] == [(0, 0.0), (10, 0.25), (20, 0.5)]
