@@ -227,8 +227,10 @@ def resolve_is_correction(cfg: dict) -> bool:
 
     >>> base = {"USE_VLLM": True, "MIN_P": None, "TOP_P": 1.0, "TOP_K": 0}
     >>> resolve_is_correction({**base, "VLLM_IMPORTANCE_SAMPLING_CORRECTION": "auto"})
+    VLLM_IMPORTANCE_SAMPLING_CORRECTION=auto: on (untruncated sampling)
     True
     >>> resolve_is_correction({**base, "MIN_P": 0.1, "VLLM_IMPORTANCE_SAMPLING_CORRECTION": "auto"})
+    VLLM_IMPORTANCE_SAMPLING_CORRECTION=auto: off (MIN_P truncates vLLM's sampling)
     False
     """
     value = cfg["VLLM_IMPORTANCE_SAMPLING_CORRECTION"]
