@@ -693,7 +693,8 @@ def _stated_values(norm: str) -> set:
     for segment in _WORD.split(_ENVIRONMENT.sub(" ", norm)):
         segment = segment.strip(" ,.;:!?{}")
         if any(ch.isdigit() for ch in segment):
-            values.add(_as_number(segment) or segment.replace(" ", ""))
+            number = _as_number(segment)  # 7 and 7.0 are one value
+            values.add(segment.replace(" ", "") if number is None else number)
     return values
 
 
