@@ -82,8 +82,11 @@ def resumable_checkpoint(out: Path) -> tuple[Path | None, list[Path]]:
 def check_rerun(saved_path: Path, cfg: dict, restart_setting: str) -> None:
     """Refuse, before anything in OUTPUT_DIR is written, a rerun whose run-defining settings differ
     from those saved there: its checkpoints could not be resumed, and evaluate.py would read the wrong
-    split from the overwritten record."""
-    if not saved_path.is_file():
+    split from the overwritten record. A folder whose run never trained (no checkpoint, no final/, no
+    metrics: it stopped on a mistake, say a misspelt dataset path) holds nothing to protect."""
+    folder = saved_path.parent
+    trained = any(folder.glob("checkpoint-*")) or (folder / "final").is_dir() or (folder / "metrics.jsonl").is_file()
+    if not saved_path.is_file() or not trained:
         return
     saved = json.loads(saved_path.read_text())
     current = {**cfg, "FORMAT": format_fingerprint()}

@@ -50,6 +50,7 @@ def test_resume_picks_the_newest_complete_checkpoint(tmp_path, checkpoints, expe
 def test_rerun_check_names_each_differing_setting(tmp_path):
     cfg = {**train_grpo.CONFIG, **train_grpo.SMOKE, "FORMAT": runs.format_fingerprint()}
     (tmp_path / "recipe_config.json").write_text(json.dumps(cfg, default=str))
+    (tmp_path / "checkpoint-2").mkdir()  # the folder holds a run that trained
     runs.check_rerun(tmp_path / "recipe_config.json", {**cfg, "MAX_STEPS": 99, "SAVE_STEPS": 7}, "RESTART")  # allowed
     changed = {**cfg, "LORA_RANK": 4, "LORA_TARGET_MODULES": ("q_proj",)}
     with pytest.raises(ConfigError) as err:
@@ -134,4 +135,15 @@ def test_sigterm_saves_a_checkpoint_and_the_rerun_continues(tmp_path):
     assert done.returncode == 0, done.stderr[-2000:]
     assert f"resuming from {tmp_path / f'checkpoint-{stopped}'}" in done.stdout
     assert reward_steps(tmp_path / "metrics.jsonl") == list(range(1, stopped + 3))  # continuous
+    assert (tmp_path / "final" / "adapter_model.safetensors").is_file()
+
+
+def test_a_run_that_stopped_on_a_mistake_does_not_block_the_corrected_rerun(tmp_path):
+    import train_grpo
+    from config import ConfigError
+
+    with pytest.raises(ConfigError, match="dataset file not found"):
+        train_grpo.main(["--smoke", "--DATASET_NAME=missing.jsonl", f"--OUTPUT_DIR={tmp_path}"])
+    assert (tmp_path / "recipe_config.json").is_file() and not (tmp_path / "final").exists()
+    train_grpo.main(["--smoke", "--PRIME_STEPS=0", "--MAX_STEPS=1", f"--OUTPUT_DIR={tmp_path}"])  # not refused
     assert (tmp_path / "final" / "adapter_model.safetensors").is_file()
