@@ -470,7 +470,8 @@ def main() -> None:
         model_dir = prepare_model()
         paths = write_tasks(WORK / "tasks")
         for rate in SWEEP_RATES:  # the dev split decides the rate before any test problem is answered
-            train_arm("sweep", SWEEP_SEED, steps, rate, model_dir, paths)
+            if dev_score(run_name("sweep", SWEEP_SEED, rate)) is None:  # stored results: not trained again
+                train_arm("sweep", SWEEP_SEED, steps, rate, model_dir, paths)
             print("\n".join(sweep_lines()), flush=True)
         rate = choose_rate()
         if not args.sweep_only:
@@ -478,6 +479,8 @@ def main() -> None:
                 answer_task("base", None, None, task, model_dir, paths, limit)
             for seed in seeds:
                 for arm in ARMS:
+                    if all((RESULTS / f"{task}_{arm}_seed{seed}.json").is_file() for task in TASKS):
+                        continue  # answered already (results committed): not trained again
                     adapter = train_arm(arm, seed, steps, rate, model_dir, paths)
                     for task in TASKS:
                         answer_task(arm, seed, adapter, task, model_dir, paths, limit)
