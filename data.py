@@ -180,7 +180,7 @@ def priming_samples(name: str, split: str = "train", tokenizer=None, max_tokens:
         }
 
     samples = numeric.map(convert, remove_columns=rows.column_names, desc="priming data")
-    kept = f"kept {len(samples)}" + (" with a numeric answer" if numeric is not rows else "")
+    filters = ["with a numeric answer"] if numeric is not rows else []
     if tokenizer is not None and max_tokens is not None:
 
         def short(batch):
@@ -190,8 +190,8 @@ def priming_samples(name: str, split: str = "train", tokenizer=None, max_tokens:
             ]
 
         samples = samples.filter(short, batched=True, desc="priming length filter")
-        kept = f"kept {len(samples)}" + (" with a numeric answer and" if numeric is not rows else "")
-        kept += f" at most {max_tokens} tokens"
+        filters.append(f"at most {max_tokens} tokens")
+    kept = " ".join([f"kept {len(samples)}", " and ".join(filters)]).strip()
     source = name if Path(name).suffix.lower() in LOCAL_SUFFIXES else f"{name} (split {split})"
     print_main(f"priming data {source}: {len(rows)} rows; {kept}")
     if len(samples) == 0:

@@ -153,7 +153,7 @@ def run_settings(cfg: dict, overrides: dict) -> dict:
         return {}
     saved = json.loads(path.read_text())
     taken = {k: saved[k] for k in FROM_TRAINING if k in saved and k not in overrides}
-    trained_budget = saved.get("resolved", {}).get("grpo", {}).get("max_completion_length")
+    trained_budget = trained_completion_length(saved)
     if trained_budget and "MAX_NEW_TOKENS" not in overrides:  # a model that learnt to reason long is not cut short
         taken["MAX_NEW_TOKENS"] = trained_budget
     config.print_main(f"from the training run ({path}): " + ", ".join(f"{k}={v!r}" for k, v in taken.items()))
@@ -551,11 +551,15 @@ def describe_setup(cfg: dict, n: int) -> dict:
     }
 
 
+def trained_completion_length(saved: dict) -> int | None:
+    """The completion length a training run's recipe_config.json says it trained with."""
+    return saved.get("resolved", {}).get("grpo", {}).get("max_completion_length")
+
+
 def new_tokens_source(cfg: dict) -> str:
     """Where the completion budget came from, for the report."""
     path = run_config_path(cfg)
-    trained = json.loads(path.read_text()).get("resolved", {}).get("grpo", {}) if path else {}
-    if trained.get("max_completion_length") == cfg["MAX_NEW_TOKENS"]:
+    if path and trained_completion_length(json.loads(path.read_text())) == cfg["MAX_NEW_TOKENS"]:
         return "the completion length the run trained with"
     return "set for this evaluation" if cfg["MAX_NEW_TOKENS"] != DEFAULT_NEW_TOKENS else "the default"
 

@@ -180,11 +180,8 @@ _REPEATING = re.compile(r"(-?)(\d*)\.(\d*)\\(?:overline|bar|dot)\s*\{?(\d+)\}?")
 _BARE_PI = re.compile(r"(?<![\\A-Za-z])pi(?![A-Za-z])")
 _RELATION = re.compile(r"\\(?:le|ge)(?:q(?:slant)?)?(?![A-Za-z])|<=|>=|<|>")
 _ENVIRONMENT = re.compile(r"\\(?:begin|end)\s*\{[A-Za-z*]*\}|\\operatorname\s*\{[^{}]*\}")
-_NUMBER_PHRASE = re.compile(
-    r"(?:" + "|".join(sorted(NUMBER_WORDS.keys() | NUMBER_SCALES.keys(), key=len, reverse=True)) + r")"
-    r"(?:[\s-]+(?:" + "|".join(sorted(NUMBER_WORDS.keys() | NUMBER_SCALES.keys(), key=len, reverse=True)) + r"))*\b",
-    re.IGNORECASE,
-)
+_NUMBER_WORD = "(?:" + "|".join(sorted(NUMBER_WORDS.keys() | NUMBER_SCALES.keys(), key=len, reverse=True)) + ")"
+_NUMBER_PHRASE = re.compile(rf"{_NUMBER_WORD}(?:[\s-]+{_NUMBER_WORD})*\b", re.IGNORECASE)
 _THOUSANDS = re.compile(r"^-?\d{1,3}(?:,\d{3})+(?:\.\d+)?$")
 _NUMBER = re.compile(r"^-?(?:\d+(?:\.\d*)?|\.\d+)$")
 _FRACTION = re.compile(r"^(-?)(?:\\frac\{(-?\d+)\}\{(\d+)\}|(\d+)/(\d+))$")

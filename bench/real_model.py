@@ -259,10 +259,9 @@ def choose_rate() -> float | None:
     if any(score is None for score in scores.values()):
         return None
     chosen = max(sorted(SWEEP_RATES), key=lambda rate: (scores[rate], -rate))
-    record = {"rule": CHOICE_RULE, "seed": SWEEP_SEED, "dev_strict_accuracy": scores, "chosen": chosen}
-    (RESULTS / "sweep.json").write_text(
-        json.dumps({**record, "dev_strict_accuracy": {f"{r:g}": s for r, s in scores.items()}}, indent=1) + "\n"
-    )
+    accuracy = {f"{rate:g}": score for rate, score in scores.items()}
+    record = {"rule": CHOICE_RULE, "seed": SWEEP_SEED, "dev_strict_accuracy": accuracy, "chosen": chosen}
+    (RESULTS / "sweep.json").write_text(json.dumps(record, indent=1) + "\n")
     return chosen
 
 
