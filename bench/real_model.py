@@ -43,6 +43,7 @@ sys.path.insert(0, str(REPO))
 
 import data  # noqa: E402
 import evaluate  # noqa: E402
+import judge  # noqa: E402
 import metrics  # noqa: E402
 import models  # noqa: E402
 import reports  # noqa: E402
@@ -365,10 +366,22 @@ def peak_rss_gib() -> float:
 # --- Summary (recomputed from the stored completions with the current judge)
 
 
+def judgements(result: dict) -> list[dict]:
+    """evaluate.py's judgement of every stored completion (verdict, strict, lenient), cached on the result."""
+    if "_judged" not in result:
+        pairs = zip(result["completions"], result["gold"], strict=True)
+        result["_judged"] = [evaluate.judge_completion(c, g) for c, g in pairs]
+    return result["_judged"]
+
+
 def correctness(result: dict, lenient: bool) -> list[bool]:
     """Strict or lenient verdicts on stored completions, judged exactly as evaluate.py judges."""
-    key = "lenient" if lenient else "correct"
-    return [evaluate.judge_completion(c, g)[key] for c, g in zip(result["completions"], result["gold"], strict=True)]
+    return [j["lenient" if lenient else "correct"] for j in judgements(result)]
+
+
+def with_block(result: dict) -> list[bool]:
+    """Which completions hold one well-formed solution block (the format the answer reward needs)."""
+    return [j["verdict"] != judge.NO_BLOCK for j in judgements(result)]
 
 
 def _percent(values: list[bool]) -> str:
@@ -396,6 +409,8 @@ def summarize(seeds: list[int]) -> list[str]:
                 cells.append(
                     f"{'lenient' if lenient else 'strict'} {metrics.rate_with_interval(sum(right), len(right))}"
                 )
+            blocks = [x for r in by_seed.values() for x in with_block(r)]
+            cells.append(f"solution block {_percent(blocks)}")  # how much of the gap is format alone
             per_seed = " ".join(_percent(correctness(r, False)) for r in by_seed.values())
             seeds_done = [s for s in by_seed if s is not None]
             lines.append(

@@ -89,6 +89,8 @@ def test_real_model_summary_judges_stored_completions(tmp_path, monkeypatch):
     assert any(
         line.startswith("arithmetic base") and "strict 0.0 %" in line and "lenient 25.0 %" in line for line in lines
     )
+    assert any(line.startswith("arithmetic base") and "solution block 0.0%" in line for line in lines)  # plain text
+    assert any(line.startswith("arithmetic priming") and "solution block 100.0%" in line for line in lines)
     assert (
         "real model: GRPO 75.0% vs priming-only 25.0% vs shuffled-reward 50.0% on arithmetic "
         "(strict, n=4, seeds=1), paired p=0.5 (vs priming), p=1 (vs shuffled)"
