@@ -366,22 +366,20 @@ def peak_rss_gib() -> float:
 # --- Summary (recomputed from the stored completions with the current judge)
 
 
-def judgements(result: dict) -> list[dict]:
-    """evaluate.py's judgement of every stored completion (verdict, strict, lenient), cached on the result."""
-    if "_judged" not in result:
-        pairs = zip(result["completions"], result["gold"], strict=True)
-        result["_judged"] = [evaluate.judge_completion(c, g) for c, g in pairs]
-    return result["_judged"]
+def judgements(path: Path) -> list[dict]:
+    """evaluate.py's judgement (verdict, strict, lenient) of every completion stored in a result file."""
+    result = json.loads(path.read_text())
+    return [evaluate.judge_completion(c, g) for c, g in zip(result["completions"], result["gold"], strict=True)]
 
 
-def correctness(result: dict, lenient: bool) -> list[bool]:
-    """Strict or lenient verdicts on stored completions, judged exactly as evaluate.py judges."""
-    return [j["lenient" if lenient else "correct"] for j in judgements(result)]
+def correctness(judged: list[dict], lenient: bool) -> list[bool]:
+    """Strict or lenient verdicts, as evaluate.py counts them."""
+    return [j["lenient" if lenient else "correct"] for j in judged]
 
 
-def with_block(result: dict) -> list[bool]:
+def with_block(judged: list[dict]) -> list[bool]:
     """Which completions hold one well-formed solution block (the format the answer reward needs)."""
-    return [j["verdict"] != judge.NO_BLOCK for j in judgements(result)]
+    return [j["verdict"] != judge.NO_BLOCK for j in judged]
 
 
 def _percent(values: list[bool]) -> str:
@@ -389,17 +387,18 @@ def _percent(values: list[bool]) -> str:
 
 
 def summarize(seeds: list[int]) -> list[str]:
-    """Per task and arm: pooled strict / lenient accuracy with Wilson intervals and per-seed strict;
-    then the comparison line of each task and kind over the seeds every arm has finished."""
+    """Per task and arm: pooled strict / lenient accuracy with Wilson intervals, the share with a solution
+    block and per-seed strict; then the comparison line of each task and kind over the seeds every arm
+    has finished."""
     lines = []
     for task in TASKS:
         base_path = RESULTS / f"{task}_base.json"
         if not base_path.is_file():
             continue
-        arms = {"base": {None: json.loads(base_path.read_text())}}
+        arms = {"base": {None: judgements(base_path)}}
         for arm in ARMS:
             found = {s: RESULTS / f"{task}_{arm}_seed{s}.json" for s in seeds}
-            arms[arm] = {s: json.loads(p.read_text()) for s, p in found.items() if p.is_file()}
+            arms[arm] = {s: judgements(p) for s, p in found.items() if p.is_file()}
         for arm, by_seed in arms.items():
             if not by_seed:
                 continue
@@ -414,7 +413,7 @@ def summarize(seeds: list[int]) -> list[str]:
             per_seed = " ".join(_percent(correctness(r, False)) for r in by_seed.values())
             seeds_done = [s for s in by_seed if s is not None]
             lines.append(
-                f"{task:10} {arm:8} n={sum(len(r['gold']) for r in by_seed.values()):4} seeds={seeds_done or '-'}: "
+                f"{task:10} {arm:8} n={sum(len(r) for r in by_seed.values()):4} seeds={seeds_done or '-'}: "
                 + "; ".join(cells)
                 + (f"; strict per seed {per_seed}" if seeds_done else "")
             )
