@@ -388,9 +388,9 @@ def _percent(values: list[bool]) -> str:
 
 def summarize(seeds: list[int]) -> list[str]:
     """Per task and arm: pooled strict / lenient accuracy with Wilson intervals, the share with a solution
-    block and per-seed strict; then the comparison line of each task and kind over the seeds every arm
-    has finished."""
-    lines = []
+    block and per-seed strict; the lenient comparison and each seed's paired counts; last, the strict
+    comparison line of each task (over the seeds every arm has finished)."""
+    lines, last = [], []
     for task in TASKS:
         base_path = RESULTS / f"{task}_base.json"
         if not base_path.is_file():
@@ -423,13 +423,24 @@ def summarize(seeds: list[int]) -> list[str]:
                 pooled = {arm: [x for s in common for x in correctness(arms[arm][s], lenient)] for arm in ARMS}
                 vs_priming = metrics.paired_test(pooled["priming"], pooled["grpo"])
                 vs_shuffled = metrics.paired_test(pooled["shuffled"], pooled["grpo"])
-                lines.append(
+                (lines if lenient else last).append(
                     f"real model: GRPO {_percent(pooled['grpo'])} vs priming-only {_percent(pooled['priming'])} "
                     f"vs shuffled-reward {_percent(pooled['shuffled'])} on {task} "
                     f"({'lenient' if lenient else 'strict'}, n={len(pooled['grpo']) // len(common)}, seeds={len(common)}), "
                     f"paired p={vs_priming['p_value']:.3g} (vs priming), p={vs_shuffled['p_value']:.3g} (vs shuffled)"
                 )
-    return lines
+            lines.append(f"{task} per seed (strict): " + "; ".join(_per_seed_pairs(arms, s) for s in common))
+    return lines + last
+
+
+def _per_seed_pairs(arms: dict, seed: int) -> str:
+    """One seed's paired counts: problems GRPO fixed and broke against priming and against shuffled golds."""
+    grpo = correctness(arms["grpo"][seed], False)
+    cells = []
+    for control in ("priming", "shuffled"):
+        test = metrics.paired_test(correctness(arms[control][seed], False), grpo)
+        cells.append(f"vs {control} fixed {test['fixed']} broke {test['broken']} p={test['p_value']:.2g}")
+    return f"seed {seed} GRPO " + ", ".join(cells)
 
 
 def sweep_lines() -> list[str]:

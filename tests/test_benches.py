@@ -91,9 +91,12 @@ def test_real_model_summary_judges_stored_completions(tmp_path, monkeypatch):
     )
     assert any(line.startswith("arithmetic base") and "solution block 0.0%" in line for line in lines)  # plain text
     assert any(line.startswith("arithmetic priming") and "solution block 100.0%" in line for line in lines)
-    assert (
+    assert lines[-1] == (  # printed last, as the line
         "real model: GRPO 75.0% vs priming-only 25.0% vs shuffled-reward 50.0% on arithmetic "
         "(strict, n=4, seeds=1), paired p=0.5 (vs priming), p=1 (vs shuffled)"
+    )
+    assert (  # problems 2 and 3 fixed against priming, problem 3 against shuffled golds
+        "arithmetic per seed (strict): seed 0 GRPO vs priming fixed 2 broke 0 p=0.5, vs shuffled fixed 1 broke 0 p=1"
     ) in lines
 
 
