@@ -225,8 +225,8 @@ def main(argv: list[str] | None = None) -> None:
 
     # --- train (resuming from the last checkpoint in OUTPUT_DIR, if any); MAX_STEPS=0 stops after priming
     if cfg["MAX_STEPS"] > 0:
-        if config.is_main_process():  # a resumed run re-logs the steps after its checkpoint
-            resumed_at = runs.checkpoint_step(last_checkpoint) if last_checkpoint else 0
+        if config.is_main_process():  # a resumed run re-logs the steps after its checkpoint; a new run all
+            resumed_at = runs.checkpoint_step(last_checkpoint) if last_checkpoint else -1
             for log_file in ("metrics.jsonl", "completions.jsonl"):
                 reports.truncate_metrics(out / log_file, resumed_at)
         config.print_main(f"resuming from {last_checkpoint}" if last_checkpoint else "starting a new run")

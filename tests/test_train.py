@@ -109,6 +109,29 @@ def test_rerun_resumes_from_the_last_checkpoint(tmp_path, capsys):
     assert (tmp_path / "final" / "adapter_model.safetensors").is_file()
 
 
+def test_rerun_killed_before_its_first_checkpoint_starts_its_logs_afresh(tmp_path, capsys):
+    args = [
+        "--smoke",
+        "--PRIME_STEPS=0",
+        "--MAX_STEPS=2",
+        "--SAVE_STEPS=2",
+        "--EVAL_STEPS=1",
+        f"--OUTPUT_DIR={tmp_path}",
+    ]
+    train_grpo.main(args)
+    # Simulate a run killed after its step-0 evaluation and first steps, before any checkpoint.
+    import shutil
+
+    shutil.rmtree(tmp_path / "checkpoint-2")
+    shutil.rmtree(tmp_path / "final")
+    capsys.readouterr()
+    train_grpo.main(args)
+    assert "starting a new run" in capsys.readouterr().out
+    rows = [json.loads(line) for line in (tmp_path / "metrics.jsonl").read_text().splitlines()]
+    assert [row["step"] for row in rows if "eval/strict_accuracy" in row] == [0, 1, 2]  # one step 0, the new run's
+    assert [row["step"] for row in rows if "reward" in row] == [1, 2]
+
+
 def run_script(*args):
     return subprocess.run([sys.executable, *args], cwd=REPO, capture_output=True, text=True, timeout=300)
 
