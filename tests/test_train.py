@@ -1,6 +1,7 @@
 """train_grpo.py end to end on CPU: the real GRPOTrainer, real LoRA, the tiny offline Qwen3."""
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -75,37 +76,31 @@ def test_grpo_steps_change_the_lora_weights_and_merge(tmp_path):
     assert (tmp_path / "merged" / "tokenizer.json").is_file()
 
 
-def test_rerun_resumes_from_the_last_checkpoint(tmp_path, capsys):
-    args = [
-        "--smoke",
-        "--PRIME_STEPS=2",
-        "--MAX_STEPS=4",
-        "--SAVE_STEPS=2",
-        f"--OUTPUT_DIR={tmp_path}",
-    ]
+def rerun_after_a_kill(args: list[str], out: Path, lost_checkpoint: str, capsys) -> str:
+    """Run, simulate a kill that lost `lost_checkpoint` and the adapter, rerun: the rerun's stdout."""
     train_grpo.main(args)
-    # Simulate a run killed after its first checkpoint: later checkpoints and the adapter are gone.
-    import shutil
-
-    shutil.rmtree(tmp_path / "checkpoint-4")
-    shutil.rmtree(tmp_path / "final")
+    shutil.rmtree(out / lost_checkpoint)
+    shutil.rmtree(out / "final")
     capsys.readouterr()
     train_grpo.main(args)
-    out = capsys.readouterr().out
+    return capsys.readouterr().out
+
+
+def logged_steps(out: Path, key: str) -> list[int]:
+    """The steps of the metrics.jsonl rows that log `key`, in file order."""
+    return [row["step"] for row in map(json.loads, (out / "metrics.jsonl").read_text().splitlines()) if key in row]
+
+
+def test_rerun_resumes_from_the_last_checkpoint(tmp_path, capsys):
+    args = ["--smoke", "--PRIME_STEPS=2", "--MAX_STEPS=4", "--SAVE_STEPS=2", f"--OUTPUT_DIR={tmp_path}"]
+    out = rerun_after_a_kill(args, tmp_path, "checkpoint-4", capsys)  # killed after its first checkpoint
     assert f"resuming from {tmp_path / 'checkpoint-2'}" in out
     assert "format priming" not in out  # the primed adapter comes back from the checkpoint
     state = json.loads((tmp_path / "checkpoint-4" / "trainer_state.json").read_text())
     assert state["global_step"] == 4
-    steps = [
-        json.loads(line)["step"] for line in (tmp_path / "metrics.jsonl").read_text().splitlines() if '"reward"' in line
-    ]
-    assert steps == [1, 2, 3, 4]  # the re-run steps replace, not duplicate, the lost ones
-    evals = [
-        json.loads(line)["step"]
-        for line in (tmp_path / "metrics.jsonl").read_text().splitlines()
-        if '"eval/strict_accuracy"' in line
-    ]
-    assert evals == [0, 2, 4]  # the held-out curve continues: step 0 and 2 kept, no second step-2 evaluation
+    assert logged_steps(tmp_path, "reward") == [1, 2, 3, 4]  # the re-run steps replace, not duplicate, the lost ones
+    # The held-out curve continues: step 0 and 2 kept, no second step-2 evaluation.
+    assert logged_steps(tmp_path, "eval/strict_accuracy") == [0, 2, 4]
     assert (tmp_path / "final" / "adapter_model.safetensors").is_file()
 
 
@@ -118,18 +113,10 @@ def test_rerun_killed_before_its_first_checkpoint_starts_its_logs_afresh(tmp_pat
         "--EVAL_STEPS=1",
         f"--OUTPUT_DIR={tmp_path}",
     ]
-    train_grpo.main(args)
-    # Simulate a run killed after its step-0 evaluation and first steps, before any checkpoint.
-    import shutil
-
-    shutil.rmtree(tmp_path / "checkpoint-2")
-    shutil.rmtree(tmp_path / "final")
-    capsys.readouterr()
-    train_grpo.main(args)
-    assert "starting a new run" in capsys.readouterr().out
-    rows = [json.loads(line) for line in (tmp_path / "metrics.jsonl").read_text().splitlines()]
-    assert [row["step"] for row in rows if "eval/strict_accuracy" in row] == [0, 1, 2]  # one step 0, the new run's
-    assert [row["step"] for row in rows if "reward" in row] == [1, 2]
+    out = rerun_after_a_kill(args, tmp_path, "checkpoint-2", capsys)  # its only checkpoint lost
+    assert "starting a new run" in out
+    assert logged_steps(tmp_path, "eval/strict_accuracy") == [0, 1, 2]  # one step 0: the new run's
+    assert logged_steps(tmp_path, "reward") == [1, 2]
 
 
 def run_script(*args):
