@@ -106,6 +106,25 @@ def heldout_split(problems, eval_size: int, seed: int):
     return parts["train"], parts["test"]
 
 
+def even_eval_batches(problems: int, per_device: int, processes: int) -> tuple[int, int]:
+    """(problems to keep, per-device eval batch) so that every held-out problem weighs the same: TRL
+    averages the per-batch means, so a short last batch (or accelerate padding a rank with repeats)
+    would count some problems twice. Keeps whole global batches, or one batch per process when there
+    are fewer problems than one global batch; (0, 0) when there are fewer problems than processes.
+
+    >>> even_eval_batches(100, 8, 1)  # 12 batches of 8; 4 problems left out
+    (96, 8)
+    >>> even_eval_batches(16, 4, 1)  # already whole batches
+    (16, 4)
+    >>> even_eval_batches(10, 8, 4)  # fewer than one global batch: 2 per process
+    (8, 2)
+    """
+    global_batch = per_device * processes
+    if problems >= global_batch:
+        return problems - problems % global_batch, per_device
+    return problems - problems % processes, problems // processes
+
+
 def to_prompts(problems, tokenizer, keep_quantile: float = 0.9, max_tokens: int | None = None):
     """Problems -> `{"prompt": chat messages, "answer": gold}`, dropping the longest prompts.
 

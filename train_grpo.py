@@ -92,7 +92,7 @@ SEED = 3407
 
 # --- Held-out accuracy during training (TRL's evaluation loop, judged by the reward's own judge)
 EVAL_STEPS = 50  # at step 0 and every N GRPO steps: accuracy, format, length, truncation -> metrics.jsonl; 0 = off
-EVAL_PROBLEMS = 16  # the first N problems of the held-out split, fixed for the run; one sampled completion each
+EVAL_PROBLEMS = 16  # the first N held-out problems, fixed for the run, one sample each; cut to whole eval batches
 # (16 completions every 50 steps is ~5 % of the completions a default run generates)
 
 # --- Rewards (names from rewards.REWARD_FUNCS -> weight in the summed reward)
@@ -181,7 +181,10 @@ def main(argv: list[str] | None = None) -> None:
 
     with PartialState(cpu=not models.use_gpu(cfg)).main_process_first():
         train, heldout, longest = build_train_dataset(cfg, tokenizer)
-        eval_set = build_eval_dataset(cfg, heldout, tokenizer, longest)
+        eval_set, eval_batch = build_eval_dataset(cfg, heldout, tokenizer, longest)
+    args.per_device_eval_batch_size = resolved["grpo"]["per_device_eval_batch_size"] = eval_batch
+    if eval_set is None:  # off, or no held-out problem left to evaluate
+        args.eval_strategy = resolved["grpo"]["eval_strategy"] = "no"
     max_completion = cfg["MAX_COMPLETION_LENGTH"] or cfg["MAX_SEQ_LENGTH"] - longest
     if max_completion <= 0:
         raise config.ConfigError(f"MAX_SEQ_LENGTH={cfg['MAX_SEQ_LENGTH']} leaves no room after {longest}-token prompts")
@@ -322,17 +325,21 @@ def build_train_dataset(cfg: dict, tokenizer):
 
 
 def build_eval_dataset(cfg: dict, heldout, tokenizer, longest: int):
-    """The first EVAL_PROBLEMS held-out problems as prompts (no longer than the training prompts),
-    evaluated at step 0 and every EVAL_STEPS; None when evaluation is off."""
+    """The first EVAL_PROBLEMS held-out problems as prompts (no longer than the training prompts), in
+    whole eval batches, evaluated at step 0 and every EVAL_STEPS.
+
+    Returns (prompts or None when evaluation is off, per-device eval batch)."""
     if cfg["EVAL_STEPS"] <= 0 or cfg["MAX_STEPS"] <= 0:
-        return None
+        return None, cfg["PER_DEVICE_BATCH_SIZE"]
     subset = heldout.select(range(min(cfg["EVAL_PROBLEMS"], len(heldout))))
     prompts, dropped, _ = data.to_prompts(subset, tokenizer, keep_quantile=1.0, max_tokens=longest)
-    config.print_main(
-        f"held-out evaluation: {len(prompts)} problems every {cfg['EVAL_STEPS']} steps"
-        + (f" ({dropped} longer than the training prompts left out)" if dropped else "")
-    )
-    return prompts if len(prompts) else None
+    kept, batch = data.even_eval_batches(len(prompts), cfg["PER_DEVICE_BATCH_SIZE"], config.world_size())
+    left_out = [f"{dropped} longer than the training prompts"] if dropped else []
+    if kept < len(prompts):
+        left_out.append(f"{len(prompts) - kept} past the last whole eval batch, so every problem weighs the same")
+    head = f"{kept} problems every {cfg['EVAL_STEPS']} steps" if kept else "off"
+    config.print_main(f"held-out evaluation: {head}" + (f" (left out: {'; '.join(left_out)})" if left_out else ""))
+    return (prompts.select(range(kept)) if kept else None), max(batch, 1)
 
 
 def grpo_settings(cfg: dict, out: Path, names: list[str]) -> dict:

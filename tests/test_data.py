@@ -184,3 +184,18 @@ def test_priming_from_the_notebooks_hub_schema_keeps_numeric_short_rows(tmp_path
 def test_priming_from_the_shipped_file_keeps_every_row(tiny_tokenizer, capsys):
     samples = data.priming_samples(data.PRIMING_DATASET, "cot", tiny_tokenizer, max_tokens=1024)
     assert len(samples) == 30 and "priming.jsonl: 30 rows; kept 30 at most 1024 tokens" in capsys.readouterr().out
+
+
+EVAL_BATCHES = [
+    ((100, 8, 1), (96, 8)),  # a short last batch would weigh its 4 problems twice: left out
+    ((16, 4, 1), (16, 4)),  # whole batches: all kept
+    ((20, 4, 2), (16, 4)),  # two processes: whole global batches of 8
+    ((3, 4, 1), (3, 3)),  # fewer than one batch: one batch of all of them
+    ((10, 8, 4), (8, 2)),  # fewer than one global batch: the same count on every process
+    ((1, 4, 2), (0, 0)),  # fewer problems than processes: nothing to evaluate evenly
+]
+
+
+@pytest.mark.parametrize("args, expected", EVAL_BATCHES)
+def test_even_eval_batches_give_every_held_out_problem_the_same_weight(args, expected):
+    assert data.even_eval_batches(*args) == expected

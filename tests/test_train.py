@@ -63,6 +63,24 @@ def test_smoke_run_logs_held_out_accuracy_at_step_0_and_every_eval_steps(smoke_r
     assert all("rewards/strict_accuracy/mean" in row for row in train_rows)  # the zero-weight metric, in training too
 
 
+def test_held_out_evaluation_keeps_whole_eval_batches(tmp_path, capsys):
+    # 6 problems in batches of 4: TRL averages batch means, so a last batch of 2 would weigh its problems twice.
+    args = ["--smoke", "--PRIME_STEPS=0", "--MAX_STEPS=1", "--EVAL_STEPS=1", "--EVAL_PROBLEMS=6"]
+    train_grpo.main([*args, "--PER_DEVICE_BATCH_SIZE=4", f"--OUTPUT_DIR={tmp_path}"])
+    out = capsys.readouterr().out
+    assert "held-out evaluation: 4 problems every 1 steps (left out: " in out  # 6 less any too long, cut to 4
+    assert "past the last whole eval batch, so every problem weighs the same)" in out
+    resolved = json.loads((tmp_path / "recipe_config.json").read_text())["resolved"]["grpo"]
+    assert resolved["per_device_eval_batch_size"] == 4
+    evals = [
+        row
+        for row in map(json.loads, (tmp_path / "metrics.jsonl").read_text().splitlines())
+        if "eval/strict_accuracy" in row
+    ]
+    assert [row["step"] for row in evals] == [0, 1]
+    assert all((4 * row["eval/exact_format"]).is_integer() for row in evals)  # a share of the 4 problems
+
+
 def test_grpo_steps_change_the_lora_weights_and_merge(tmp_path):
     # No priming: LoRA B starts at zero, so any non-zero B comes from GRPO updates. No held-out
     # evaluation either: its sampling would move the random stream these 6 steps draw their groups from.
