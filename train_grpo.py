@@ -339,7 +339,9 @@ def build_eval_dataset(cfg: dict, heldout, tokenizer, longest: int):
         left_out.append(f"{len(prompts) - kept} past the last whole eval batch, so every problem weighs the same")
     head = f"{kept} problems every {cfg['EVAL_STEPS']} steps" if kept else "off"
     config.print_main(f"held-out evaluation: {head}" + (f" (left out: {'; '.join(left_out)})" if left_out else ""))
-    return (prompts.select(range(kept)) if kept else None), max(batch, 1)
+    if not kept:
+        return None, cfg["PER_DEVICE_BATCH_SIZE"]
+    return prompts.select(range(kept)), batch
 
 
 def grpo_settings(cfg: dict, out: Path, names: list[str]) -> dict:

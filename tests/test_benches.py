@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+import reports
+
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -167,7 +169,7 @@ def test_real_model_keeps_reward_and_accuracy_curves_and_draws_them(tmp_path, mo
     source.write_text("".join(json.dumps(r) + "\n" for r in rows))
     for name in ("grpo_seed0", "shuffled_seed2"):
         real_model.keep_curve(name, source)
-    kept = [json.loads(line) for line in (tmp_path / "results" / "grpo_seed0_metrics.jsonl").read_text().splitlines()]
+    kept = reports.read_metrics(tmp_path / "results" / "grpo_seed0_metrics.jsonl")
     assert kept == [
         {"step": 0, "eval/strict_accuracy": 0.25},
         *[{"step": s, "reward": float(s), "rewards/check_answer/mean": 1.0} for s in (1, 2, 3)],

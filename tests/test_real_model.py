@@ -12,6 +12,7 @@ import pytest
 import data
 import evaluate
 import models
+import reports
 import train_grpo
 
 pytestmark = pytest.mark.slow
@@ -77,7 +78,7 @@ def test_real_model_trains_and_evaluates_through_the_scripts(smollm2, tmp_path, 
     )
     out = capsys.readouterr().out
     assert "CPU mode:" in out and "OPTIM 'adamw_8bit' -> 'adamw_torch'" in out
-    rows = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+    rows = reports.read_metrics(run / "metrics.jsonl")
     logged = [r for r in rows if "reward" in r]
     assert [r["step"] for r in logged] == [1, 2]
     # Rewards fired on real-tokenizer completions: the format rewards always score (never NaN / missing).
