@@ -77,3 +77,39 @@ def pass_at_k(n: int, correct: int, k: int) -> float:
     if n - correct < k:
         return 1.0
     return 1.0 - comb(n - correct, k) / comb(n, k)
+
+
+def per_problem_comparison(control: list[list[bool]], treated: list[list[bool]], seed: int = 0) -> dict:
+    """Two arms on the same problems under several seeds, with the problem as the unit: each problem's
+    mean correctness over the seeds, the Wilcoxon signed-rank test on the per-problem differences, a
+    bootstrap interval of the mean difference that resamples problems (clustered by problem: a
+    problem's seeds stay together), and how many seeds the treated arm beats the control on.
+
+    `control[s][i]` is seed s's verdict on problem i.
+
+    >>> result = per_problem_comparison([[False] * 30 + [True] * 10] * 3, [[True] * 30 + [False] * 10] * 3)
+    >>> round(result["difference"], 3), result["p_value"] < 0.01, result["seeds_better"], result["problems"]
+    (0.5, True, 3, 40)
+    """
+    import numpy as np
+    from scipy.stats import bootstrap, wilcoxon
+
+    a, b = np.asarray(control, dtype=float), np.asarray(treated, dtype=float)
+    if a.shape != b.shape or a.ndim != 2 or a.shape[1] == 0:
+        raise ValueError(f"per-problem comparison needs seeds x problems verdicts of one shape: {a.shape} vs {b.shape}")
+    differences = b.mean(axis=0) - a.mean(axis=0)
+    p_value = 1.0 if not differences.any() else float(wilcoxon(differences, zero_method="wilcox").pvalue)
+    if np.ptp(differences) == 0:  # every problem moved alike: the interval is that point
+        low = high = float(differences[0])
+    else:
+        ci = bootstrap((differences,), np.mean, confidence_level=CONFIDENCE, n_resamples=10_000, rng=seed)
+        low, high = float(ci.confidence_interval.low), float(ci.confidence_interval.high)
+    per_seed = b.mean(axis=1) - a.mean(axis=1)
+    return {
+        "difference": float(differences.mean()),
+        "interval": (low, high),
+        "p_value": p_value,
+        "seeds_better": int((per_seed > 0).sum()),
+        "seeds": a.shape[0],
+        "problems": a.shape[1],
+    }

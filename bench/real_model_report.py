@@ -1,0 +1,290 @@
+"""The real-model benchmark's summary, recomputed from the stored completions with the current judge:
+accuracy per family, operation and presentation; the shortcut detector; statistics whose unit is the
+problem; the curves and the per-type bar chart. `python bench/real_model.py --summary` prints it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+import real_model as bench
+import real_model_tasks as tasks
+
+import evaluate
+import judge
+import metrics
+import reports
+
+RESULTS = bench.RESULTS  # set by real_model.main (--quick writes elsewhere)
+
+
+def load(family: str, arm: str, seed: int | None) -> dict | None:
+    """One stored result with its judgements (evaluate.py's verdicts), or None when it is missing."""
+    path = RESULTS / (f"{family}_base.json" if arm == "base" else f"{family}_{arm}_seed{seed}.json")
+    if not path.is_file():
+        return None
+    result = json.loads(path.read_text())
+    pairs = zip(result["completions"], result["gold"], strict=True)
+    result["judged"] = [evaluate.judge_completion(c, g) for c, g in pairs]
+    return result
+
+
+def strict(result: dict) -> list[bool]:
+    return [j["correct"] for j in result["judged"]]
+
+
+def shortcut_figures(results: list[dict]) -> dict:
+    """Whether the working out writes the problem's operations (and no other), the share of
+    completions opening with the most common opening, and how many distinct answers there are."""
+    right_ops = [
+        tasks.uses_right_operations(c, ops) for r in results for c, ops in zip(r["completions"], r["ops"], strict=True)
+    ]
+    openings = Counter(tasks.first_line(c) for r in results for c in r["completions"])
+    opening, count = openings.most_common(1)[0]
+    answers = [judge.extract_answer(c) for r in results for c in r["completions"]]
+    blocks = [j["verdict"] != judge.NO_BLOCK for r in results for j in r["judged"]]
+    truncated = [t for r in results for t in r["truncated"]]
+    n = len(right_ops)
+    return {
+        "right_operations": sum(right_ops) / n,
+        "top_opening": opening,
+        "top_opening_share": count / n,
+        "distinct_answers": len({a for a in answers if a is not None}),
+        "solution_block": sum(blocks) / n,
+        "truncated": sum(truncated) / n,
+        "n": n,
+    }
+
+
+def type_accuracy(results: list[dict]) -> dict[str, tuple[int, int]]:
+    """(right, answered) per operations x presentation cell, pooled over the results given."""
+    cells: dict[str, list[int]] = {}
+    for r in results:
+        for ok, ops, presentation in zip(strict(r), r["ops"], r["presentation"], strict=True):
+            cell = cells.setdefault(f"{ops} {presentation}", [0, 0])
+            cell[0] += ok
+            cell[1] += 1
+    return {k: (v[0], v[1]) for k, v in sorted(cells.items())}
+
+
+def by_operation(results: list[dict]) -> dict[str, tuple[int, int]]:
+    """(right, answered) per operation of one-step problems and per presentation, pooled."""
+    cells: dict[str, list[int]] = {}
+    for r in results:
+        for ok, ops, presentation in zip(strict(r), r["ops"], r["presentation"], strict=True):
+            for name in (ops if "+" not in ops else f"{ops.count('+') + 1} ops", presentation):
+                cell = cells.setdefault(name, [0, 0])
+                cell[0] += ok
+                cell[1] += 1
+    return {k: (v[0], v[1]) for k, v in cells.items()}
+
+
+def summarize(seeds: list[int]) -> list[str]:
+    """Per family and arm: strict accuracy (Wilson), per operation / presentation, the shortcut
+    detector; per seed exact McNemar; last, one comparison line per family over the seeds where every
+    arm has finished (per-problem Wilcoxon, bootstrap interval clustered by problem, seeds better)."""
+    lines, last = [], []
+    for family in tasks.FAMILIES:
+        base = load(family, "base", None)
+        if base is None:
+            continue
+        arms = {"base": {None: base}}
+        for arm in bench.ARMS:
+            arms[arm] = {s: r for s in seeds if (r := load(family, arm, s)) is not None}
+        for arm, by_seed in arms.items():
+            if not by_seed:
+                continue
+            results = list(by_seed.values())
+            right = [x for r in results for x in strict(r)]
+            figures = shortcut_figures(results)
+            ops = "; ".join(
+                f"{k} {100 * a / n:.0f}%" for k, (a, n) in by_operation(results).items()
+            )  # where a gain or a shortcut lives
+            lines.append(
+                f"{family:10} {bench.ARM_LABELS[arm]:16} n={len(right):4} seeds={[s for s in by_seed if s is not None] or '-'}: "
+                f"strict {metrics.rate_with_interval(sum(right), len(right))}; {ops}; "
+                f"right operations {100 * figures['right_operations']:.0f}%, solution block {100 * figures['solution_block']:.0f}%, "
+                f"truncated {100 * figures['truncated']:.0f}%, most common opening {100 * figures['top_opening_share']:.0f}% "
+                f"({figures['top_opening'][:50]!r}), distinct answers {figures['distinct_answers']}"
+            )
+        common = sorted(set(arms["priming"]) & set(arms["grpo"]) & set(arms["noanswer"]))
+        if not common:
+            continue
+        verdicts = {arm: [strict(arms[arm][s]) for s in common] for arm in bench.ARMS}
+        for s in common:
+            cells = []
+            for control in ("priming", "noanswer"):
+                test = metrics.paired_test(strict(arms[control][s]), strict(arms["grpo"][s]))
+                cells.append(
+                    f"vs {bench.ARM_LABELS[control]} fixed {test['fixed']} broke {test['broken']} p={test['p_value']:.2g}"
+                )
+            lines.append(f"{family} seed {s} GRPO (exact McNemar): " + ", ".join(cells))
+        tests = {c: metrics.per_problem_comparison(verdicts[c], verdicts["grpo"]) for c in ("priming", "noanswer")}
+        for control, test in tests.items():
+            low, high = test["interval"]
+            lines.append(
+                f"{family} GRPO - {bench.ARM_LABELS[control]}: {100 * test['difference']:+.1f} points "
+                f"[{100 * low:+.1f}, {100 * high:+.1f}] (bootstrap over problems), Wilcoxon p={test['p_value']:.3g}, "
+                f"seeds better {test['seeds_better']}/{test['seeds']}"
+            )
+        pct = {arm: 100 * sum(map(sum, v)) / sum(map(len, v)) for arm, v in verdicts.items()}
+        last.append(
+            f"real model: GRPO {pct['grpo']:.1f}% vs priming-only {pct['priming']:.1f}% vs no-answer-reward "
+            f"{pct['noanswer']:.1f}% on {family} (strict, n={len(verdicts['grpo'][0])}, seeds={len(common)}), "
+            f"per-problem paired p={tests['priming']['p_value']:.3g} (vs priming), p={tests['noanswer']['p_value']:.3g} "
+            f"(vs no-answer-reward), seeds better {tests['priming']['seeds_better']}/{len(common)}"
+        )
+    return lines + last
+
+
+def sweep_lines() -> list[str]:
+    """The learning-rate sweep on the dev split: each rate's evaluations, truncation, and the choice."""
+    lines = []
+    for rate in bench.SWEEP_RATES:
+        name = bench.run_name("sweep", bench.SWEEP_SEED, rate)
+        rows = reports.read_metrics(RESULTS / f"{name}_metrics.jsonl")
+        series = reports.eval_series(rows)
+        accuracy = series.get("strict_accuracy")
+        if accuracy:
+            curve = ", ".join(f"{step}: {100 * value:.0f}%" for step, value in accuracy)
+            clipped = [r["completions/clipped_ratio"] for r in rows if "completions/clipped_ratio" in r]
+            score = bench.dev_score(name)
+            lines.append(
+                f"sweep lr {rate:g}: dev strict accuracy by step {curve}"
+                + (f"; score {100 * score:.1f}%" if score is not None else " (unfinished)")
+                + (f"; training completions truncated {100 * sum(clipped) / len(clipped):.0f}%" if clipped else "")
+            )
+    chosen = bench.choose_rate()
+    lines.append(
+        f"chosen learning rate: {chosen:g} ({bench.CHOICE_RULE})" if chosen else "sweep unfinished: no rate chosen"
+    )
+    return lines
+
+
+def timings(seeds: list[int]) -> list[str]:
+    """Training wall time and peak RSS of every finished arm, from the stored results."""
+    lines = []
+    for seed in seeds:
+        cells = []
+        for arm in bench.ARMS:
+            path = RESULTS / f"{tasks.FAMILIES[0]}_{arm}_seed{seed}.json"
+            training = json.loads(path.read_text()).get("training") if path.is_file() else None
+            if training:
+                cells.append(f"{arm} {training['seconds'] / 60:.1f} min, peak RSS {training['peak_rss_gib']:.2f} GiB")
+        if cells:
+            lines.append(f"seed {seed} training: " + "; ".join(cells))
+    return lines
+
+
+COLORS = {"priming": "C7", "grpo": "C0", "noanswer": "C1", "base": "k"}
+
+
+def curve_band(seeds: list[int], arm: str, series: str) -> tuple[list[int], list[float], list[float], list[float]]:
+    """Mean, min and max over the seeds of an arm's curve, at the steps every stored seed has."""
+    runs = [reports.read_metrics(RESULTS / f"{bench.run_name(arm, s, None)}_metrics.jsonl") for s in seeds]
+    curves = []
+    for rows in runs:
+        points = reports.eval_series(rows).get("strict_accuracy") if series == "dev" else None
+        if series == "reward":
+            total = reports.reward_series(rows).get("total")
+            points = (
+                list(zip([s for s, _ in total], reports.rolling_mean([v for _, v in total]), strict=True))
+                if total
+                else None
+            )
+        if points:
+            curves.append(dict(points))
+    if not curves:
+        return [], [], [], []
+    steps = sorted(set.intersection(*(set(c) for c in curves)))
+    values = [[c[s] for c in curves] for s in steps]
+    return steps, [sum(v) / len(v) for v in values], [min(v) for v in values], [max(v) for v in values]
+
+
+def plot_curves(seeds: list[int]) -> Path | None:
+    """Dev strict accuracy (left) and smoothed total reward (right) per arm: the mean over seeds as a
+    line, the seeds' range as a band; priming is the step-0 point of the dev curve."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (acc_ax, reward_ax) = plt.subplots(1, 2, figsize=(12, 4.5))
+    drawn = False
+    for arm in ("grpo", "noanswer"):
+        for ax, series, scale in ((acc_ax, "dev", 100), (reward_ax, "reward", 1)):
+            steps, mean, low, high = curve_band(seeds, arm, series)
+            if not steps:
+                continue
+            drawn = True
+            ax.plot(steps, [scale * v for v in mean], color=COLORS[arm], label=f"{bench.ARM_LABELS[arm]} (mean)")
+            ax.fill_between(steps, [scale * v for v in low], [scale * v for v in high], color=COLORS[arm], alpha=0.2)
+    if not drawn:
+        plt.close(fig)
+        return None
+    acc_ax.set_title(
+        "dev strict accuracy (the recipe's held-out split; step 0 = priming only); band: seeds' range", fontsize=9
+    )
+    acc_ax.set_ylabel("% correct")
+    reward_ax.set_title(
+        f"total reward (rolling mean of {reports.SMOOTHING_WINDOW} steps); band: seeds' range", fontsize=9
+    )
+    for ax in (acc_ax, reward_ax):
+        ax.set_xlabel("GRPO step")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    path = RESULTS / "curves.png"
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path
+
+
+def plot_types(seeds: list[int]) -> Path | None:
+    """Test strict accuracy per family, one-step operation and presentation, one bar per arm (pooled
+    over seeds), with Wilson intervals."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    groups: dict[str, dict[str, tuple[int, int]]] = {}
+    for arm in ("base", *bench.ARMS):
+        for family in tasks.FAMILIES:
+            results = [r for s in ([None] if arm == "base" else seeds) if (r := load(family, arm, s)) is not None]
+            if not results:
+                continue
+            cells = by_operation(results) if family == "one_step" else {}
+            right = [x for r in results for x in strict(r)]
+            cells = {**{f"1 step {k}": v for k, v in cells.items()}, family.replace("_", " "): (sum(right), len(right))}
+            for label, counts in cells.items():
+                groups.setdefault(label, {})[arm] = counts
+    if not groups:
+        return None
+    fig, ax = plt.subplots(figsize=(12, 4.5))
+    arms = [a for a in ("base", *bench.ARMS) if any(a in g for g in groups.values())]
+    width = 0.8 / len(arms)
+    for i, arm in enumerate(arms):
+        xs, ys, errs = [], [], [[], []]
+        for x, counts in enumerate(groups.values()):
+            if arm in counts:
+                right, n = counts[arm]
+                low, high = metrics.wilson_interval(right, n)
+                xs.append(x + (i - (len(arms) - 1) / 2) * width)
+                ys.append(100 * right / n)
+                errs[0].append(100 * (right / n - low))
+                errs[1].append(100 * (high - right / n))
+        ax.bar(xs, ys, width, yerr=errs, color=COLORS[arm], label=bench.ARM_LABELS[arm], capsize=2)
+    ax.set_xticks(range(len(groups)), list(groups), fontsize=8, rotation=20)
+    ax.set_ylabel("% correct (strict, test)")
+    ax.set_title("test accuracy per type and arm, pooled over seeds (Wilson 95 %)", fontsize=9)
+    ax.legend(fontsize=8)
+    ax.grid(axis="y", alpha=0.3)
+    fig.tight_layout()
+    path = RESULTS / "types.png"
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path
