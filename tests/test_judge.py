@@ -127,13 +127,15 @@ EQUIVALENCE = [
     ("1234567", "1 234 567", True),  # several groups
     ("12", "1 2", False),  # not a thousands group: two numbers, never twelve
     ("1250", "12 50", False),  # a group of two digits is not a thousands group
-    # --- numbers with a base subscript
+    # --- a numeral with a base subscript is its value
     ("123_4", "123_4", True),  # same base, same digits
-    ("1011_2", "1011", True),  # digits in the gold's base without the subscript
+    ("5", "101_2", True),  # 101 in base 2 is five
+    ("101_2", "5", True),  # ... in the gold
     ("(1011)_2", "1011_{2}", True),  # other spellings of the subscript
-    ("123_4", "123_5", False),  # another base is never paid
-    ("123_4", "27", False),  # the value in base 10 was not what was asked
-    ("27", "123_4", False),  # a base-4 answer to a decimal gold
+    ("123_4", "27", True),  # the value in base 10
+    ("1011_2", "1011", False),  # bare digits are decimal: one thousand and eleven is not eleven
+    ("10", "10_2", False),  # 10 in base 2 is two, not ten
+    ("123_4", "123_5", False),  # another base: another value
     ("27", "27_{10}", True),  # a base-10 subscript is just decimal
     ("123_4", "129_4", False),  # a digit base 4 does not have
     # --- words after a number: units and counted nouns go, words that change the value stay
@@ -219,6 +221,76 @@ EQUIVALENCE = [
     ("(3,5)", "(x, y) = (5, 3)", False),  # swapped
     ("[-1,6]", r"x \in [-1, 6]", True),  # membership
     ("(x-1)(x+1)", "x^2 - 1", True),  # factored polynomial
+    # --- multi-part answers joined by words, or in several boxes, in both directions
+    ("19, 46, and 82", r"19, 46, \text{ and } 82", True),  # "and" before the last item
+    (r"19, 46, \text{ and } 82", "82, 19, 46", True),  # ... the other way, other order
+    ("-2, 4", r"x = 4 \text{ or } x = -2", True),  # solutions joined by "or"
+    (r"x = 3 \text{ or } x = 5", "3, 5", True),  # ... in the gold
+    ("(1, 2), (3, 4)", r"(3, 4) \quad\text{and}\quad (1, 2)", True),  # points joined by \quad and \quad
+    ("2, 3", r"\boxed{2} and \boxed{3}", True),  # two boxes for a two-part gold
+    (r"\boxed{2}, \boxed{3}", "2, 3", True),  # ... in the gold
+    ("7, 9", r"7 \text{ and } 8", False),  # a wrong part
+    ("7, 8, 9", "7 and 8", False),  # a part missing
+    ("3", r"3 \text{ or } 5", False),  # against one value, two values stay a hedge
+    ("2", r"\boxed{2} and \boxed{3}", False),  # ... and so do two boxes
+    # --- braces hold a list or a set
+    (r"\pm 2021", "{-2021, 2021}", True),  # \pm is the two values
+    ("{-2021, 2021}", r"\pm 2021", True),  # ... in the gold
+    (r"\{2, 4, 6\}", "6, 4, 2", True),  # a set ignores order
+    ("2, 4, 6", r"\{2, 4, 6\}", True),  # ... in the gold
+    (r"\{2, 4, 6\}", r"\boxed{2},\boxed{4},\boxed{6}", True),  # boxes for a set
+    ("-1;0;1", r"\{1, 0, -1\}", True),  # semicolons
+    (r"\{2, 4, 6\}", "2, 4", False),  # a member missing
+    (r"\pm 3", "{-3, 4}", False),  # a wrong member
+    ("(2, 3)", "{2, 3}", True),  # a list in braces against a pair, in its written order
+    ("(2, 3)", "{3, 2}", False),  # ... not in another
+    # --- a gold's label is not prose
+    ("AB=4, CD=5", "4, 5", True),  # segment names
+    ("4, 5", "AB = 4, CD = 5", True),  # ... in the answer
+    (r"\frac{NO}{BO}=\frac{1}{\sqrt{6}}", r"\frac{\sqrt{6}}{6}", True),  # a ratio's name: NO is not "no"
+    ("OR = 5", "5", True),  # OR is a segment, not the word "or"
+    ("5", "OR = 5", True),  # ... in the answer
+    ("AB=4, CD=5", "4, 6", False),  # a wrong value after a label
+    ("OR = 5", "6", False),  # ... and after one name
+    ("a_3 = 2, a_{37} = 19", r"a_{37} = 19, \quad a_3 = 2", True),  # labelled parts match by name
+    # --- the same equation or inequality in another form
+    ("y = 2x + 1", "2x - y + 1 = 0", True),  # rearranged
+    ("2x - y + 1 = 0", "y = 2x + 1", True),  # ... the other way
+    ("2x + 4y - 3 = 0", r"y = -\frac{1}{2}x + \frac{3}{4}", True),  # scaled and rearranged
+    ("y = 2x + 1", "y = 2x - 1", False),  # another line
+    ("y = 2x + 1", "2x - y - 1 = 0", False),  # ... rearranged
+    ("x < 1", "-x > -1", True),  # negated inequality
+    ("-x > -1", "x < 1", True),  # ... the other way
+    ("x <= 1", r"1 \ge x", True),  # the variable on the right
+    ("x < 1", "-x < -1", False),  # negated without flipping
+    (r"(-\infty,-1]\cup[4,\infty)", r"x \le -1 \text{ or } x \ge 4", True),  # union as inequalities
+    (r"x \le -1 \text{ or } x \ge 4", r"(-\infty,-1]\cup[4,\infty)", True),  # ... in the gold
+    (r"(-\infty,-1]\cup[4,\infty)", r"x < -1 \text{ or } x \ge 4", False),  # an endpoint left out
+    # --- upright constants
+    (r"\frac{1}{\mathrm{e}}", r"\frac{1}{e}", True),  # \mathrm{e} is e
+    (r"1 - \frac{1}{\mathrm{e}}", r"1 + \frac{1}{\mathrm{e}}", False),  # the whole parse, not a fragment
+    (r"4\mathrm{e}", "4", False),  # 4e is not 4
+    (r"\mathrm{e}^{3}", "e^3", True),  # a power of e
+    (r"\text{e}^{2}", r"\operatorname{e}^2", True),  # \text{e}, \operatorname{e}
+    (r"2\mathrm{i}", "2i", True),  # the imaginary unit upright
+    (r"2\mathrm{i}", "-2i", False),  # ... and its sign
+    # --- small classes: binomials, fractions in words, points as assignments, yes / no, units
+    ("20", r"\binom 6 3", True),  # a brace-less binomial
+    (r"\dbinom{6}{3}", "20", True),  # \dbinom
+    ("15", r"\binom 6 3", False),  # ... is its value only
+    (r"\frac{2}{5}", "two fifths", True),  # a fraction in words
+    ("0.75", "three quarters", True),  # quarters
+    (r"\frac{1}{3}", "two thirds", False),  # another fraction in words
+    ("(2, 7)", "a = 2, b = 7", True),  # a point as assignments
+    ("a = 2, b = 7", "(2, 7)", True),  # ... in the gold
+    ("(2, 7)", "a = 7, b = 2", False),  # swapped
+    (r"\text{No}", r"\text{no}", True),  # a yes/no answer is an answer, not the hedge word
+    (r"\text{No}", "no", True),  # plain
+    ("No", "yes", False),  # the other answer
+    ("Yes", r"\text{yes}", True),  # yes
+    (r"12\pi", r"12\pi \text{ cm}^2", True),  # a unit after a symbolic value
+    (r"12\pi \text{ m}^2", r"12\pi", True),  # ... in the gold
+    (r"12\pi", r"13\pi \text{ cm}^2", False),  # ... a wrong value with a unit
 ]
 
 
@@ -240,6 +312,15 @@ def test_is_equivalent_table(gold, pred, expected):
         ("100", "85", "close_20"),  # 15% off
         ("100", "121", "wrong"),  # 21% off
         (r"\frac{1}{3}", "0.33", "close_10"),  # rounding error of a fraction gold
+        # One rule for approximations: a decimal is never an exact gold; the same bands either way.
+        (r"\sqrt{2}", "1.414214", "close_10"),  # an irrational gold, closely approximated
+        ("1.414214", r"\sqrt{2}", "close_10"),  # ... the other way
+        (r"\frac{1}{3}", "0.333333", "close_10"),  # a rational gold: the same band
+        (r"\pi", "3.3", "close_10"),  # 5 % off an irrational gold
+        (r"\pi", "3.7", "close_20"),  # 18 % off
+        (r"\pi", "4", "wrong"),  # 27 % off
+        (r"\sqrt{2}", r"\frac{1414}{1000}", "close_10"),  # an exact fraction near it is still not it
+        ("1024", "2^{10}", "equivalent"),  # an exact value that is the number
         ("0", "0.01", "wrong"),  # no ratio to a zero gold
         ("42", "banana split", "unparseable"),  # prose: nothing to judge
     ],
@@ -248,42 +329,10 @@ def test_judge_answer_grades_near_misses(gold, pred, verdict):
     assert judge_answer(pred, gold) == verdict
 
 
-LENIENT = [
-    # (completion, answer a grader would take)
-    ("work<end_working_out><SOLUTION>12</SOLUTION>", "12"),  # tags present: the solution block wins
-    (r"work <SOLUTION>12</SOLUTION> but \boxed{13}", "12"),  # block beats a later box
-    (r"so the total is \boxed{\frac{3}{4}}.", r"\frac{3}{4}"),  # boxed only
-    (r"first \boxed{1}, then \boxed{2}", "2"),  # several boxes: the last
-    (r"\boxed{\frac{1}{2}", "2"),  # unbalanced box: not taken; the last number instead
-    ("I add them. The answer is 42. Check: 40 + 2.", "42"),  # explicit statement beats the last number
-    ("Answer: 3.5", "3.5"),  # "Answer:" with a decimal point
-    ("final answer = x + 1\nthat is all", "x + 1"),  # statement up to its line end
-    ("3 apples plus 5 apples make 8", "8"),  # plain text: the last number
-    ("from 1,200 we take away 200: 1,000", "1,000"),  # thousands separators kept together
-    ("half of it, 3/4", "3/4"),  # a slash fraction as one number
-    ("it is \u22127", "-7"),  # unicode minus
-    ("<SOLUTION>12", "12"),  # unterminated block: not a block; the last number
-    ("no idea", None),  # nothing
-    ("", None),  # empty
-]
-
-
-@pytest.mark.parametrize("completion, expected", LENIENT)
-def test_lenient_answer_looks_where_a_grader_would(completion, expected):
-    from judge import lenient_answer
-
-    assert lenient_answer(completion) == expected
-
-
-def test_lenient_answer_takes_conversational_completions():
-    from judge import lenient_answer
-
-    assert lenient_answer([{"role": "assistant", "content": "The answer is 9."}]) == "9"
-
-
 def test_warm_up_loads_math_verify_before_any_completion(monkeypatch):
     import judge
+    import symbolic
 
-    monkeypatch.setattr(judge, "_math_verify_module", None)
+    monkeypatch.setattr(symbolic, "_math_verify_module", None)
     judge.warm_up()
-    assert judge._math_verify_module is not None
+    assert symbolic._math_verify_module is not None

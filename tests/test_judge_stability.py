@@ -4,8 +4,6 @@ the same in both directions, and a different value is never paid as right."""
 import json
 import subprocess
 import sys
-import threading
-import time
 from fractions import Fraction
 from pathlib import Path
 
@@ -13,7 +11,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_judge import EQUIVALENCE
 
-import judge
 from judge import is_equivalent, judge_answer
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -91,37 +88,3 @@ def test_numeric_forms_are_equivalent_exactly_when_values_are_equal_either_way(a
 @given(pred=st.text(max_size=30), gold=st.text(max_size=15))
 def test_arbitrary_strings_never_pay_one_direction_only(pred, gold):
     assert (judge_answer(pred, gold) == "equivalent") is (judge_answer(gold, pred) == "equivalent")
-
-
-def _burn(seconds: float) -> None:
-    end = time.thread_time() + seconds
-    while time.thread_time() < end:
-        pass
-
-
-def test_time_limit_stops_work_after_its_cpu_budget():
-    start = time.thread_time()
-    try:
-        with judge._time_limit(0.2):
-            _burn(5)
-        raise AssertionError("the budget did not stop the work")
-    except judge._Timeout:
-        pass
-    assert 0.2 <= time.thread_time() - start < 1.0
-
-
-def test_time_limit_does_not_count_waiting_or_other_threads():
-    stop = threading.Event()
-
-    def burner():
-        while not stop.is_set():
-            _burn(0.01)
-
-    worker = threading.Thread(target=burner)
-    worker.start()
-    try:
-        with judge._time_limit(0.1):  # the process burns CPU all the while; this thread only waits
-            time.sleep(0.5)
-    finally:
-        stop.set()
-        worker.join()

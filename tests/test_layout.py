@@ -13,7 +13,11 @@ HEAVY = {"torch", "transformers", "trl", "peft", "unsloth", "accelerate", "datas
 # module -> the project modules it may import (anything else of the project is a layering error)
 ALLOWED = {
     "prompts": set(),
-    "judge": {"prompts"},
+    "answers": {"prompts"},
+    "spelling": {"answers"},
+    "symbolic": {"answers"},
+    "equivalence": {"answers", "spelling", "symbolic"},
+    "judge": {"prompts", "answers", "spelling", "symbolic", "equivalence"},
     "rewards": {"prompts", "judge"},
     "config": set(),
     "data": {"config", "prompts"},
@@ -45,7 +49,7 @@ def test_library_modules_import_only_what_sits_below_them(module):
     assert project_imports <= ALLOWED[module], project_imports - ALLOWED[module]
 
 
-@pytest.mark.parametrize("module", ["prompts", "judge", "rewards"])
+@pytest.mark.parametrize("module", ["prompts", "answers", "spelling", "symbolic", "equivalence", "judge", "rewards"])
 def test_the_format_judge_and_rewards_never_import_torch_or_trainers(module):
     assert not imported_modules(REPO / f"{module}.py") & HEAVY
 

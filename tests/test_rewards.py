@@ -200,8 +200,9 @@ def test_extract_answer_is_the_judge_of_the_solution_block():
 
 def test_check_answer_scores_a_timeout_as_unparseable_and_logs_how_often(monkeypatch):
     import judge
+    import symbolic
 
-    monkeypatch.setattr(judge, "_mv_parse", lambda norm, seconds: None)  # every parse runs out of budget
+    monkeypatch.setattr(symbolic, "mv_parse", lambda norm, seconds: None)  # every parse runs out of budget
     judge.prepare_gold.cache_clear()
     logged = {}
     done = f"w{REASONING_END}{SOLUTION_START}{{}}{SOLUTION_END}"

@@ -1,0 +1,150 @@
+"""Where the answer is: the completion's text, the single solution block, \\boxed{}, and where a grader
+would look when there is no block (evaluation's lenient answer), and the first number (check_numbers).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from decimal import Decimal, InvalidOperation
+
+from prompts import REASONING_END, SOLUTION_END, SOLUTION_START
+
+MINUS_SIGNS = dict.fromkeys(map(ord, "\u2212\u2012\u2013\u2014\ufe63\uff0d"), "-")
+BOXED = re.compile(r"\\(?:boxed|fbox)\s*\{")
+
+
+MAX_ANSWER_CHARS = 400  # longer answers are only compared as normalised strings
+
+
+def completion_text(completion) -> str:
+    """The text of a completion: a plain string, or the assistant content of a conversation.
+
+    >>> completion_text([{"role": "assistant", "content": "hi"}])
+    'hi'
+    """
+    if completion is None:
+        return ""
+    if isinstance(completion, str):
+        text = completion
+    elif isinstance(completion, dict):
+        text = _content_text(completion.get("content"))
+    elif isinstance(completion, (list, tuple)):
+        text = "".join(
+            _content_text(m.get("content")) if isinstance(m, dict) else completion_text(m)
+            for m in completion
+            if not isinstance(m, dict) or m.get("role", "assistant") == "assistant"
+        )
+    else:
+        text = str(completion)
+    # Lone surrogates (broken unicode) would make later encoding steps raise.
+    return text.encode("utf-8", "replace").decode("utf-8")
+
+
+def _content_text(content) -> str:
+    if content is None:
+        return ""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, (list, tuple)):  # multimodal-style parts: [{"type": "text", "text": ...}]
+        return "".join(p.get("text") or "" if isinstance(p, dict) else str(p) for p in content)
+    return str(content)
+
+
+def extract_answer(text) -> str | None:
+    """The answer inside the single solution block, or None when there is no such block.
+
+    None for: no block, two blocks, an unterminated block, tags in the wrong order, an empty
+    block, or a block followed by REASONING_END (a draft inside the reasoning, not the answer).
+
+    >>> extract_answer("2+2 is 4<end_working_out><SOLUTION> 4 </SOLUTION>")
+    '4'
+    >>> extract_answer("<SOLUTION>3</SOLUTION><SOLUTION>4</SOLUTION>") is None
+    True
+    """
+    text = completion_text(text)
+    if text.count(SOLUTION_START) != 1 or text.count(SOLUTION_END) != 1:
+        return None
+    start = text.index(SOLUTION_START) + len(SOLUTION_START)
+    end = text.index(SOLUTION_END)
+    if end < start or REASONING_END in text[end:]:
+        return None
+    answer = text[start:end].strip()
+    return answer or None
+
+
+MINUS_SIGNS = dict.fromkeys(map(ord, "\u2212\u2012\u2013\u2014\ufe63\uff0d"), "-")
+
+
+BOXED = re.compile(r"\\(?:boxed|fbox)\s*\{")
+
+
+_FIRST_NUMBER = re.compile(r"-?\d{1,3}(?:,\d{3})+(?:\.\d+)?|-?\d{1,3}(?: \d{3})+(?![\d.])|-?\d+(?:\.\d+)?")
+
+
+def closing_brace(s: str, start: int) -> int | None:
+    """The index of the brace that closes the one opened just before `start`, or None (unbalanced)."""
+    depth = 1
+    for i in range(start, len(s)):
+        depth += {"{": 1, "}": -1}.get(s[i], 0)
+        if depth == 0:
+            return i
+    return None
+
+
+_ANSWER_STATEMENT = re.compile(r"(?:final answer|answer)\s*(?:is|:|=)?\s*:?\s*([^\n]+)", re.IGNORECASE)
+
+
+_LAST_NUMBER = re.compile(r"-?\d{1,3}(?:,\d{3})+(?:\.\d+)?|-?\d+(?:\.\d+)?(?:\s*/\s*\d+)?")
+
+
+def _last_boxed(text: str) -> str | None:
+    """The content of the last balanced \\boxed{...} / \\fbox{...}, or None."""
+    matches = list(BOXED.finditer(text))
+    if not matches:
+        return None
+    end = closing_brace(text, matches[-1].end())
+    return text[matches[-1].end() : end].strip() or None if end is not None else None
+
+
+def lenient_answer(text) -> str | None:
+    r"""The model's final answer wherever a grader would look, in this order: the single solution
+    block; else the last \boxed{}; else the last "answer is ..." / "Answer: ..." statement (up to the
+    end of its sentence); else the last number written; else None. Used for evaluation's lenient
+    accuracy only (training pays the solution block alone), judged by the same `judge_answer`.
+
+    >>> lenient_answer("so <SOLUTION>12</SOLUTION>"), lenient_answer(r"thus \boxed{\frac{1}{2}}.")
+    ('12', '\\frac{1}{2}')
+    >>> lenient_answer("The answer is 42. Done"), lenient_answer("3 apples and 5 pears: 8"), lenient_answer("no idea")
+    ('42', '8', None)
+    """
+    text = completion_text(text)
+    block = extract_answer(text)
+    if block is not None:
+        return block
+    boxed = _last_boxed(text)
+    if boxed is not None:
+        return boxed
+    statements = _ANSWER_STATEMENT.findall(text)
+    if statements:
+        statement = re.split(r"\.(?:\s|$)", statements[-1].strip(), maxsplit=1)[0].strip()
+        if statement:
+            return statement[:MAX_ANSWER_CHARS]
+    numbers = _LAST_NUMBER.findall(unicodedata.normalize("NFKC", text).translate(MINUS_SIGNS))
+    return numbers[-1].replace(" ", "") if numbers else None
+
+
+def first_number(answer: str) -> Decimal | None:
+    """The first number written in an answer (thousands commas and unicode minus read), or None.
+
+    >>> first_number("about −1,200 m, not 5"), first_number("none")
+    (Decimal('-1200'), None)
+    """
+    text = unicodedata.normalize("NFKC", answer).translate(MINUS_SIGNS)
+    match = _FIRST_NUMBER.search(text)
+    if match is None:
+        return None
+    try:
+        return Decimal(match.group().replace(",", "").replace(" ", ""))
+    except InvalidOperation:
+        return None

@@ -1,0 +1,469 @@
+"""How an answer is spelled: one canonical spelling for unicode math, LaTeX variants, units, number
+words, thousands separators and inequalities, and what its words say (several candidates, prose).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from fractions import Fraction
+
+from answers import BOXED, MINUS_SIGNS, closing_brace
+
+MAX_NUMBER_CHARS = 60  # longer digit strings are not turned into exact fractions
+
+
+# \quad even when glued to what follows (x_1 = 2,\quadx_2 = 3); not a row break \\
+_SPACING = re.compile(r"(?<!\\)\\(?:,|;|:|!|\s|q?quad|displaystyle\b|left\b|right\b)|~")
+
+
+_DEGREE_PERCENT = re.compile(r"(?<=[\d}])(?:\^\s*\{?\s*\\circ\s*\}?|\\degree|\s*\\?%|\s*percent)$")
+
+
+# Words after a number, a closing brace or \\pi: "5 apples", "5 \text{ cm}^2", "60 km/h". Stripped only when
+# every word is a unit or a counted noun (see _is_unit_word); "7 or more", "7 squared" keep them.
+_UNIT_SUFFIX = re.compile(
+    r"(?:(?<=[\d}])|(?<=\\pi))((?:\s*\\(?:text|mbox|mathrm)\s*\{[^{}]*\}|\s+[A-Za-z][A-Za-z.]*)"
+    r"(?:\s*\^\s*\{?\d\}?|\s*/\s*[A-Za-z]+|\s+[A-Za-z][A-Za-z.]*|\s*\\(?:text|mbox|mathrm)\s*\{[^{}]*\})*)$"
+)
+
+
+WORD = re.compile(r"(?<![\\A-Za-z])[A-Za-z]+")
+
+
+UNIT_LETTERS = frozenset("mgshLJNWVK")  # one-letter units; any other letter after a number is a variable
+
+
+_ONES = "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen"
+
+
+_TENS = "twenty thirty forty fifty sixty seventy eighty ninety"
+
+
+# Read as numbers when they are the whole answer ("seven"); a second value anywhere else.
+NUMBER_WORDS = {word: value for value, word in enumerate(f"{_ONES} seventeen eighteen nineteen".split())}
+
+
+NUMBER_WORDS |= {word: 10 * (i + 2) for i, word in enumerate(_TENS.split())}
+
+
+NUMBER_SCALES = {"hundred": 100, "thousand": 10**3, "million": 10**6, "billion": 10**9}
+
+
+# Words that make "N word" something other than the value N: another candidate or an open range
+# (a hedge), or arithmetic spelled out (a different value).
+_HEDGES = (
+    "or and nor either neither not no maybe perhaps probably possibly approximately approx roughly about around "
+    "nearly almost more less fewer greater larger smaller bigger higher lower least most than over under above "
+    "below between at dozen half halves third thirds quarter quarters twice double triple once"
+)
+
+
+HEDGE_WORDS = frozenset(_HEDGES.split()) | NUMBER_WORDS.keys() | NUMBER_SCALES.keys()
+
+
+_OPERATORS = "plus minus times multiplied divided by squared cubed power powers root roots sqrt factorial"
+
+
+OPERATOR_WORDS = frozenset(_OPERATORS.split())
+
+
+_FUNCTIONS = "pi sin cos tan cot sec csc log ln exp mod gcd lcm arcsin arccos arctan inf infty"
+
+
+MATH_WORDS = frozenset(_FUNCTIONS.split())  # not prose: function names written without a backslash
+
+
+NOT_UNIT_WORDS = HEDGE_WORDS | OPERATOR_WORDS | MATH_WORDS
+
+
+_SUPERSCRIPT_DIGITS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺", "0123456789-+")
+
+
+_SUPERSCRIPTS = re.compile("[⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺]+")
+
+
+_VULGAR_CHARS = "¼½¾⅐⅑⅒⅓⅔⅕⅖⅗⅘⅙⅚⅛⅜⅝⅞"
+
+
+_VULGAR = re.compile(f"(\\d*)([{_VULGAR_CHARS}])")
+
+
+_ROOT = re.compile(r"√\s*(\d+(?:\.\d+)?|[A-Za-z]|\([^()]*\)|\{[^{}]*\})")
+
+
+_UNICODE_LATEX = {  # after the patterns above; a trailing space keeps "\\pi r" from reading as "\\pir"
+    "√": "\\sqrt",
+    "×": "\\times ",
+    "·": "\\cdot ",
+    "÷": "\\div ",
+    "π": "\\pi ",
+    "∞": "\\infty ",
+    "∅": "\\emptyset ",
+    "≤": "\\le ",
+    "≥": "\\ge ",
+    "≠": "\\ne ",
+    "⁄": "/",
+}
+
+
+_CURRENCY = re.compile(r"\\\$|[€£¥]|\\euro\b|\\pounds\b")  # \$5, €5: the sign is not part of the value
+
+
+_TEXT_WRAPPER = re.compile(r"^\\(?:text|textbf|textrm|mathrm|mathbf|mbox|operatorname)\s*\{")
+
+
+_SPACE_THOUSANDS = re.compile(r"^-?\d{1,3}(?: \d{3})+(?:\.\d+)?$")
+
+
+_DIGIT_SPACE_DIGIT = re.compile(r"(?<=\d) (?=\d)")
+
+
+_EMPTY_SET = {"\\emptyset", "\\varnothing", "\\{\\}", "{}", "\\O"}
+
+
+# A label before the value: "x =", "x_1 =", "(x, y) =", "x \\in", point and segment names ("AB =",
+# "OR =", "\\frac{NO}{BO} ="). Stripped only when the value holds no variable (LABELLED_VALUE), so
+# "y = 2x + 1" stays an equation.
+LABEL = re.compile(
+    r"^\s*(?:(?:[A-Za-z]|\\[A-Za-z]+)(?:_\{?\w+\}?)?|[A-Z]{2,4}|\\frac\{[A-Z]{1,4}\}\{[A-Z]{1,4}\}"
+    r"|\(\s*[A-Za-z](?:\s*,\s*[A-Za-z])+\s*\))\s*(?:=|\\in\b)\s*(?=[^=]+$)"
+)
+_COMMAND = re.compile(r"\\(?:text|mbox|mathrm|operatorname)\s*\{[^{}]*\}|\\[A-Za-z]+")
+CONSTANT_LETTERS = frozenset("ei")  # e and i are numbers, not variables
+_JOINER_TEXT = re.compile(r"\\(?:text|mbox|mathrm|textrm)\s*\{\s*(and|or)\s*\}")  # \text{ and }: a word
+_UPRIGHT_CONSTANT = re.compile(r"\\(?:mathrm|text|textrm|operatorname|mathit|rm|mbox)\s*\{\s*([ei])\s*\}")
+_BINOM = re.compile(r"\\[dt]?binom\s*(\d|\{[^{}]*\})\s*(\d|\{[^{}]*\})")  # \binom 6 3, \dbinom{6}{3}
+_BASE_NUMERAL = re.compile(r"^\(?([0-9A-Za-z]+)\)?_\{?(\d+)\}?$")  # 123_4, (1011)_{2}
+ORDINAL_DENOMINATORS = {"half": 2, "halves": 2, "quarter": 4, "quarters": 4}
+ORDINAL_DENOMINATORS |= {
+    f"{word}{plural}": value
+    for word, value in {"third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7, "eighth": 8, "ninth": 9}.items()
+    for plural in ("", "s")
+} | {"tenth": 10, "tenths": 10}
+
+
+_BARE_FRAC = re.compile(r"\\frac\s*(\d|\{[^{}]*\})\s*(\d|\{[^{}]*\})")  # \frac 3 4, \frac34
+
+
+_BARE_SQRT = re.compile(r"\\sqrt\s*(\d)")  # \sqrt 5: LaTeX takes one digit as the argument
+
+
+_BARE_SCRIPT = re.compile(r"([_^])\s*(\d)(?=\s)")  # \log_3 5: the base is one digit, 5 is the argument
+
+
+_REPEATING = re.compile(r"(-?)(\d*)\.(\d*)\\(?:overline|bar|dot)\s*\{?(\d+)\}?")  # 0.\overline{81}
+
+
+_BARE_PI = re.compile(r"(?<![\\A-Za-z])pi(?![A-Za-z])")
+
+
+RELATION = re.compile(r"\\(?:le|ge)(?:q(?:slant)?)?(?![A-Za-z])|<=|>=|<|>")
+
+
+ENVIRONMENT = re.compile(r"\\(?:begin|end)\s*\{[A-Za-z*]*\}|\\operatorname\s*\{[^{}]*\}")
+
+
+_NUMBER_WORD = "(?:" + "|".join(sorted(NUMBER_WORDS.keys() | NUMBER_SCALES.keys(), key=len, reverse=True)) + ")"
+
+
+_NUMBER_PHRASE = re.compile(rf"{_NUMBER_WORD}(?:[\s-]+{_NUMBER_WORD})*\b", re.IGNORECASE)
+
+
+_THOUSANDS = re.compile(r"^-?\d{1,3}(?:,\d{3})+(?:\.\d+)?$")
+
+
+NUMBER = re.compile(r"^-?(?:\d+(?:\.\d*)?|\.\d+)$")
+_FRACTION = re.compile(r"^(-?)(?:\\frac\{(-?\d+)\}\{(\d+)\}|(\d+)/(\d+))$")
+_PROSE_WORD = re.compile(r"(?<![\\A-Za-z])[A-Za-z]{3,}")
+
+
+_HEDGE_PATTERN = re.compile(r"\bor\b|\band\b|\\lor\b|\\vee\b|\\pm\b|\\mp\b|\u00b1", re.IGNORECASE)
+
+
+def _unwrap_boxed(s: str) -> str:
+    """The content of the single \\boxed{...} (balanced), or s unchanged (none, or several: a hedge)."""
+    matches = list(BOXED.finditer(s))
+    if len(matches) != 1:
+        return s
+    end = closing_brace(s, matches[0].end())
+    return s[matches[0].end() : end] if end is not None else s
+
+
+def _unicode_math(s: str) -> str:
+    """LaTeX for the unicode math a model may write: superscript exponents, vulgar fractions, roots,
+    operators and constants. Done before NFKC, which would turn x² into x2 and 1½ into 11⁄2."""
+    s = _SUPERSCRIPTS.sub(lambda m: "^{" + m.group().translate(_SUPERSCRIPT_DIGITS) + "}", s)
+    if any(ch in _VULGAR_CHARS for ch in s):
+        s = _VULGAR.sub(_vulgar_fraction, s)
+    s = _ROOT.sub(lambda m: "\\sqrt{" + m.group(1).removeprefix("(").removesuffix(")") + "}", s)
+    for char, latex in _UNICODE_LATEX.items():
+        s = s.replace(char, latex)
+    return s
+
+
+def _vulgar_fraction(match: re.Match) -> str:
+    value = Fraction(unicodedata.numeric(match.group(2))).limit_denominator(1000)
+    fraction = f"\\frac{{{value.numerator}}}{{{value.denominator}}}"
+    return f"({match.group(1)}+{fraction})" if match.group(1) else fraction  # 1½ is one and a half
+
+
+def _unwrap_text(s: str) -> str:
+    """The content of an answer wrapped whole in \\text{} / \\mathrm{} / \\textbf{} ... (balanced)."""
+    while match := _TEXT_WRAPPER.match(s):
+        if closing_brace(s, match.end()) != len(s) - 1:  # "\text{a} + \text{b}": not one wrapper
+            return s
+        s = s[match.end() : -1].strip()
+    return s
+
+
+def normalize_answer(answer: str) -> str:
+    """A canonical spelling of an answer for cheap comparisons (not a full simplifier).
+
+    >>> normalize_answer(r"$y = \\boxed{12{,}500}$ apples.")
+    '12500'
+    >>> normalize_answer("x² + ½"), normalize_answer(r"\\text{\\$12 500}"), normalize_answer("1 2")
+    ('x^{2} + \\\\frac{1}{2}', '12500', '1, 2')
+    >>> normalize_answer(r"0.\\overline{81}"), normalize_answer(r"-3 < x \\le 1"), normalize_answer("seven")
+    ('\\\\frac{9}{11}', '(-3,1]', '7')
+    """
+    s = unicodedata.normalize("NFKC", _unicode_math(answer)).translate(MINUS_SIGNS)
+    s = _unwrap_boxed(s)
+    s = _CURRENCY.sub("", s)
+    s = s.replace("$", "").replace("\\(", "").replace("\\)", "").replace("\\[", "").replace("\\]", "")
+    s = s.replace("\\dfrac", "\\frac").replace("\\tfrac", "\\frac").replace("{,}", ",")
+    s = _UPRIGHT_CONSTANT.sub(r"\1", s)  # \mathrm{e}, \text{i}: the constants e and i
+    s = _JOINER_TEXT.sub(r" \1 ", s)
+    s = _SPACING.sub(" ", s).strip().rstrip(".").strip()
+    s = _unwrap_text(s)
+    s = _brace_arguments(s)
+    s = _REPEATING.sub(_repeating_fraction, s)
+    s = strip_label(s)
+    s = _inequality_interval(s)
+    s = _fraction_words(s) or (_NUMBER_PHRASE.sub(_number_phrase_value, s, count=1) if _NUMBER_PHRASE.match(s) else s)
+    s = _strip_units(s).strip()
+    s = " ".join(s.split())
+    if _SPACE_THOUSANDS.match(s):
+        s = s.replace(" ", "")  # 12 500: digit groups of three
+    s = _DIGIT_SPACE_DIGIT.sub(", ", s)  # 1 2: two numbers, never twelve
+    if _THOUSANDS.match(s.replace(" ", "")):
+        s = s.replace(",", "").replace(" ", "")
+    if s.replace(" ", "") in _EMPTY_SET:
+        s = "\\emptyset"
+    return _base_numeral(s)
+
+
+def strip_label(s: str) -> str:
+    """The value after a label ("x =", "AB =", "(x, y) =") when that value holds no variable; else s.
+
+    >>> strip_label("AB = 4"), strip_label(r"\\frac{NO}{BO} = \\frac{1}{2}"), strip_label("y = 2x + 1")
+    ('4', '\\\\frac{1}{2}', 'y = 2x + 1')
+    """
+    match = LABEL.match(s)
+    if match is None or has_variable(_strip_units(s[match.end() :])):
+        return s
+    return s[match.end() :]
+
+
+def has_variable(s: str) -> bool:
+    """True when s holds a letter outside LaTeX commands that is not the constant e or i."""
+    return any(ch.isalpha() and ch not in CONSTANT_LETTERS for ch in _COMMAND.sub(" ", s))
+
+
+def _fraction_words(s: str) -> str | None:
+    """\\frac{n}{d} for a fraction in words ("two fifths", "one half", "a third"), else None."""
+    words = s.lower().replace("-", " ").split()
+    if len(words) != 2 or words[1] not in ORDINAL_DENOMINATORS:
+        return None
+    numerator = 1 if words[0] in ("a", "an", "one") else NUMBER_WORDS.get(words[0])
+    if numerator is None:
+        return None
+    return f"\\frac{{{numerator}}}{{{ORDINAL_DENOMINATORS[words[1]]}}}"
+
+
+def _base_numeral(s: str) -> str:
+    """A numeral with a base subscript is its value: 101_2 -> 5, (1F)_{16} -> 31 (a digit the base
+    lacks, or a base outside 2-36, leaves it as written)."""
+    if "_" not in s or len(s) > MAX_NUMBER_CHARS:
+        return s
+    match = _BASE_NUMERAL.match(s.replace(" ", ""))
+    if not match or not 2 <= int(match.group(2)) <= 36 or not any(ch.isdigit() for ch in match.group(1)):
+        return s
+    try:
+        return str(int(match.group(1), int(match.group(2))))
+    except ValueError:
+        return s
+
+
+def _brace_arguments(s: str) -> str:
+    """Braces around one-token LaTeX arguments (\\frac 3 4, \\sqrt 5, \\binom 6 3, \\log_3 5), so the digit-group rule
+    below never reads "3 5" as two numbers; "pi" written out is \\pi."""
+    s = _BARE_FRAC.sub(lambda m: "\\frac{" + _unbrace(m.group(1)) + "}{" + _unbrace(m.group(2)) + "}", s)
+    s = _BARE_SQRT.sub(r"\\sqrt{\1}", s)
+    s = _BINOM.sub(lambda m: "\\binom{" + _unbrace(m.group(1)) + "}{" + _unbrace(m.group(2)) + "}", s)
+    s = _BARE_SCRIPT.sub(r"\1{\2}", s)
+    return _BARE_PI.sub(r"\\pi ", s)
+
+
+def _unbrace(arg: str) -> str:
+    return arg[1:-1] if arg.startswith("{") else arg
+
+
+def _repeating_fraction(match: re.Match) -> str:
+    """0.\\overline{81} -> \\frac{9}{11}: math-verify reads d.\\overline{r} as d."""
+    sign, whole, fixed, repeat = match.groups()
+    if len(whole + fixed + repeat) > MAX_NUMBER_CHARS:
+        return match.group()
+    value = int(whole or 0) + Fraction(
+        int(fixed + repeat) - int(fixed or 0), 10 ** len(fixed) * (10 ** len(repeat) - 1)
+    )
+    return f"{sign}\\frac{{{value.numerator}}}{{{value.denominator}}}"
+
+
+def _inequality_interval(s: str) -> str:
+    """The interval an inequality in one variable describes: x \\ge 2 -> [2,\\infty), -3 < x \\le 1 ->
+    (-3,1]; so an interval gold and the same set written as inequalities compare both ways."""
+    relations = RELATION.findall(s)
+    if not relations or len(relations) > 2:
+        return s
+    parts = [p.strip() for p in RELATION.split(s)]
+    if not all(parts):
+        return s
+    below = [r.startswith(("<", "\\le")) for r in relations]  # "a < x": a lies below x
+    is_var = [len(p) == 1 and p.isalpha() for p in parts]
+    if len(parts) == 2 and is_var[0] != is_var[1]:
+        bound, var_first = (parts[1], True) if is_var[0] else (parts[0], False)
+        upper = below[0] == var_first  # x < b and b > x both bound x from above
+        open_ = "(" if relations[0] in "<>" else "["
+        if upper:
+            return f"(-\\infty,{bound}{')' if open_ == '(' else ']'}"
+        return f"{open_}{bound},\\infty)"
+    if len(parts) == 3 and is_var == [False, True, False] and below[0] == below[1]:
+        low, high = (parts[0], parts[2]) if below[0] else (parts[2], parts[0])
+        left, right = (relations[0], relations[1]) if below[0] else (relations[1], relations[0])
+        return f"{'(' if left in '<>' else '['}{low},{high}{')' if right in '<>' else ']'}"
+    return s
+
+
+def _number_phrase_value(match: re.Match) -> str:
+    """Digits for small number words at the start of an answer ("seven", "twenty-one", "five
+    hundred"); the words unchanged when they do not read as one number ("seven eight")."""
+    total = current = 0
+    last = None
+    for word in re.split(r"[\s-]+", match.group().lower()):
+        if word in NUMBER_SCALES:
+            if last in (None, "scale") and word != "hundred" or current == 0:
+                return match.group()
+            if word == "hundred":
+                current *= 100
+            else:
+                total, current = total + current * NUMBER_SCALES[word], 0
+            last = "scale"
+            continue
+        value = NUMBER_WORDS[word]
+        if last == "unit" or (last == "tens" and not 0 < value < 10):
+            return match.group()
+        current += value
+        last = "tens" if value >= 20 else "unit"
+    return str(total + current)
+
+
+def _strip_units(s: str) -> str:
+    """The answer without what cannot change its value: degrees, percent, units and counted nouns
+    ("5 apples", "7 cm^2", "60 km/h"); words that could ("7 or more", "7 squared", "7 x") stay."""
+    s = _DEGREE_PERCENT.sub("", s)
+    match = _UNIT_SUFFIX.search(s)
+    if match and all(_is_unit_word(w) for w in WORD.findall(match.group(1))):
+        return s[: match.start()]
+    return s
+
+
+def _is_unit_word(word: str) -> bool:
+    word = word.rstrip(".")
+    if len(word) == 1:
+        return word in UNIT_LETTERS
+    return word.lower() not in NOT_UNIT_WORDS
+
+
+def split_top_level(s: str) -> list[str]:
+    parts, depth, start = [], 0, 0
+    for i, ch in enumerate(s):
+        depth += {"(": 1, "[": 1, "{": 1, ")": -1, "]": -1, "}": -1}.get(ch, 0)
+        if ch == "," and depth == 0:
+            parts.append(s[start:i])
+            start = i + 1
+    return parts + [s[start:]]
+
+
+def _top_level_separator(s: str) -> bool:
+    """True when s lists several items: a comma or semicolon outside any bracket."""
+    depth = 0
+    for ch in s:
+        if ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth -= 1
+        elif ch in ",;" and depth <= 0:
+            return True
+    return False
+
+
+def is_multi_valued(norm: str) -> bool:
+    """Several candidate answers: a list (bare, or a set in braces), "or" / "and" / \\vee / \\pm, two
+    boxes, or a lone "|" ("4 | 5"; absolute values |x| come in pairs)."""
+    inner = braced_body(norm)
+    if inner is not None and _top_level_separator(inner):
+        return True
+    if _top_level_separator(norm) or _HEDGE_PATTERN.search(norm) or len(BOXED.findall(norm)) > 1:
+        return True
+    return norm.count("|") % 2 == 1
+
+
+def braced_body(norm: str) -> str | None:
+    """What a set in braces holds ("\\{1, 2\\}", "{1, 2}"), or None when norm is not one."""
+    s = norm.strip()
+    if s.startswith("\\{") and s.endswith("\\}"):
+        return s[2:-2]
+    if s.startswith("{") and closing_brace(s, 1) == len(s) - 1:
+        return s[1:-1]
+    return None
+
+
+def is_prose(norm: str) -> bool:
+    """Words and no digits ("no idea", "banana split"): sympy would read them as a product of
+    symbols, which is not an answer to a math problem."""
+    return not any(ch.isdigit() for ch in norm) and bool(_PROSE_WORD.search(norm))
+
+
+def prose_words(norm: str) -> set[str]:
+    """Words of two letters or more outside LaTeX commands and environment names, lower case."""
+    return {w.lower() for w in WORD.findall(ENVIRONMENT.sub(" ", norm)) if len(w) > 1} - MATH_WORDS
+
+
+def stated_values(norm: str) -> set:
+    """The distinct values an answer states between its words: "answer is 7, no: 9" -> {7, 9}."""
+    values = set()
+    for segment in WORD.split(ENVIRONMENT.sub(" ", norm)):
+        segment = segment.strip(" ,.;:!?{}")
+        if any(ch.isdigit() for ch in segment):
+            number = as_number(segment)  # 7 and 7.0 are one value
+            values.add(segment.replace(" ", "") if number is None else number)
+    return values
+
+
+def as_number(norm: str) -> Fraction | None:
+    """An exact value for plain numbers and integer fractions; None for anything else."""
+    s = norm.replace(" ", "")
+    if len(s) > MAX_NUMBER_CHARS:
+        return None
+    if NUMBER.match(s):
+        return Fraction(s)
+    match = _FRACTION.match(s)
+    if match:
+        sign, num_a, den_a, num_b, den_b = match.groups()
+        den = int(den_a or den_b)
+        if den == 0:
+            return None
+        value = Fraction(int(num_a or num_b), den)
+        return -value if sign else value
+    return None
