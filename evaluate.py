@@ -114,6 +114,7 @@ def main(argv: list[str] | None = None) -> None:
         cfg["MAX_NEW_TOKENS"] = DEFAULT_NEW_TOKENS
         config.print_main(f"MAX_NEW_TOKENS: no training run to read, so {DEFAULT_NEW_TOKENS} new tokens")
     backend = models.choose_backend(cfg["BACKEND"], smoke)
+    check_vllm_settings(cfg, backend)
 
     # --- the one-question view: no dataset, no judging against a gold
     if cfg["ASK"] is not None:
@@ -141,6 +142,22 @@ def main(argv: list[str] | None = None) -> None:
     for sentence in report.get("paired", {}).values():
         print(sentence["sentence"])
     print(f"wrote {out / 'comparison.json'}, comparison.md, comparison.png")
+
+
+def check_vllm_settings(cfg: dict, backend: str) -> None:
+    """What evaluate's vLLM path cannot do, refused in one line before any model loads: a merged model
+    folder would start a second engine per process (Unsloth builds one per from_pretrained with
+    fast_inference, and the base model's already holds its share of the GPU), and vLLM samples only at
+    temperatures from 0 to 2."""
+    if not (backend == "unsloth" and cfg["USE_VLLM"]):
+        return
+    if cfg["ADAPTER"] is not None and is_merged(cfg["ADAPTER"]):
+        raise config.ConfigError(
+            f"USE_VLLM=True with a merged model folder ({cfg['ADAPTER']}) would start a second vLLM engine beside "
+            "the base model's: evaluate the run's adapter (RUN_DIR=<run>, or ADAPTER=<run>/final) or pass --USE_VLLM=False"
+        )
+    if cfg["NUM_SAMPLES"] > 1:
+        models.check_vllm_temperature(cfg["TEMPERATURE"])
 
 
 # --- What is compared: the run, its adapter, the problems
@@ -421,7 +438,7 @@ def _vllm_generator(cfg: dict, model, tokenizer):
         if cfg["NUM_SAMPLES"] > 1:
             params = SamplingParams(
                 temperature=cfg["TEMPERATURE"],
-                min_p=cfg["MIN_P"],
+                min_p=models.vllm_min_p(cfg["MIN_P"]),
                 n=cfg["NUM_SAMPLES"],
                 max_tokens=cfg["MAX_NEW_TOKENS"],
                 seed=cfg["SEED"],

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import time
 import unicodedata
 from decimal import Decimal
 
@@ -71,6 +72,7 @@ logger = logging.getLogger(__name__)
 
 RETRY_BUDGET_SCALE = 10  # evaluate.py re-judges a timed-out answer once with budgets this many times larger
 GOLD_CACHE_SIZE = 4096  # prepared golds kept per process (a parsed gold is a few KB)
+PARTS_CPU_SECONDS = 0.6  # all the part-by-part judgements of one multi-part answer together
 
 
 class PreparedGold:
@@ -153,7 +155,7 @@ def judge_prepared(pred: str | None, gold: PreparedGold, budget: float = 1.0) ->
     if multi:  # both multi-part: lists, sets, solutions joined by words, several boxes
         parts = answer_parts(pred, norm)
         if parts is not None and gold.parts is not None:
-            return parts_verdict(parts, gold.parts, lambda p, g: judge_prepared(p, prepare_gold(g), budget))
+            return parts_verdict(parts, gold.parts, _part_judge(budget))
     if gold.prose:  # "odd", "Sunday": only the same words match, in any case
         return EQUIVALENT if is_prose(norm) and key.lower() == gold.key.lower() else WRONG
     if is_prose(norm):
@@ -170,6 +172,19 @@ def judge_prepared(pred: str | None, gold: PreparedGold, budget: float = 1.0) ->
             return EQUIVALENT  # "50%" for a gold of 0.5, and 0.5 for a gold of 50%
         return numeric_verdict(number, gold.number)
     return symbolic_verdict(norm, gold, number, budget)
+
+
+def _part_judge(budget: float):
+    """judge_prepared for the parts of a multi-part answer, within PARTS_CPU_SECONDS in all: once
+    they are spent every further pair is TIMEOUT (a list of 12 parts makes up to 144 pairs)."""
+    deadline = time.thread_time() + PARTS_CPU_SECONDS * budget
+
+    def same(pred_part: str, gold_part: str) -> str:
+        if time.thread_time() > deadline:
+            return TIMEOUT
+        return judge_prepared(pred_part, prepare_gold(gold_part), budget)
+
+    return same
 
 
 def _forms_verdict(pred: str, norm: str, gold: PreparedGold, budget: float) -> str | None:
@@ -196,11 +211,9 @@ def _forms_verdict(pred: str, norm: str, gold: PreparedGold, budget: float) -> s
     parts = answer_parts(pred, norm) if gold.components is not None or gold.parts is not None else None
     if components is not None and gold.parts is not None and gold.parts[0] == "labels":
         parts = ("labels", [normalize_answer(c) for c in components])
-        return parts_verdict(parts, gold.parts, lambda p, g: judge_prepared(p, prepare_gold(g), budget))
+        return parts_verdict(parts, gold.parts, _part_judge(budget))
     if gold.components is not None and parts is not None and parts[0] == "labels":
-        return parts_verdict(
-            parts, ("labels", gold.components), lambda p, g: judge_prepared(p, prepare_gold(g), budget)
-        )
+        return parts_verdict(parts, ("labels", gold.components), _part_judge(budget))
     return None
 
 

@@ -204,6 +204,8 @@ def resolve_vllm(cfg: dict, backend: str) -> bool:
         reason, on = "vLLM is not installed; `pip install -r requirements-vllm.txt` for faster rollouts", False
     elif backend == "hf" and cfg["VLLM_MODE"] == "server":
         reason, on = "VLLM_MODE='server' needs a running `trl vllm-serve`: set USE_VLLM=True to use it", False
+    elif backend == "hf" and cfg["LOAD_IN_4BIT"]:
+        reason, on = f"{HF_4BIT_VLLM}; --LOAD_IN_4BIT=False to use it on the hf backend", False
     else:
         reason, on = f"vLLM is installed ({'Unsloth fast_inference' if backend == 'unsloth' else 'TRL colocate'})", True
     print_main(f"USE_VLLM=auto: {'on' if on else 'off'} ({reason})")
@@ -278,16 +280,53 @@ def same_base_model(a: str, b: str) -> bool:
     return strip(str(a)).lower() == strip(str(b)).lower()  # Hub names ignore case
 
 
+# TRL 1.14.2 (trl/generation/vllm_generation.py) builds vLLM with quantization="bitsandbytes" for a
+# bitsandbytes model and pushes the merged PEFT model's packed 4-bit tensors without their quant state;
+# bench/check_gpu_api.py's FACTS fail when that code changes, so this refusal is revisited then.
+HF_4BIT_VLLM = "TRL syncs 4-bit weights to vLLM without their quant state (vLLM's weight loader fails)"
+VLLM_TEMPERATURE = (0.0, 2.0)  # vLLM 0.32's SamplingParams refuses a temperature outside this range
+
+
 def check_vllm(cfg: dict, backend: str) -> None:
-    """USE_VLLM / VLLM_MODE combinations that can work, or a one-line reason."""
+    """USE_VLLM / VLLM_MODE combinations that can work, or a one-line reason.
+
+    >>> check_vllm({"USE_VLLM": True, "VLLM_MODE": "server", "LOAD_IN_4BIT": True, "TEMPERATURE": 1.0}, "hf")
+    Traceback (most recent call last):
+    ...
+    config.ConfigError: USE_VLLM=True with BACKEND=hf and LOAD_IN_4BIT=True: TRL syncs 4-bit weights to vLLM without their quant state (vLLM's weight loader fails); pass --LOAD_IN_4BIT=False (16-bit weights) or --USE_VLLM=False
+    """
     if not cfg["USE_VLLM"]:
         return
+    check_vllm_temperature(cfg["TEMPERATURE"])
+    if backend == "hf" and cfg["LOAD_IN_4BIT"]:
+        raise ConfigError(
+            f"USE_VLLM=True with BACKEND=hf and LOAD_IN_4BIT=True: {HF_4BIT_VLLM}; "
+            "pass --LOAD_IN_4BIT=False (16-bit weights) or --USE_VLLM=False"
+        )
     if cfg["VLLM_MODE"] not in ("colocate", "server"):
         raise ConfigError(f"VLLM_MODE={cfg['VLLM_MODE']!r}: use 'colocate' or 'server'")
     if backend == "unsloth" and cfg["VLLM_MODE"] == "server":
         raise ConfigError("VLLM_MODE='server' runs on the hf backend (`trl vllm-serve`); Unsloth uses colocated vLLM")
     if importlib.util.find_spec("vllm") is None and cfg["VLLM_MODE"] == "colocate":
         raise ConfigError("USE_VLLM=True needs vLLM in this environment (`pip install vllm`), or pass --USE_VLLM=False")
+
+
+def check_vllm_temperature(temperature) -> None:
+    """vLLM refuses a sampling temperature outside [0, 2] where the HF path accepts it: say so at start."""
+    low, high = VLLM_TEMPERATURE
+    if not isinstance(temperature, (int, float)) or not low <= temperature <= high:
+        raise ConfigError(
+            f"TEMPERATURE={temperature!r}: vLLM samples only at {low:g} to {high:g}; lower it or pass --USE_VLLM=False"
+        )
+
+
+def vllm_min_p(min_p) -> float:
+    """MIN_P as vLLM's SamplingParams takes it: None (off) is 0.0 there, and None raises.
+
+    >>> vllm_min_p(None), vllm_min_p(0.1)
+    (0.0, 0.1)
+    """
+    return 0.0 if min_p is None else float(min_p)
 
 
 def check_optimizer(optim: str) -> None:

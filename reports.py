@@ -285,9 +285,10 @@ def _window_mean(rows: list[dict], key: str) -> float | None:
     return sum(values) / len(values) if values else None
 
 
-def health_warnings(rows: list[dict]) -> dict[str, str]:
+def health_warnings(rows: list[dict], fp16: bool = False) -> dict[str, str]:
     """Why a run is not learning, from its training rows in metrics.jsonl: check name -> one line
-    with the fix. Empty while every check passes (or too few steps are logged to say).
+    with the fix. Empty while every check passes (or too few steps are logged to say). Under fp16
+    a non-finite gradient norm with a finite loss is the loss scaler skipping a step, not a fault.
 
     >>> rows = [{"step": s, "reward": 1.0, "completions/clipped_ratio": 0.8} for s in range(1, 11)]
     >>> list(health_warnings(rows))
@@ -297,6 +298,8 @@ def health_warnings(rows: list[dict]) -> dict[str, str]:
     warnings = {}
     for row in rows[-1:]:
         bad = [k for k in HEALTH_KEYS if isinstance(row.get(k), float) and not math.isfinite(row[k])]
+        if fp16 and bad == ["grad_norm"]:
+            bad = []  # the fp16 loss scaler's skipped step: it lowers the scale and goes on
         if bad:
             warnings["non_finite"] = (
                 f"{', '.join(bad)} not finite at step {row['step']}: lower LEARNING_RATE, and prefer bf16 or fp32 to fp16"
@@ -353,7 +356,7 @@ def health_callback():
             if not state.is_world_process_zero or not logs:
                 return
             self.rows.append({"step": state.global_step, **logs})
-            for name, line in health_warnings(self.rows).items():
+            for name, line in health_warnings(self.rows, fp16=bool(getattr(args, "fp16", False))).items():
                 if name not in self.said:
                     self.said.add(name)
                     print(f"warning (step {state.global_step}): {line}", flush=True)
@@ -364,19 +367,21 @@ def health_callback():
 # --- What the model writes: sampled completions with their scores
 
 DIGEST_CHARS = 400  # each completion in the printed digest is cut to this many characters
+HELD_OUT_COLUMN = "held_out"  # a column of the in-training evaluation set only (True on every row)
 
 
 class CompletionLog:
     """Wraps the reward functions so that every `every` GRPO steps the step's completions, with their
     problem, gold and each reward's score, are appended to a JSONL file, and a short digest (the best and
     the worst completion of the step) is printed. TRL calls every reward on the same batch in turn; the
-    record is written when the last one has scored it. Only the main process writes."""
+    record is written when the last one has scored it. Only the main process writes.
 
-    def __init__(
-        self, path: Path, every: int, weights: dict[str, float], main_process: bool = True, model=None
-    ) -> None:
+    Held-out batches (EVAL_STEPS) are told apart by their data, a HELD_OUT_COLUMN that TRL hands to the
+    reward functions, never by the model's mode: Unsloth switches the model to training mode inside
+    its generate-and-score step, during evaluation too."""
+
+    def __init__(self, path: Path, every: int, weights: dict[str, float], main_process: bool = True) -> None:
         self.path, self.every, self.weights, self.main_process = path, every, weights, main_process
-        self.model = model  # when given, batches scored while it is in eval mode (EVAL_STEPS) are not logged
         self._pending: dict[int, dict] = {}
 
     def wrap(self, name: str, reward_func):
@@ -395,7 +400,7 @@ class CompletionLog:
         step = state.global_step + 1 if state is not None else 0  # the step these completions train
         if not self.main_process or self.every <= 0 or (step - 1) % self.every:
             return
-        if self.model is not None and not self.model.training:
+        if any(kwargs.get(HELD_OUT_COLUMN) or ()):  # a held-out batch: not a training step's completions
             return
         batch = self._pending.setdefault(id(completions), {"scores": {}})
         batch["scores"][name] = scores

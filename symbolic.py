@@ -5,6 +5,7 @@ bounded in size (guards) and in the judging thread's CPU time, with cheap numeri
 from __future__ import annotations
 
 import cmath
+import contextlib
 import logging
 import re
 import signal
@@ -102,6 +103,7 @@ def time_limit(seconds: float):
 
 
 _math_verify_module = None
+WARM_UP_SECONDS = 60.0  # the warm-up's own calls: one-time loading, never cut short
 
 
 # One answer of each shape the grammar meets: the first parse of a shape loads code (up to ~0.3 s).
@@ -140,6 +142,8 @@ def load_math_verify():
             if gold and pred:
                 probe(*(parsed[0] for parsed in imaginary_unit(gold, pred)))  # evalf / expand first use
         _math_verify_module = math_verify
+        real_set(["-x > -1", r"(-\infty,2]"], WARM_UP_SECONDS)  # solveset and set unions: first use
+        equations_equal(("y", "2x + 1"), ("2x - y + 1", "0"), WARM_UP_SECONDS)  # cancel: first use
     return _math_verify_module
 
 
@@ -149,15 +153,16 @@ def warm_up() -> None:
     load_math_verify()
 
 
-def mv_parse(norm: str, seconds: float) -> list | None:
-    """math-verify's parse of a normalised answer, bounded in size and CPU time.
+def mv_parse(norm: str, seconds: float | None) -> list | None:
+    """math-verify's parse of a normalised answer, bounded in size and CPU time (seconds None: inside
+    a caller's time limit, which cannot nest).
 
     [] when nothing parseable was found (or math-verify failed), None when the budget ran out."""
     if not norm or too_costly_for_sympy(norm):
         return []
     parse = load_math_verify().parse
     try:
-        with time_limit(seconds):
+        with time_limit(seconds) if seconds is not None else contextlib.nullcontext():
             return parse(f"${norm}$", parsing_timeout=None)
     except Timeout:
         logger.debug("math-verify parse timed out on %.80r", norm)
@@ -241,9 +246,10 @@ def _identical(gold, pred) -> bool:
 TIMED_OUT = "timed out"  # what the helpers below return when their budget ran out
 
 
-def _parse_one(text: str, seconds: float):
-    """The first sympy object math-verify reads from text, None when it reads nothing, TIMED_OUT."""
-    parsed = mv_parse(text, seconds)
+def _parse_one(text: str):
+    """The first sympy object math-verify reads from text (within the caller's time limit), None when
+    it reads nothing, TIMED_OUT."""
+    parsed = mv_parse(text, None)
     if parsed is None:
         return TIMED_OUT
     return parsed[0] if parsed else None
@@ -259,7 +265,7 @@ def real_set(pieces: list[str], seconds: float):
         with time_limit(seconds):
             sets = []
             for piece in pieces:
-                value = _parse_one(piece, seconds)
+                value = _parse_one(piece)
                 if value is TIMED_OUT:
                     return TIMED_OUT
                 if isinstance(value, sympy.Set) and value.is_subset(sympy.S.Reals):
@@ -288,7 +294,7 @@ def equations_equal(pred: tuple[str, str], gold: tuple[str, str], seconds: float
         with time_limit(seconds):
             sides = []
             for left, right in (pred, gold):
-                value = _parse_one(f"{left} - ({right})", seconds)
+                value = _parse_one(f"{left} - ({right})")
                 if value is TIMED_OUT:
                     return TIMED_OUT
                 if not isinstance(value, sympy.Expr):

@@ -197,7 +197,7 @@ def main(argv: list[str] | None = None) -> None:
     judge.warm_up()
     weights = {**{n: float(cfg["REWARDS"][n]) for n in names}, **dict.fromkeys(rewards.METRIC_FUNCS, 0.0)}
     completion_log = reports.CompletionLog(
-        out / "completions.jsonl", cfg["LOG_COMPLETIONS_STEPS"], weights, config.is_main_process(), model
+        out / "completions.jsonl", cfg["LOG_COMPLETIONS_STEPS"], weights, config.is_main_process()
     )
     # the four rewards, then the zero-weight accuracy metrics (logged on training and held-out batches)
     scored = {**{n: rewards.REWARD_FUNCS[n] for n in names}, **rewards.METRIC_FUNCS}
@@ -341,7 +341,8 @@ def build_eval_dataset(cfg: dict, heldout, tokenizer, longest: int):
     config.print_main(f"held-out evaluation: {head}" + (f" (left out: {'; '.join(left_out)})" if left_out else ""))
     if not kept:
         return None, cfg["PER_DEVICE_BATCH_SIZE"]
-    return prompts.select(range(kept)), batch
+    # marked by a column, so the completion log can tell these batches from training ones on any backend
+    return prompts.select(range(kept)).add_column(reports.HELD_OUT_COLUMN, [True] * kept), batch
 
 
 def grpo_settings(cfg: dict, out: Path, names: list[str]) -> dict:
@@ -471,6 +472,9 @@ def shared_training_args(cfg: dict) -> dict:
         "optim": cfg["OPTIM"],
         "gradient_checkpointing": cfg["GRADIENT_CHECKPOINTING"],
         "logging_steps": cfg["LOGGING_STEPS"],
+        # explicit: Unsloth's config sets False, transformers defaults to True (a NaN loss then never
+        # reaches metrics.jsonl); False on both, so the non-finite health warning fires on both
+        "logging_nan_inf_filter": False,
         "seed": cfg["SEED"],
         "report_to": cfg["REPORT_TO"],
         "run_name": cfg["RUN_NAME"] or cfg["OUTPUT_DIR"],

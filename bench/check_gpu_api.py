@@ -161,7 +161,6 @@ def download(folder: Path) -> dict[str, Path]:
 # so the recipe leaves them to Unsloth: key -> why. A key of rl.py's `replacements` in neither this nor
 # our settings is drift (a new default a version bump brought in).
 NOT_OBJECTIVE = {
-    "logging_nan_inf_filter": "logging only",
     "eval_accumulation_steps": "how evaluation outputs are gathered, not what is computed",
     "torch_empty_cache_steps": "frees cached GPU memory",
     "max_seq_length": "not a GRPOConfig / SFTConfig field in TRL 1.x (the model's max_seq_length is passed)",
@@ -309,6 +308,18 @@ FACTS = (
         "loader's checkpointing default",
     ),
     ("trl", "trl/generation/vllm_generation.py", r'logprobs_mode="processed_logprobs"', "vLLM log-probs after the cut"),
+    (  # models.HF_4BIT_VLLM: revisit the hf + 4-bit + vLLM refusal when TRL dequantizes before the sync
+        "trl",
+        "trl/generation/vllm_generation.py",
+        r'quantization = "bitsandbytes"[\s\S]*def _iter_named_params[\s\S]*model\.merge_adapter\(\)',
+        "TRL hands a 4-bit model to vLLM as bitsandbytes and syncs its merged tensors",
+    ),
+    (
+        "unsloth",
+        "unsloth/models/rl_replacements.py",
+        r'lora_name = "vllm_gen_lora"',
+        "Unsloth + vLLM writes vllm_gen_lora*/ into the working directory (.gitignore)",
+    ),
 )
 
 

@@ -164,55 +164,55 @@ def format_priming(rng: random.Random | None = None) -> list[dict]:
     rng = rng or random.Random(5)
     rows = []
     while len(rows) < PRIMING_ROWS:
-        kind = len(rows) % 5
-        if kind == 0:
-            word = rng.choice(WORDS)
-            rows.append(
-                {
-                    "problem": f"How many letters does the word '{word}' have?",
-                    "reasoning": f"Spell it out: {', '.join(word)}. That is {len(word)} letters.",
-                    "answer": str(len(word)),
-                }
-            )
-        elif kind == 1:
-            x, y = rng.sample(range(100, 1000), 2)
-            rows.append(
-                {
-                    "problem": f"Which number is larger, {x} or {y}?",
-                    "reasoning": f"Compare them digit by digit from the left: {max(x, y)} is the larger one.",
-                    "answer": str(max(x, y)),
-                }
-            )
-        elif kind == 2:
-            shape = rng.choice(list(SHAPES))
-            rows.append(
-                {
-                    "problem": f"How many sides does a {shape} have?",
-                    "reasoning": f"A {shape} is a polygon with {SHAPES[shape]} sides.",
-                    "answer": str(SHAPES[shape]),
-                }
-            )
-        elif kind == 3:
-            month = rng.choice(list(MONTHS))
-            rows.append(
-                {
-                    "problem": f"How many days does {month} have in a common year?",
-                    "reasoning": f"In a common year {month} has {MONTHS[month]} days.",
-                    "answer": str(MONTHS[month]),
-                }
-            )
-        else:
-            n = rng.randint(100, 999)
-            down = n % 10 < 5
-            rounded = round(n, -1) if n % 10 != 5 else n + 5
-            rows.append(
-                {
-                    "problem": f"Round {n} to the nearest ten.",
-                    "reasoning": f"The last digit of {n} is {n % 10}, so it rounds {'down' if down else 'up'} to {rounded}.",
-                    "answer": str(rounded),
-                }
-            )
+        problem, reasoning, answer = PRIMING_KINDS[len(rows) % len(PRIMING_KINDS)](rng)
+        rows.append({"problem": problem, "reasoning": reasoning, "answer": str(answer)})
     return rows
+
+
+def _spelling(rng: random.Random) -> tuple[str, str, int]:
+    word = rng.choice(WORDS)
+    return (
+        f"How many letters does the word '{word}' have?",
+        f"Spell it out: {', '.join(word)}. That is {len(word)} letters.",
+        len(word),
+    )
+
+
+def _larger(rng: random.Random) -> tuple[str, str, int]:
+    x, y = rng.sample(range(100, 1000), 2)
+    return (
+        f"Which number is larger, {x} or {y}?",
+        f"Compare them digit by digit from the left: {max(x, y)} is the larger one.",
+        max(x, y),
+    )
+
+
+def _sides(rng: random.Random) -> tuple[str, str, int]:
+    shape = rng.choice(list(SHAPES))
+    return f"How many sides does a {shape} have?", f"A {shape} is a polygon with {SHAPES[shape]} sides.", SHAPES[shape]
+
+
+def _days(rng: random.Random) -> tuple[str, str, int]:
+    month = rng.choice(list(MONTHS))
+    return (
+        f"How many days does {month} have in a common year?",
+        f"In a common year {month} has {MONTHS[month]} days.",
+        MONTHS[month],
+    )
+
+
+def _rounding(rng: random.Random) -> tuple[str, str, int]:
+    n = rng.randint(100, 999)
+    rounded = round(n, -1) if n % 10 != 5 else n + 5  # 5 rounds up (Python's round() would round half to even)
+    way = "down" if n % 10 < 5 else "up"
+    return (
+        f"Round {n} to the nearest ten.",
+        f"The last digit of {n} is {n % 10}, so it rounds {way} to {rounded}.",
+        rounded,
+    )
+
+
+PRIMING_KINDS = (_spelling, _larger, _sides, _days, _rounding)
 
 
 # --- Shortcut detector: which operations the working out writes

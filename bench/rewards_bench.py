@@ -5,7 +5,7 @@
     python bench/rewards_bench.py --baseline 55c4c53 --rounds 5   # check_answer now vs at a git revision
 
 With --baseline, check_answer of the working tree and of the judge at that revision (its judge.py,
-rewards.py and prompts.py) are timed in alternating fresh processes on the same batch, and each
+rewards.py, prompts.py and, from the judge's split on, answers / spelling / symbolic / equivalence.py) are timed in alternating fresh processes on the same batch, and each
 round prints both p99s and their ratio.
 
 Three judges score the same batch in one run, each from a cold sympy cache, each completion timed
@@ -150,15 +150,18 @@ def check_answer_only(groups: int) -> None:
     print(json.dumps({"ms": ms, "credited": credited}))
 
 
+JUDGE_FILES = ("judge.py", "rewards.py", "prompts.py", "answers.py", "spelling.py", "symbolic.py", "equivalence.py")
+
+
 def compare_with_revision(revision: str, groups: int, rounds: int) -> None:
     """check_answer of the working tree and of `revision`, alternating fresh processes, same batch."""
     with tempfile.TemporaryDirectory() as old:
-        files = ["judge.py", "rewards.py", "prompts.py"]
-        for name in files:
+        for name in JUDGE_FILES:
             text = subprocess.run(["git", "show", f"{revision}:{name}"], cwd=ROOT, capture_output=True, text=True)
-            if text.returncode != 0:
+            if text.returncode != 0 and name in JUDGE_FILES[:3]:
                 sys.exit(f"error: cannot read {name} at {revision}: {text.stderr.strip()}")
-            Path(old, name).write_text(text.stdout)
+            if text.returncode == 0:  # the judge's own modules exist from its split on
+                Path(old, name).write_text(text.stdout)
         ratios = []
         for i in range(rounds):
             result = {}

@@ -43,13 +43,14 @@ def test_judge_uses_the_reward_verdicts(completion, gold, verdict, correct, leni
 
 def test_judge_re_judges_a_timed_out_answer_once_with_a_larger_budget(monkeypatch):
     import judge
+    import symbolic
 
-    real_parse = judge._mv_parse
+    real_parse = symbolic.mv_parse
 
     def parse_needing_a_larger_budget(norm, seconds):
-        return real_parse(norm, seconds) if seconds > judge.PARSE_CPU_SECONDS else None  # None: out of budget
+        return real_parse(norm, seconds) if seconds > symbolic.PARSE_CPU_SECONDS else None  # None: out of budget
 
-    monkeypatch.setattr(judge, "_mv_parse", parse_needing_a_larger_budget)
+    monkeypatch.setattr(symbolic, "mv_parse", parse_needing_a_larger_budget)
     judge.prepare_gold.cache_clear()
     judged = evaluate.judge_completion(done("x^2 - 1"), "(x-1)(x+1)")
     assert judged["verdict"] == "equivalent" and judged["rejudged"] is True

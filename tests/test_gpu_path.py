@@ -178,17 +178,17 @@ def test_precision_follows_the_loaders_decision_never_bf16_before_ampere(gpu, ba
 
 
 VLLM_AUTO = [
-    # (GPU in use, vLLM installed, backend, VLLM_MODE, resolved USE_VLLM)
-    (True, True, "unsloth", "colocate", True),  # installed on the Unsloth backend: fast_inference
-    (True, True, "hf", "colocate", True),  # installed on the hf backend: TRL colocate
-    (True, False, "unsloth", "colocate", False),  # not installed
-    (False, True, "hf", "colocate", False),  # no GPU in use (CPU mode, --smoke)
-    (True, True, "hf", "server", False),  # a server must be started by hand: USE_VLLM=True asks for it
+    # (GPU in use, vLLM installed, backend, VLLM_MODE, LOAD_IN_4BIT, resolved USE_VLLM)
+    (True, True, "unsloth", "colocate", True, True),  # installed on the Unsloth backend: fast_inference, 4-bit too
+    (True, True, "hf", "colocate", False, True),  # installed on the hf backend, 16-bit: TRL colocate
+    (True, True, "hf", "colocate", True, False),  # hf + 4-bit: TRL would sync packed 4-bit tensors to vLLM
+    (True, False, "unsloth", "colocate", True, False),  # not installed
+    (False, True, "hf", "colocate", False, False),  # no GPU in use (CPU mode, --smoke)
+    (True, True, "hf", "server", False, False),  # a server must be started by hand: USE_VLLM=True asks for it
 ]
 
 
-@pytest.mark.parametrize("gpu_on, installed, backend, mode, expected", VLLM_AUTO)
-def test_use_vllm_auto_is_on_exactly_when_vllm_can_run(monkeypatch, capsys, gpu_on, installed, backend, mode, expected):
+def pretend_vllm(monkeypatch, gpu_on: bool, installed: bool) -> None:
     import importlib.util
 
     find_spec = importlib.util.find_spec
@@ -198,12 +198,81 @@ def test_use_vllm_auto_is_on_exactly_when_vllm_can_run(monkeypatch, capsys, gpu_
         "find_spec",
         lambda name, *a: (object() if installed else None) if name == "vllm" else find_spec(name, *a),
     )
-    cfg = {**train_grpo.CONFIG, "VLLM_MODE": mode}
+
+
+@pytest.mark.parametrize("gpu_on, installed, backend, mode, four_bit, expected", VLLM_AUTO)
+def test_use_vllm_auto_is_on_exactly_when_vllm_can_run(
+    monkeypatch, capsys, gpu_on, installed, backend, mode, four_bit, expected
+):
+    pretend_vllm(monkeypatch, gpu_on, installed)
+    cfg = {**train_grpo.CONFIG, "VLLM_MODE": mode, "LOAD_IN_4BIT": four_bit}
     assert models.resolve_vllm(cfg, backend) is expected
-    assert f"USE_VLLM=auto: {'on' if expected else 'off'}" in capsys.readouterr().out  # said in one line
+    said = capsys.readouterr().out
+    assert f"USE_VLLM=auto: {'on' if expected else 'off'}" in said  # said in one line, with the reason
+    if backend == "hf" and four_bit and installed and gpu_on:
+        assert "--LOAD_IN_4BIT=False" in said
     assert models.resolve_vllm({**cfg, "USE_VLLM": False}, backend) is False  # forced off
     with pytest.raises(ConfigError, match="USE_VLLM='yes'"):
         models.resolve_vllm({**cfg, "USE_VLLM": "yes"}, backend)
+
+
+@pytest.mark.parametrize("mode", ["colocate", "server"])
+def test_use_vllm_true_on_the_hf_backend_in_4bit_is_refused_with_the_way_out(monkeypatch, mode):
+    pretend_vllm(monkeypatch, True, True)
+    cfg = {**train_grpo.CONFIG, "USE_VLLM": True, "VLLM_MODE": mode}
+    with pytest.raises(ConfigError, match=r"LOAD_IN_4BIT=True: TRL syncs 4-bit weights .*--LOAD_IN_4BIT=False"):
+        models.check_vllm(cfg, "hf")
+    models.check_vllm({**cfg, "LOAD_IN_4BIT": False}, "hf")  # 16-bit weights: accepted
+    if mode == "colocate":
+        models.check_vllm(cfg, "unsloth")  # Unsloth's own path loads its 4-bit weights into vLLM itself
+
+
+def readme_commands(script: str) -> list[list[str]]:
+    """The --NAME=value flags of each command in the README that runs `script` (continuations joined)."""
+    text = (Path(__file__).resolve().parents[1] / "README.md").read_text().replace("\\\n", " ")
+    return [
+        [word for word in line.split(script, 1)[1].split() if word.startswith("--") and "=" in word]
+        for line in text.splitlines()
+        if f" {script}" in line and not line.lstrip().startswith(("#", "|", "`"))
+    ]
+
+
+def test_the_readmes_training_commands_pass_the_start_up_checks_on_a_gpu_with_vllm(monkeypatch, tmp_path):
+    import config
+
+    pretend_vllm(monkeypatch, True, True)
+    monkeypatch.setattr(models, "require_gpu_or_smoke", lambda *a: None)
+    monkeypatch.setattr(models, "check_optimizer", lambda optim: None)  # bitsandbytes is a GPU install
+    monkeypatch.setattr(models, "has_cuda", lambda: True)
+    commands = [flags for flags in readme_commands("train_grpo.py") if "--smoke" not in flags]
+    assert any("--USE_VLLM=True" in flags for flags in commands)  # the vLLM server line is among them
+    for flags in commands:
+        cfg, _ = config.resolve_config(train_grpo.CONFIG, [*flags, f"--OUTPUT_DIR={tmp_path}"], train_grpo.SMOKE)
+        train_grpo.check_settings(cfg, smoke=False)  # no ConfigError: each works as written
+
+
+def test_vllm_sampler_limits_are_mapped_or_refused_at_start():
+    assert models.vllm_min_p(None) == 0.0  # SamplingParams(min_p=None) raises in vLLM 0.32
+    for temperature in (2.5, -0.1, None):
+        with pytest.raises(ConfigError, match="vLLM samples only at 0 to 2"):
+            models.check_vllm_temperature(temperature)
+    models.check_vllm_temperature(2.0)
+
+
+def test_evaluate_refuses_a_second_vllm_engine_and_out_of_range_sampling(tmp_path):
+    import evaluate
+
+    merged = tmp_path / "merged"
+    merged.mkdir()
+    (merged / "config.json").write_text("{}")
+    cfg = {**evaluate.CONFIG, "USE_VLLM": True, "ADAPTER": str(merged)}
+    assert evaluate.is_merged(str(merged))
+    with pytest.raises(ConfigError, match="second vLLM engine"):
+        evaluate.check_vllm_settings(cfg, "unsloth")
+    with pytest.raises(ConfigError, match="vLLM samples only"):
+        evaluate.check_vllm_settings({**cfg, "ADAPTER": None, "NUM_SAMPLES": 4, "TEMPERATURE": 3.0}, "unsloth")
+    evaluate.check_vllm_settings({**cfg, "USE_VLLM": False}, "unsloth")  # the HF path: no limit of vLLM's
+    evaluate.check_vllm_settings(cfg, "hf")  # evaluate's vLLM path is Unsloth's
 
 
 @pytest.mark.parametrize(

@@ -74,3 +74,21 @@ def test_reward_plot_gains_a_held_out_accuracy_panel(tmp_path):
     plain, with_eval = (Image.open(tmp_path / n).size for n in ("plain.png", "with_eval.png"))
     assert with_eval[0] > 1.5 * plain[0]  # a second panel beside the rewards
     assert reports.eval_series(evals)["strict_accuracy"] == [(0, 0.0), (10, 0.25), (20, 0.5)]
+
+
+FP16_STREAMS = [
+    (stream(steps=3, grad_norm=float("inf")), set()),  # fp16: the loss scaler skipped a step
+    (stream(steps=3, loss=float("nan"), grad_norm=float("nan")), {"non_finite"}),  # a NaN loss is a fault
+]
+
+
+@pytest.mark.parametrize("rows, expected", FP16_STREAMS, ids=range(len(FP16_STREAMS)))
+def test_health_warnings_under_fp16_leave_the_loss_scalers_skipped_steps_alone(rows, expected):
+    assert set(reports.health_warnings(rows, fp16=True)) == expected
+
+
+def test_both_backends_log_non_finite_losses_the_same_way():
+    import train_grpo
+
+    settings = train_grpo.shared_training_args({**train_grpo.CONFIG, "CPU": True, "BACKEND": "hf", "RUN_NAME": None})
+    assert settings["logging_nan_inf_filter"] is False  # Unsloth's config sets False; transformers' default True

@@ -102,6 +102,23 @@ def test_hostile_gold_finishes_in_under_a_second(gold):
     assert _timed(R.check_answer, None, [done("4"), done("x+1")], [gold, gold]) < 1.0
 
 
+HOSTILE_PAIRS = [  # (gold, answer) that reach the multi-part, set and equation comparisons
+    (", ".join(str(i) for i in range(12)), ", ".join(f"(x+{i})^{{40}}" for i in range(12))),  # 144 costly pairs
+    (", ".join(str(i) for i in range(12)), r" and ".join(rf"\boxed{{{i}^{{99}}!}}" for i in range(12))),  # boxes
+    ("y = (x+1)^{60}", "(x+1)^{60} - y = 0"),  # an equation of high degree
+    ("x^{60} > 1", r"x^{61} \le 2 \text{ or } x > 3"),  # inequalities of high degree
+    (r"\pm " + "9" * 50, "{" + ", ".join("9" * 50 for _ in range(11)) + "}"),  # plus-minus against a long set
+    ("; ".join(f"p={i},q={i}" for i in range(12)), ", ".join(f"({i},{i})" for i in range(12))),  # labelled points
+]
+
+
+@pytest.mark.parametrize("gold, answer", HOSTILE_PAIRS, ids=range(len(HOSTILE_PAIRS)))
+def test_hostile_multi_part_answers_finish_in_under_a_second(gold, answer):
+    for pred, truth in ((answer, gold), (gold, answer)):
+        seconds = _timed(R.check_answer, None, [done(pred)], [truth])
+        assert seconds < 1.0, seconds
+
+
 def test_hostile_answers_finish_in_under_a_second_in_a_worker_thread():
     worst = {}
 

@@ -102,3 +102,30 @@ def test_no_push_unless_asked_and_a_failed_push_is_one_line(tmp_path, monkeypatc
 
 def test_secrets_are_never_saved():
     assert public({"HUB_TOKEN": "hf_x", "WANDB_API_KEY": "k", "LR": 1}) == {"LR": 1}
+
+
+def test_held_out_batches_stay_out_of_the_completion_log_when_the_model_is_in_training_mode(tmp_path, monkeypatch):
+    # Unsloth calls model.for_training() inside _generate_and_score_completions, during evaluation too
+    # (unsloth/models/rl_replacements.py): switch modes the same way on TRL's own trainer.
+    import trl
+
+    original = trl.GRPOTrainer._generate_and_score_completions
+
+    def like_unsloth(self, inputs):
+        self.model.train()
+        return original(self, inputs)
+
+    monkeypatch.setattr(trl.GRPOTrainer, "_generate_and_score_completions", like_unsloth)
+    out = tmp_path / "run"
+    train_grpo.main(["--smoke", "--MAX_STEPS=2", "--EVAL_STEPS=1", "--LOG_COMPLETIONS_STEPS=1", f"--OUTPUT_DIR={out}"])
+    rows = [json.loads(line) for line in (out / "completions.jsonl").read_text().splitlines()]
+    per_step = train_grpo.SMOKE.get("PER_DEVICE_BATCH_SIZE", train_grpo.PER_DEVICE_BATCH_SIZE)
+    assert sorted(r["step"] for r in rows) == [1] * per_step + [2] * per_step  # training completions only
+    evaluations = [r for r in reports_rows(out) if "eval/strict_accuracy" in r]
+    assert [r["step"] for r in evaluations] == [0, 1, 2]  # the held-out batches ran, and were not logged
+
+
+def reports_rows(out):
+    import reports
+
+    return reports.read_metrics(out / "metrics.jsonl")
