@@ -109,13 +109,21 @@ def test_held_out_batches_stay_out_of_the_completion_log_when_the_model_is_in_tr
     # (unsloth/models/rl_replacements.py): switch modes the same way on TRL's own trainer.
     import trl
 
-    original = trl.GRPOTrainer._generate_and_score_completions
+    score, generate_and_score = trl.GRPOTrainer._calculate_rewards, trl.GRPOTrainer._generate_and_score_completions
 
-    def like_unsloth(self, inputs):
-        self.model.train()
-        return original(self, inputs)
+    def for_training_then_score(self, *args, **kwargs):
+        self.model.train()  # after generation, before the rewards: held-out batches too
+        return score(self, *args, **kwargs)
 
-    monkeypatch.setattr(trl.GRPOTrainer, "_generate_and_score_completions", like_unsloth)
+    def restore_after_the_call(self, inputs):
+        was_training = self.model.training
+        try:
+            return generate_and_score(self, inputs)
+        finally:
+            self.model.train(was_training)  # restored only after the call (unsloth/models/rl.py)
+
+    monkeypatch.setattr(trl.GRPOTrainer, "_calculate_rewards", for_training_then_score)
+    monkeypatch.setattr(trl.GRPOTrainer, "_generate_and_score_completions", restore_after_the_call)
     out = tmp_path / "run"
     train_grpo.main(["--smoke", "--MAX_STEPS=2", "--EVAL_STEPS=1", "--LOG_COMPLETIONS_STEPS=1", f"--OUTPUT_DIR={out}"])
     rows = [json.loads(line) for line in (out / "completions.jsonl").read_text().splitlines()]
