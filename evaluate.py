@@ -347,6 +347,7 @@ def _hf_generator(cfg: dict, model, tokenizer):
 
     def run(texts: list[str], sample: bool) -> list[tuple[str, int, bool]]:
         batch = tokenizer(texts, return_tensors="pt", padding=True, add_special_tokens=False).to(device)
+        budgets = token_budgets(cfg, batch["attention_mask"].sum(dim=1).tolist())
         options = (
             {
                 "do_sample": True,
@@ -360,21 +361,21 @@ def _hf_generator(cfg: dict, model, tokenizer):
         with torch.no_grad():
             out = model.generate(
                 **batch,
-                max_new_tokens=cfg["MAX_NEW_TOKENS"],
+                max_new_tokens=max(max(budgets), 1),
                 pad_token_id=tokenizer.pad_token_id,
                 **options,
             )
         results = []
-        for row in out[:, batch["input_ids"].shape[1] :].tolist():
-            end = next((i for i, token in enumerate(row) if token in stop_ids), None)
-            ids = row if end is None else row[:end]
-            results.append((tokenizer.decode(ids, skip_special_tokens=True), len(ids), end is None))
+        for row, budget in zip(out[:, batch["input_ids"].shape[1] :].tolist(), budgets, strict=True):
+            ids, truncated = cut_at_budget(row, stop_ids, budget)
+            results.append((tokenizer.decode(ids, skip_special_tokens=True), len(ids), truncated))
         return results
 
     def generate(problems, adapter: bool) -> list[dict]:
         torch.manual_seed(cfg["SEED"])
         texts = _prompts(problems, tokenizer)
-        records = [{"completions": [], "tokens": [], "truncated": []} for _ in texts]
+        budgets = token_budgets(cfg, data.count_tokens(tokenizer, texts))
+        records = [{"completions": [], "tokens": [], "truncated": [], "budget": b} for b in budgets]
         if not hasattr(model, "disable_adapter"):
             switch = contextlib.nullcontext()
         elif not adapter:
@@ -402,6 +403,41 @@ def _hf_generator(cfg: dict, model, tokenizer):
     return generate
 
 
+def token_budgets(cfg: dict, prompt_lengths: list[int]) -> list[int]:
+    """Each prompt's completion budget, one rule for both generators: MAX_NEW_TOKENS, but prompt +
+    completion never past MAX_SEQ_LENGTH (vLLM's max_model_len, which Unsloth sets to it); 0 for a
+    prompt that fills it (no completion: vLLM would raise on it).
+
+    >>> token_budgets({"MAX_NEW_TOKENS": 100, "MAX_SEQ_LENGTH": 512}, [20, 450, 600])
+    [100, 62, 0]
+    """
+    return [max(0, min(cfg["MAX_NEW_TOKENS"], cfg["MAX_SEQ_LENGTH"] - n)) for n in prompt_lengths]
+
+
+def cut_at_budget(ids: list[int], stop_ids: set, budget: int) -> tuple[list[int], bool]:
+    """A generated row up to its first stop token and within its budget: (completion ids without the
+    stop token, truncated = no stop token within the budget).
+
+    >>> cut_at_budget([5, 6, 2, 9], {2}, 10), cut_at_budget([5, 6, 7, 2], {2}, 3), cut_at_budget([5], {2}, 0)
+    (([5, 6], False), ([5, 6, 7], True), ([], True))
+    """
+    end = next((i for i, token in enumerate(ids[:budget]) if token in stop_ids), None)
+    return (ids[:budget], True) if end is None else (ids[:end], False)
+
+
+def vllm_completion(text: str, token_ids, finish_reason: str | None, stop_ids: set) -> tuple[str, int, bool]:
+    """(text, tokens, truncated) of one vLLM output, counted as the HF path counts: vLLM's token_ids
+    end with the EOS when it stopped on one, which the HF count leaves out.
+
+    >>> vllm_completion("4", [7, 2], "stop", {2}), vllm_completion("44", [7, 7], "length", {2})
+    (('4', 1, False), ('44', 2, True))
+    """
+    ids = list(token_ids)
+    if finish_reason == "stop" and ids and ids[-1] in stop_ids:
+        ids = ids[:-1]
+    return text, len(ids), finish_reason == "length"
+
+
 @contextlib.contextmanager
 def _merged_adapter(model):
     """Generate with the LoRA merged into float base weights (the same function, ~4x faster on CPU:
@@ -425,35 +461,41 @@ def _vllm_generator(cfg: dict, model, tokenizer):
     from vllm import SamplingParams
 
     lora = load_lora(model, cfg["ADAPTER"]) if cfg["ADAPTER"] is not None else None
+    stop_ids = {tokenizer.eos_token_id} - {None}
 
     def generate(problems, adapter: bool) -> list[dict]:
         texts = _prompts(problems, tokenizer)
+        budgets = token_budgets(cfg, data.count_tokens(tokenizer, texts))
+        room = [i for i, budget in enumerate(budgets) if budget > 0]  # vLLM raises on a prompt past max_model_len
         request = {"lora_request": lora} if adapter else {}
-        greedy = model.fast_generate(
-            texts,
-            sampling_params=SamplingParams(temperature=0.0, max_tokens=cfg["MAX_NEW_TOKENS"], seed=cfg["SEED"]),
-            **request,
-        )
-        outputs = [[o.outputs[0]] for o in greedy]
-        if cfg["NUM_SAMPLES"] > 1:
-            params = SamplingParams(
-                temperature=cfg["TEMPERATURE"],
-                min_p=models.vllm_min_p(cfg["MIN_P"]),
-                n=cfg["NUM_SAMPLES"],
-                max_tokens=cfg["MAX_NEW_TOKENS"],
-                seed=cfg["SEED"],
-            )
-            for out, sampled in zip(
-                outputs, model.fast_generate(texts, sampling_params=params, **request), strict=True
-            ):
-                out.extend(sampled.outputs)
+        outputs = {i: [] for i in range(len(texts))}
+        passes = [(0.0, 1)] + ([(cfg["TEMPERATURE"], cfg["NUM_SAMPLES"])] if cfg["NUM_SAMPLES"] > 1 else [])
+        for temperature, n in passes:
+            params = [
+                SamplingParams(
+                    temperature=temperature,
+                    min_p=models.vllm_min_p(cfg["MIN_P"]) if temperature else 0.0,
+                    n=n,
+                    max_tokens=budgets[i],
+                    seed=cfg["SEED"],
+                )
+                for i in room
+            ]
+            done = model.fast_generate([texts[i] for i in room], sampling_params=params, **request) if room else []
+            for i, result in zip(room, done, strict=True):
+                outputs[i].extend(
+                    vllm_completion(o.text, o.token_ids, o.finish_reason, stop_ids) for o in result.outputs
+                )
+            for i in set(outputs) - set(room):  # no room left for a completion: empty and truncated
+                outputs[i].extend([("", 0, True)] * n)
         return [
             {
-                "completions": [o.text for o in outs],
-                "tokens": [len(o.token_ids) for o in outs],
-                "truncated": [o.finish_reason == "length" for o in outs],
+                "completions": [text for text, _, _ in outs],
+                "tokens": [tokens for _, tokens, _ in outs],
+                "truncated": [cut for _, _, cut in outs],
+                "budget": budgets[i],
             }
-            for outs in outputs
+            for i, outs in outputs.items()
         ]
 
     return generate
@@ -532,7 +574,7 @@ def build_report(cfg: dict, problems, runs: dict) -> dict:
             "undecided": sum(j["verdict"] == judge.TIMEOUT for j in judged),
             "retry_budget_scale": judge.RETRY_BUDGET_SCALE,
         },
-        "setup": describe_setup(cfg, len(per_problem)),
+        "setup": {**describe_setup(cfg, len(per_problem)), "prompts past the budget": budget_line(cfg, per_problem)},
         "metrics": {name: model_metrics([p[name] for p in per_problem], cfg["PASS_AT_K"]) for name in runs},
         "config": {k: cfg[k] for k in CONFIG},
         "problems": per_problem,
@@ -547,6 +589,19 @@ def build_report(cfg: dict, problems, runs: dict) -> dict:
                 report["fixed"] = [i for i, (b, a) in enumerate(zip(before, after, strict=True)) if a and not b]
                 report["broken"] = [i for i, (b, a) in enumerate(zip(before, after, strict=True)) if b and not a]
     return report
+
+
+def budget_line(cfg: dict, per_problem: list[dict]) -> str:
+    """How many prompts leave less than MAX_NEW_TOKENS (or no room at all) before MAX_SEQ_LENGTH."""
+    if not all("budget" in p["base"] for p in per_problem):
+        return "not recorded"
+    budgets = [p["base"]["budget"] for p in per_problem]
+    short = sum(0 < b < cfg["MAX_NEW_TOKENS"] for b in budgets)
+    none = sum(b == 0 for b in budgets)
+    return (
+        f"{short} of {len(budgets)} prompts leave fewer than {cfg['MAX_NEW_TOKENS']} new tokens before "
+        f"MAX_SEQ_LENGTH={cfg['MAX_SEQ_LENGTH']} (their budget is cut to fit), {none} leave none (no completion)"
+    )
 
 
 def describe_setup(cfg: dict, n: int) -> dict:

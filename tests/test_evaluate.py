@@ -278,3 +278,27 @@ def test_evaluation_budget_defaults_to_the_runs_completion_length(tmp_path):
     decoding = evaluate.describe_setup({**cfg, "MAX_NEW_TOKENS": 1850}, 3)["decoding"]
     assert decoding == "greedy, at most 1850 new tokens (the completion length the run trained with)"
     assert "(set for this evaluation)" in evaluate.describe_setup({**cfg, "MAX_NEW_TOKENS": 64}, 3)["decoding"]
+
+
+def test_hf_generation_keeps_prompt_and_completion_within_max_seq_length_as_vllm_does(tiny_tokenizer):
+    cfg = {**evaluate.CONFIG, **evaluate.SMOKE, "NUM_SAMPLES": 2, "MAX_NEW_TOKENS": 16}
+    model, tokenizer = models.load_model(cfg, "hf", smoke=True, with_lora=False)
+    problems = evaluate.eval_problems({**cfg, "NUM_PROBLEMS": 4})
+    lengths = data.count_tokens(tokenizer, evaluate._prompts(problems, tokenizer))
+    cfg["MAX_SEQ_LENGTH"] = sorted(lengths)[1] + 5  # one prompt fills it, one leaves 5 tokens, the rest less room
+    records = evaluate.make_generator(cfg, "hf", model, tokenizer)(problems, adapter=False)
+    for record, length in zip(records, lengths, strict=True):
+        budget = max(0, min(16, cfg["MAX_SEQ_LENGTH"] - length))
+        assert record["budget"] == budget and all(n <= budget for n in record["tokens"])  # greedy and samples
+        assert all(cut for cut, n in zip(record["truncated"], record["tokens"], strict=True) if n == budget)
+    report = evaluate.build_report({**cfg, "PASS_AT_K": None, "ADAPTER": None}, problems, {"base": records})
+    short = sum(0 < r["budget"] < 16 for r in records)
+    none = sum(r["budget"] == 0 for r in records)
+    assert report["setup"]["prompts past the budget"].startswith(f"{short} of 4 prompts leave fewer than 16")
+    assert f"{none} leave none" in report["setup"]["prompts past the budget"] and short + none >= 2
+
+
+def test_vllm_outputs_are_counted_as_the_hf_path_counts_them():
+    assert evaluate.vllm_completion("4", [7, 2], "stop", {2}) == ("4", 1, False)  # the EOS is not a completion token
+    assert evaluate.vllm_completion("x", [7, 8], "stop", {2}) == ("x", 2, False)  # stopped on a stop string
+    assert evaluate.vllm_completion("44", [7, 7], "length", {2}) == ("44", 2, True)  # the budget ran out
