@@ -168,15 +168,16 @@ def answer_parts(raw: str, norm: str) -> tuple[str, list[str]] | None:
         s = _TUPLE_LABEL.sub("", norm, count=1)
         s = braced_body(s) if braced_body(s) is not None else s
         plus_minus = _PLUS_MINUS.split(s)
-        if len(plus_minus) == 2 and not _JOINER.search(s) and "," not in s:
-            left, right = (p.strip() for p in plus_minus)
-            return "set", [f"{left} + {right}" if left else right, f"{left} - ({right})" if left else f"-{right}"]
+        if len(plus_minus) == 2 and not _JOINER.search(s) and "," not in s:  # \frac{1 \pm \sqrt{5}}{2} too
+            left, right = plus_minus
+            plus = f"{left}+{right}".strip().removeprefix("+").strip()
+            return "set", [normalize_answer(plus), normalize_answer(f"{left}-{right}")]
         solutions = [p for p in _split_top_level_at(s, ";") if p.strip()]
         if len(solutions) > 1:  # "p=5,q=2;p=7,q=2": each solution's labelled values are one point
             pieces = [_labelled_point(x) for x in solutions]
         else:
             pieces = [p for piece in split_top_level(s) for p in _split_joiners(piece)]
-    pieces = [p.strip() for p in pieces if p.strip()]
+    pieces = [_commas_inside(p.strip()) for p in pieces if p.strip()]
     if len(pieces) < 2 or len(pieces) > MAX_PARTS:
         return None
     values = [strip_label(normalize_answer(p)) for p in pieces]
@@ -194,6 +195,14 @@ def answer_parts(raw: str, norm: str) -> tuple[str, list[str]] | None:
 def _natural_key(label: str) -> tuple:
     text = re.sub(r"[\s{}\\]", "", label)
     return tuple(int(t) if t.isdigit() else t for t in re.split(r"(\d+)", text))
+
+
+def _commas_inside(piece: str) -> str:
+    """ "(0;-2;6)" -> "(0,-2,6)": semicolons between a point's coordinates, so the exact group path
+    compares it (math-verify on each pair of a long list would spend the parts' CPU budget)."""
+    if piece[:1] in "([" and piece[-1:] in ")]" and ";" in piece and "," not in piece:
+        return piece.replace(";", ",")
+    return piece
 
 
 def _labelled_point(solution: str) -> str:

@@ -242,6 +242,9 @@ EQUIVALENCE = [
     ("-1;0;1", r"\{1, 0, -1\}", True),  # semicolons
     (r"\{2, 4, 6\}", "2, 4", False),  # a member missing
     (r"\pm 3", "{-3, 4}", False),  # a wrong member
+    (r"\frac{1 \pm \sqrt{5}}{2}", r"\frac{1+\sqrt{5}}{2}, \frac{1-\sqrt{5}}{2}", True),  # \pm inside a fraction
+    (r"\frac{1+\sqrt{5}}{2} \text{ and } \frac{1-\sqrt{5}}{2}", r"\frac{1 \pm \sqrt{5}}{2}", True),  # ... in the answer
+    (r"\frac{1 \pm \sqrt{5}}{2}", r"\frac{1+\sqrt{5}}{2}, \frac{-1-\sqrt{5}}{2}", False),  # a wrong root
     ("(2, 3)", "{2, 3}", True),  # a list in braces against a pair, in its written order
     ("(2, 3)", "{3, 2}", False),  # ... not in another
     # --- a gold's label is not prose
