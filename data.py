@@ -161,13 +161,14 @@ def count_tokens(tokenizer, texts: list[str]) -> list[int]:
 
 
 def priming_samples(name: str, split: str = "train", tokenizer=None, max_tokens: int | None = None):
-    """Correctly formatted worked solutions for format-priming SFT, as prompt/completion pairs.
+    """Correctly formatted worked solutions for format-priming SFT.
 
     Local files have `problem`, `reasoning`, `answer`; Hub datasets in the OpenMathReasoning style
     (`problem`, `generated_solution`, `expected_answer`, e.g. PRIMING_HUB split "cot") work too, with
     the text inside <think> moved into the working-out tags and, as the Unsloth notebook does, only
-    the rows whose answer is a number kept. With a tokenizer, samples longer than `max_tokens` tokens
-    in the chat template are dropped. What was kept is printed in one line.
+    the rows whose answer is a number kept. Without a tokenizer: prompt/completion chat pairs. With
+    one: the token ids priming trains (`priming_tokens`), samples over `max_tokens` dropped. What was
+    kept is printed in one line.
     """
     rows = load_rows(name, None, split)
     cols = set(rows.column_names)
@@ -200,22 +201,53 @@ def priming_samples(name: str, split: str = "train", tokenizer=None, max_tokens:
 
     samples = numeric.map(convert, remove_columns=rows.column_names, desc="priming data")
     filters = ["with a numeric answer"] if numeric is not rows else []
-    if tokenizer is not None and max_tokens is not None:
-
-        def short(batch):
-            chats = [p + c for p, c in zip(batch["prompt"], batch["completion"], strict=True)]
-            return [
-                n <= max_tokens for n in count_tokens(tokenizer, tokenizer.apply_chat_template(chats, tokenize=False))
-            ]
-
-        samples = samples.filter(short, batched=True, desc="priming length filter")
-        filters.append(f"at most {max_tokens} tokens")
+    if tokenizer is not None:
+        samples = samples.map(
+            lambda batch: priming_tokens(batch, tokenizer),
+            batched=True,
+            remove_columns=samples.column_names,
+            desc="priming tokens",
+        )
+        if max_tokens is not None:
+            samples = samples.filter(
+                lambda batch: [len(ids) <= max_tokens for ids in batch["input_ids"]],
+                batched=True,
+                desc="priming length filter",
+            )
+            filters.append(f"at most {max_tokens} tokens")
     kept = " ".join([f"kept {len(samples)}", " and ".join(filters)]).strip()
     source = name if Path(name).suffix.lower() in LOCAL_SUFFIXES else f"{name} (split {split})"
     print_main(f"priming data {source}: {len(rows)} rows; {kept}")
     if len(samples) == 0:
         raise ConfigError(f"no priming samples left in {name}: {kept}")
     return samples
+
+
+def priming_tokens(batch: dict, tokenizer) -> dict:
+    """Prompt/completion pairs as the ids GRPO sees: the prompt tokenized on its own, as GRPO tokenizes
+    it (the chat template with its generation prompt), then the completion tokenized on its own, ending
+    in the template's EOS; labels -100 on the prompt.
+
+    Tokenizing prompt + completion as one text would merge tokens across the boundary (with Qwen's BPE
+    the generation prompt's closing `>` joins `We`, `\\n`, `$`, ...), and train pairs GRPO's prompt,
+    ending in a lone `>`, never produces; TRL and Unsloth would also mask that boundary differently.
+    Both keep a dataset with `labels` as it is.
+    """
+    chats = [p + c for p, c in zip(batch["prompt"], batch["completion"], strict=True)]
+    prompt_texts = tokenizer.apply_chat_template(batch["prompt"], tokenize=False, add_generation_prompt=True)
+    full_texts = tokenizer.apply_chat_template(chats, tokenize=False)
+    if not all(full.startswith(prompt) for prompt, full in zip(prompt_texts, full_texts, strict=True)):
+        raise ConfigError(
+            "the chat template does not render a prompt + completion as the prompt followed by the completion, "
+            "so priming cannot train the tokens GRPO generates after the prompt"
+        )
+    completions = [full[len(prompt) :] for prompt, full in zip(prompt_texts, full_texts, strict=True)]
+    prompt_ids = tokenizer(prompt_texts, add_special_tokens=False)["input_ids"]
+    completion_ids = tokenizer(completions, add_special_tokens=False)["input_ids"]
+    return {
+        "input_ids": [p + c for p, c in zip(prompt_ids, completion_ids, strict=True)],
+        "labels": [[-100] * len(p) + c for p, c in zip(prompt_ids, completion_ids, strict=True)],
+    }
 
 
 def is_number(text) -> bool:

@@ -19,7 +19,8 @@ every default Unsloth's patched configs fill (the `replacements` dicts of unslot
 be passed explicitly or be listed in NOT_OBJECTIVE with a reason, and Unsloth's dr_grpo / dapo
 rewrite code (rl.py's `check_dr_grpo`) is run on what we pass, for every loss type, and must leave
 the objective unchanged. Last, FACTS: lines of Unsloth's and TRL's source whose meaning our code
-depends on (bf16 only on Ampere or newer, the 4-bit twin's name, vLLM's processed log-probs).
+depends on (bf16 only on Ampere or newer, the 4-bit twin's name, vLLM's processed log-probs, both
+trainers keeping pre-tokenized priming samples as they are).
 Exit 1 and one line per drift; a version bump that renames a parameter fails here, not on a GPU.
 """
 
@@ -319,6 +320,19 @@ FACTS = (
         "unsloth/models/rl_replacements.py",
         r'lora_name = "vllm_gen_lora"',
         "Unsloth + vLLM writes vllm_gen_lora*/ into the working directory (.gitignore)",
+    ),
+    (  # data.priming_tokens: priming hands both trainers input_ids + labels, tokenized as GRPO tokenizes
+        "unsloth_zoo",
+        "unsloth_zoo/dataset_utils.py",
+        r'if "labels" in column_names:[\s\S]{0,300}DataCollatorForSeq2Seq\(tokenizer\)[\s\S]{0,200}do_tokenize = False',
+        "Unsloth's SFT step keeps a dataset with labels as it is (DataCollatorForSeq2Seq, no tokenizing)",
+    ),
+    (
+        "trl",
+        "trl/trainer/sft_trainer.py",
+        r'labels = \[example\.get\("labels", example\["input_ids"\]\) for example in examples\][\s\S]*'
+        r'is_processed = "input_ids" in column_names',
+        "TRL's SFT keeps a tokenized dataset and its labels as they are",
     ),
 )
 

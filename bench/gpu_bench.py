@@ -46,13 +46,16 @@ QWEN3_4B = {
 }
 
 
-def write_random_model(folder: Path) -> str:
-    """Qwen3-4B-shaped random weights (bf16, ~8 GB) and the offline tokenizer, as a local model dir."""
+def write_random_model(folder: Path, shape: dict | None = None) -> str:
+    """Qwen3-4B-shaped random weights (bf16, ~8 GB; `shape` overrides QWEN3_4B's sizes) and the offline
+    tokenizer, as a local model dir."""
     import torch
     from transformers import Qwen3Config, Qwen3ForCausalLM
 
     tokenizer = models.build_tiny_tokenizer()
-    config = Qwen3Config(**QWEN3_4B, eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id)
+    config = Qwen3Config(
+        **{**QWEN3_4B, **(shape or {})}, eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id
+    )
     torch.manual_seed(0)
     with torch.device("cuda" if torch.cuda.is_available() else "cpu"):
         model = Qwen3ForCausalLM(config).to(torch.bfloat16)

@@ -175,8 +175,10 @@ def test_priming_from_the_notebooks_hub_schema_keeps_numeric_short_rows(tmp_path
     samples = data.priming_samples(path, "cot", tiny_tokenizer, max_tokens=300)
     out = capsys.readouterr().out
     assert "5 rows; kept 2 with a numeric answer and at most 300 tokens" in out  # the filters, in one line
-    assert [s["prompt"][-1]["content"] for s in samples] == ["1+1?", "Half of 7?"]
-    first = samples[0]["completion"][0]["content"]
+    assert all(len(ids) <= 300 for ids in samples["input_ids"]) and len(samples) == 2
+    pairs = data.priming_samples(path, "cot")  # without a tokenizer: the chat pairs, no length filter
+    assert [s["prompt"][-1]["content"] for s in pairs] == ["1+1?", "Half of 7?", "Long?"]
+    first = pairs[0]["completion"][0]["content"]
     assert first == format_solution("one and one", "2")  # the <think> text moved into the working-out tags
     assert "<think>" not in first and "so 2" not in first
 
