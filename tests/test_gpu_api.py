@@ -125,3 +125,43 @@ def test_unsloth_defaults_are_read_per_trainer_and_unpassed_ones_are_drift(monke
 def test_a_sampling_params_keyword_vllm_lacks_is_drift(tmp_path):
     problems = check_gpu_api.check_signatures(fake_wheels(tmp_path, rename=("min_p: float", "minimum_p: float")))
     assert problems == ["SamplingParams: our keyword 'min_p' is not a field (vllm-0-py3-none-any.whl)"]
+
+
+def unsloth_dataset_utils(wheel: Path, tmp_path, monkeypatch):
+    """unsloth_zoo/dataset_utils.py from the pinned wheel, importable on CPU: its package's __init__ needs
+    a GPU, the module itself only torch and datasets."""
+    import importlib.util
+    import types
+
+    path = tmp_path / "dataset_utils.py"
+    with zipfile.ZipFile(wheel) as archive:
+        path.write_bytes(archive.read("unsloth_zoo/dataset_utils.py"))
+    package = types.ModuleType("unsloth_zoo")
+    package.__path__ = []  # its own imports of unsloth_zoo.dataset_utils find the module below
+    monkeypatch.setitem(sys.modules, "unsloth_zoo", package)
+    spec = importlib.util.spec_from_file_location("unsloth_zoo.dataset_utils", path)
+    module = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, "unsloth_zoo.dataset_utils", module)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.slow
+def test_unsloths_sft_dataset_step_trains_the_priming_ids_and_labels_as_given(
+    pinned_wheels, tiny_tokenizer, tmp_path, monkeypatch
+):
+    import types
+
+    from trl import SFTConfig
+
+    import data
+
+    module = unsloth_dataset_utils(pinned_wheels["unsloth_zoo"], tmp_path, monkeypatch)
+    samples = data.priming_samples(data.PRIMING_DATASET, tokenizer=tiny_tokenizer, max_tokens=1024)
+    trainer = types.SimpleNamespace()  # what Unsloth's SFTTrainer passes as self: the collator is set on it
+    args = SFTConfig(output_dir=str(tmp_path / "sft"), max_length=2048, report_to="none", use_cpu=True)
+    prepared = module.sft_prepare_dataset(trainer, samples, tiny_tokenizer, args, False, None, "train")
+    assert prepared["input_ids"] == samples["input_ids"] and prepared["labels"] == samples["labels"]  # not re-tokenized
+    batch = trainer.data_collator([{k: row[k] for k in ("input_ids", "labels")} for row in prepared.select(range(4))])
+    width = batch["labels"].shape[1]
+    assert batch["labels"].tolist() == [row + [-100] * (width - len(row)) for row in samples["labels"][:4]]
