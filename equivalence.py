@@ -6,6 +6,7 @@ form, and the symbolic comparison through math-verify (symbolic.py).
 
 from __future__ import annotations
 
+import itertools
 import logging
 import re
 from collections.abc import Callable
@@ -14,6 +15,7 @@ from fractions import Fraction
 import symbolic
 from answers import BOXED, MAX_ANSWER_CHARS, closing_brace
 from spelling import (
+    BRACKET_DEPTH,
     HEDGE_WORDS,
     LABEL,
     OPERATOR_WORDS,
@@ -84,8 +86,9 @@ def as_number_group(norm: str) -> tuple | None:
     s = norm.replace(" ", "")
     if len(s) > MAX_ANSWER_CHARS or "," not in s:
         return None
-    if braced_body(s) is not None:
-        kind, body = "set", braced_body(s)  # \\{1, 2\\} and {-2021, 2021}: the braces hold a set
+    inner = braced_body(s)
+    if inner is not None:
+        kind, body = "set", inner  # \\{1, 2\\} and {-2021, 2021}: the braces hold a set
     elif s[0] in "([" and s[-1] in ")]":
         kind, body = s[0] + s[-1], s[1:-1]
     else:
@@ -166,13 +169,14 @@ def answer_parts(raw: str, norm: str) -> tuple[str, list[str]] | None:
         pieces = boxes
     else:
         s = _TUPLE_LABEL.sub("", norm, count=1)
-        s = braced_body(s) if braced_body(s) is not None else s
+        inner = braced_body(s)
+        s = s if inner is None else inner
         plus_minus = _PLUS_MINUS.split(s)
         if len(plus_minus) == 2 and not _JOINER.search(s) and "," not in s:  # \frac{1 \pm \sqrt{5}}{2} too
             left, right = plus_minus
             plus = f"{left}+{right}".strip().removeprefix("+").strip()
             return "set", [normalize_answer(plus), normalize_answer(f"{left}-{right}")]
-        solutions = [p for p in _split_top_level_at(s, ";") if p.strip()]
+        solutions = [p for p in split_top_level(s, ";") if p.strip()]
         if len(solutions) > 1:  # "p=5,q=2;p=7,q=2": each solution's labelled values are one point
             pieces = [_labelled_point(x) for x in solutions]
         else:
@@ -214,18 +218,12 @@ def _labelled_point(solution: str) -> str:
     return "(" + ", ".join(values) + ")"
 
 
-def _split_top_level_at(s: str, separator: str) -> list[str]:
-    """s split at `separator` outside brackets (split_top_level splits at commas)."""
-    swapped = s.replace(",", "\0").replace(separator, ",")
-    return [part.replace("\0", ",") for part in split_top_level(swapped)]
-
-
 def _split_joiners(piece: str) -> list[str]:
     """A piece split at the words "and" / "or" (and \\lor, ";") outside brackets."""
-    parts, depth, start = [], 0, 0
+    depths = list(itertools.accumulate((BRACKET_DEPTH.get(ch, 0) for ch in piece), initial=0))  # before each char
+    parts, start = [], 0
     for match in _JOINER.finditer(piece):
-        depth = sum({"(": 1, "[": 1, "{": 1, ")": -1, "]": -1, "}": -1}.get(ch, 0) for ch in piece[: match.start()])
-        if depth == 0:
+        if depths[match.start()] == 0:
             parts.append(piece[start : match.start()])
             start = match.end()
     return parts + [piece[start:]]
@@ -280,7 +278,7 @@ def set_pieces(norm: str) -> list[str] | None:
     """The pieces of a set of reals written as inequalities or intervals joined by "or" / \\cup (an
     interval alone too), or None when the answer cannot be such a set."""
     if "=" in norm.replace("<=", "").replace(">=", "") or not (
-        RELATION.search(norm) or _UNION.search(norm) or _INTERVAL.match(norm.replace(" ", ""))
+        is_set_form(norm) or _INTERVAL.match(norm.replace(" ", ""))
     ):
         return None
     pieces = [p.strip() for piece in _UNION.split(norm) for p in _split_joiners(piece)]

@@ -89,6 +89,7 @@ class PreparedGold:
         "not_one_value",
         "parts",
         "set_pieces",
+        "set_form",
         "equation",
         "components",
         "_parsed",
@@ -106,6 +107,7 @@ class PreparedGold:
         short = len(self.raw) <= MAX_ANSWER_CHARS
         self.parts = answer_parts(self.raw, self.norm) if short and not self.single else None
         self.set_pieces = set_pieces(self.norm) if short else None
+        self.set_form = is_set_form(self.norm)
         self.equation = equation_sides(self.norm) if short else None
         self.components = tuple_components(self.norm) if short else None
         self._parsed = None
@@ -192,7 +194,7 @@ def _forms_verdict(pred: str, norm: str, gold: PreparedGold, budget: float) -> s
     a set of reals (inequalities, unions), an equation (rearranged, or the right side of a labelled
     one against a bare value), a point written as labelled parts against a tuple; else None."""
     pieces = set_pieces(norm)
-    if pieces is not None and gold.set_pieces is not None and (is_set_form(norm) or is_set_form(gold.norm)):
+    if pieces is not None and gold.set_pieces is not None and (gold.set_form or is_set_form(norm)):
         verdict = sets_verdict(pieces, gold.set_pieces, budget)
         if verdict is not None:
             return verdict
@@ -208,12 +210,13 @@ def _forms_verdict(pred: str, norm: str, gold: PreparedGold, budget: float) -> s
                 else judge_prepared(pred, prepare_gold(right), budget)
             )
     components = tuple_components(norm)
-    parts = answer_parts(pred, norm) if gold.components is not None or gold.parts is not None else None
     if components is not None and gold.parts is not None and gold.parts[0] == "labels":
-        parts = ("labels", [normalize_answer(c) for c in components])
-        return parts_verdict(parts, gold.parts, _part_judge(budget))
-    if gold.components is not None and parts is not None and parts[0] == "labels":
-        return parts_verdict(parts, ("labels", gold.components), _part_judge(budget))
+        point = ("labels", [normalize_answer(c) for c in components])
+        return parts_verdict(point, gold.parts, _part_judge(budget))
+    if gold.components is not None:  # labelled parts against a tuple gold: "a = 2, b = 7" for (2, 7)
+        parts = answer_parts(pred, norm)
+        if parts is not None and parts[0] == "labels":
+            return parts_verdict(parts, ("labels", gold.components), _part_judge(budget))
     return None
 
 

@@ -385,11 +385,19 @@ def _is_unit_word(word: str) -> bool:
     return word.lower() not in NOT_UNIT_WORDS
 
 
-def split_top_level(s: str) -> list[str]:
+BRACKET_DEPTH = {"(": 1, "[": 1, "{": 1, ")": -1, "]": -1, "}": -1}  # how each character moves the nesting
+
+
+def split_top_level(s: str, separator: str = ",") -> list[str]:
+    """s split at `separator` outside brackets.
+
+    >>> split_top_level("(1, 2), 3"), split_top_level("p=5,q=2;p=7,q=2", ";")
+    (['(1, 2)', ' 3'], ['p=5,q=2', 'p=7,q=2'])
+    """
     parts, depth, start = [], 0, 0
     for i, ch in enumerate(s):
-        depth += {"(": 1, "[": 1, "{": 1, ")": -1, "]": -1, "}": -1}.get(ch, 0)
-        if ch == "," and depth == 0:
+        depth += BRACKET_DEPTH.get(ch, 0)
+        if ch == separator and depth == 0:
             parts.append(s[start:i])
             start = i + 1
     return parts + [s[start:]]
