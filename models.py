@@ -366,7 +366,9 @@ def load_model(cfg: dict, backend: str, smoke: bool, with_lora: bool = True):
         model, tokenizer = _load_hf(cfg)
     if with_lora:
         from peft import LoraConfig, get_peft_model
+        from transformers import set_seed
 
+        set_seed(cfg["SEED"])  # LoRA's random A matrices follow SEED, as Unsloth's random_state does
         model = get_peft_model(model, LoraConfig(task_type="CAUSAL_LM", bias="none", **lora_settings(cfg)))
     return model, tokenizer
 

@@ -20,6 +20,23 @@ def test_hf_backend_loads_a_local_model_folder_with_lora(tmp_path, tiny_tokenize
     assert model.peft_config["default"].r == 4
 
 
+def test_hf_backend_lora_initialization_follows_seed_whatever_ran_before(tmp_path, tiny_tokenizer):
+    import torch
+
+    models.build_tiny_model(tiny_tokenizer).save_pretrained(str(tmp_path))
+    tiny_tokenizer.save_pretrained(str(tmp_path))
+
+    def lora_a(seed: int, draws: int) -> torch.Tensor:
+        torch.rand(draws)  # whatever consumed random numbers before the load
+        cfg = {**train_grpo.CONFIG, "MODEL_NAME": str(tmp_path), "LORA_RANK": 4, "LORA_ALPHA": 8, "SEED": seed}
+        model, _ = models.load_model(cfg, "hf", smoke=False)
+        return torch.cat([p.detach().flatten() for n, p in model.named_parameters() if "lora_A" in n])
+
+    first = lora_a(seed=7, draws=3)
+    assert torch.equal(first, lora_a(seed=7, draws=1000))  # same SEED, same adapter start (arms compare paired)
+    assert not torch.equal(first, lora_a(seed=8, draws=3))  # another SEED, another start
+
+
 def test_a_model_that_cannot_be_loaded_is_one_clear_error(tmp_path):
     cfg = {**train_grpo.CONFIG, "MODEL_NAME": str(tmp_path / "no-such-model")}
     with pytest.raises(ConfigError, match="cannot load model"):
