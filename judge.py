@@ -107,7 +107,7 @@ class PreparedGold:
         short = len(self.raw) <= MAX_ANSWER_CHARS
         self.parts = answer_parts(self.raw, self.norm) if short and not self.single else None
         self.set_pieces = set_pieces(self.norm) if short else None
-        self.set_form = is_set_form(self.norm)
+        self.set_form = is_set_form(self.norm) if short else False  # read only with set_pieces
         self.equation = equation_sides(self.norm) if short else None
         self.components = tuple_components(self.norm) if short else None
         self._parsed = None

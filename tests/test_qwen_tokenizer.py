@@ -91,13 +91,20 @@ BOUNDARIES = [
 ]
 
 
+BOUNDARY_ROWS = [
+    {"problem": f"Problem {i}: what is 2 + 3?", "reasoning": r, "answer": "5"} for i, (r, _) in enumerate(BOUNDARIES)
+]
+
+
+def boundary_samples(tokenizer, tmp_path):
+    """BOUNDARY_ROWS as priming samples, through the priming file reader."""
+    return data.priming_samples(write_jsonl(tmp_path / "p.jsonl", BOUNDARY_ROWS), tokenizer=tokenizer, max_tokens=1024)
+
+
 def test_priming_trains_the_prompt_ids_grpo_generates_from(qwen_tokenizer, grpo_prompt_ids, tmp_path):
     tok = qwen_tokenizer
-    rows = [
-        {"problem": f"Problem {i}: what is 2 + 3?", "reasoning": r, "answer": "5"}
-        for i, (r, _) in enumerate(BOUNDARIES)
-    ]
-    samples = data.priming_samples(write_jsonl(tmp_path / "p.jsonl", rows), tokenizer=tok, max_tokens=1024)
+    rows = BOUNDARY_ROWS
+    samples = boundary_samples(tok, tmp_path)
     prompts = grpo_prompt_ids([row["problem"] for row in rows])
     for sample, prompt, row, (_, merges) in zip(samples, prompts, rows, BOUNDARIES, strict=True):
         n = len(prompt)
@@ -115,8 +122,7 @@ def test_priming_batches_mask_exactly_the_prompt_on_both_backends(qwen_tokenizer
     from transformers import DataCollatorForSeq2Seq
     from trl import SFTConfig, SFTTrainer
 
-    rows = [{"problem": f"What is {i} + 3?", "reasoning": r, "answer": "5"} for i, (r, _) in enumerate(BOUNDARIES)]
-    samples = data.priming_samples(write_jsonl(tmp_path / "p.jsonl", rows), tokenizer=qwen_tokenizer, max_tokens=1024)
+    samples = boundary_samples(qwen_tokenizer, tmp_path)
     args = SFTConfig(output_dir=str(tmp_path / "sft"), report_to="none", use_cpu=True, max_length=2048)
     trl_trainer = SFTTrainer(model=qwen_model, args=args, train_dataset=samples, processing_class=qwen_tokenizer)
     prepared = trl_trainer.train_dataset
