@@ -4,6 +4,7 @@ through the unchanged recipe on CPU, against a priming-only and a no-answer-rewa
     python bench/real_model.py                 # the LR sweep on the dev split, then 3 seeds x 3 arms (hours)
     python bench/real_model.py --seeds 1       # one seed's arms (two processes can share the machine)
     python bench/real_model.py --sweep-only    # just the learning-rate sweep
+    python bench/real_model.py --ahead-rate 1e-4 --seeds 0 --arms grpo   # train ahead while the sweep runs
     python bench/real_model.py --quick         # a pipeline check: one rate, 2 steps, 8 problems a family
     python bench/real_model.py --summary       # only re-judge and print what is stored (bench/real_model_report.py)
 
@@ -104,6 +105,13 @@ def run_name(arm: str, seed: int, rate: float | None) -> str:
     return f"sweep_lr{rate:g}_seed{seed}" if arm == "sweep" else f"{arm}_seed{seed}"
 
 
+def work_dir(arm: str, seed: int, rate: float) -> Path:
+    """An arm's run folder; a GRPO arm's names its rate, so an adapter trained ahead at a rate the sweep
+    did not choose is never reused."""
+    name = run_name(arm, seed, rate)
+    return WORK / (name if arm in ("sweep", "priming") else f"{name}_lr{rate:g}")
+
+
 def arm_settings(arm: str, seed: int, steps: int, rate: float, model_dir: Path, paths: dict, out: Path) -> dict:
     """train_grpo's settings for one arm: the recipe's, the arm's steps and rewards."""
     rewards = {**train_grpo.REWARDS, **(FORMAT_ONLY if arm == "noanswer" else {})}
@@ -121,11 +129,11 @@ def arm_settings(arm: str, seed: int, steps: int, rate: float, model_dir: Path, 
     }
 
 
-def train_arm(arm: str, seed: int, steps: int, rate: float, model_dir: Path, paths: dict) -> Path:
+def train_arm(arm: str, seed: int, steps: int, rate: float, model_dir: Path, paths: dict, keep: bool = True) -> Path:
     """The adapter of one arm and seed (trained once; a stopped run resumes from its last checkpoint,
-    a finished one is reused). `arm` is priming, grpo, noanswer or sweep."""
-    name = run_name(arm, seed, rate)
-    out = WORK / name
+    a finished one is reused). `arm` is priming, grpo, noanswer or sweep; `keep=False` (training ahead
+    of the sweep's choice) stores no curve among the results."""
+    name, out = run_name(arm, seed, rate), work_dir(arm, seed, rate)
     if not (out / "final" / "adapter_model.safetensors").is_file():
         settings = arm_settings(arm, seed, steps, rate, model_dir, paths, out)
         reset_peak_rss()
@@ -133,7 +141,7 @@ def train_arm(arm: str, seed: int, steps: int, rate: float, model_dir: Path, pat
         train_grpo.main([f"--{k}={v!r}" for k, v in settings.items()])
         timing = {"seconds": time.time() - start, "peak_rss_gib": peak_rss_gib()}
         (out / "bench_timing.json").write_text(json.dumps(timing))
-    if arm != "priming":
+    if arm != "priming" and keep:
         keep_curve(name, out / "metrics.jsonl")
     return out / "final"
 
@@ -246,6 +254,12 @@ def main() -> None:
     parser.add_argument(
         "--rates", type=float, nargs="+", help="train only these sweep rates (to run them side by side)"
     )
+    parser.add_argument("--arms", nargs="+", choices=ARMS, default=list(ARMS), help="only these arms")
+    parser.add_argument(
+        "--ahead-rate",
+        type=float,
+        help="train the seeds' arms at this candidate rate while the sweep runs, answering no test problem",
+    )
     parser.add_argument("--summary", action="store_true", help="only print the summary of stored results")
     args = parser.parse_args()
     global RESULTS, WORK
@@ -259,6 +273,11 @@ def main() -> None:
     if not args.summary:
         model_dir = prepare_model()
         paths = write_tasks(WORK / "tasks")
+        if args.ahead_rate is not None:  # training only: the test problems wait for the sweep's choice
+            for seed in seeds:
+                for arm in args.arms:
+                    train_arm(arm, seed, steps, args.ahead_rate, model_dir, paths, keep=False)
+            return
         rate = QUICK["rate"] if args.quick else None
         if not args.quick:
             for sweep_rate in args.rates or SWEEP_RATES:  # the dev split decides before any test problem is answered
@@ -270,7 +289,7 @@ def main() -> None:
             for family in tasks.FAMILIES:
                 answer_family("base", None, None, family, model_dir, paths, limit)
             for seed in seeds:
-                for arm in ARMS:
+                for arm in args.arms:
                     if all((RESULTS / f"{family}_{arm}_seed{seed}.json").is_file() for family in tasks.FAMILIES):
                         continue  # answered already (results committed): not trained again
                     adapter = train_arm(arm, seed, steps, rate, model_dir, paths)

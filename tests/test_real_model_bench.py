@@ -236,3 +236,25 @@ def test_kept_curves_hold_rewards_truncation_and_evaluations(tmp_path, monkeypat
         {"step": 0, "eval/strict_accuracy": 0.25},
         {"step": 1, "reward": 1.0, "completions/clipped_ratio": 0.5, "rewards/check_answer/mean": 1.0},
     ]
+
+
+def test_a_grpo_arm_trained_at_one_rate_is_never_reused_at_another():
+    grpo = {rate: real_model.work_dir("grpo", 0, rate) for rate in real_model.SWEEP_RATES}
+    assert len(set(grpo.values())) == len(real_model.SWEEP_RATES)  # one folder per rate
+    assert real_model.work_dir("noanswer", 0, 1e-4) != real_model.work_dir("grpo", 0, 1e-4)
+    assert real_model.work_dir("priming", 0, 1e-4) == real_model.work_dir("priming", 0, 1e-3)  # no GRPO rate in it
+
+
+def test_training_ahead_of_the_rate_choice_answers_no_test_problem_and_stores_no_curve(tmp_path, monkeypatch):
+    trained, answered = [], []
+    monkeypatch.setattr(real_model, "RESULTS", tmp_path / "results")
+    monkeypatch.setattr(real_model, "WORK", tmp_path / "work")
+    monkeypatch.setattr(real_model, "prepare_model", lambda: tmp_path / "model")
+    monkeypatch.setattr(
+        real_model, "train_arm", lambda arm, seed, steps, rate, *a, **k: trained.append((arm, seed, rate, k))
+    )
+    monkeypatch.setattr(real_model, "answer_family", lambda *a, **k: answered.append(a))
+    monkeypatch.setattr(sys, "argv", ["real_model.py", "--ahead-rate", "1e-4", "--seeds", "0", "1", "--arms", "grpo"])
+    real_model.main()
+    assert trained == [("grpo", 0, 1e-4, {"keep": False}), ("grpo", 1, 1e-4, {"keep": False})]
+    assert answered == [] and not (tmp_path / "results").exists()
