@@ -83,7 +83,7 @@ def by_operation(results: list[dict]) -> dict[str, tuple[int, int]]:
 
 def summarize(seeds: list[int]) -> list[str]:
     """Per family and arm: strict accuracy (Wilson), per operation / presentation, the shortcut
-    detector; per seed exact McNemar; last, one comparison line per family over the seeds where every
+    detector; per seed exact McNemar against each control that seed has finished; last, one comparison line per family over the seeds where every
     arm has finished (per-problem Wilcoxon, bootstrap interval clustered by problem, seeds better)."""
     lines, last = [], []
     for family in tasks.FAMILIES:
@@ -109,18 +109,19 @@ def summarize(seeds: list[int]) -> list[str]:
                 f"truncated {100 * figures['truncated']:.0f}%, most common opening {100 * figures['top_opening_share']:.0f}% "
                 f"({figures['top_opening'][:50]!r}), distinct answers {figures['distinct_answers']}"
             )
-        common = sorted(set(arms["priming"]) & set(arms["grpo"]) & set(arms["noanswer"]))
-        if not common:
-            continue
-        verdicts = {arm: [strict(arms[arm][s]) for s in common] for arm in bench.ARMS}
-        for s in common:
+        for s in sorted(arms["grpo"]):  # each seed's exact test against each control it has finished
             cells = []
-            for control in ("priming", "noanswer"):
+            for control in (c for c in ("priming", "noanswer") if s in arms[c]):
                 test = metrics.paired_test(strict(arms[control][s]), strict(arms["grpo"][s]))
                 cells.append(
                     f"vs {bench.ARM_LABELS[control]} fixed {test['fixed']} broke {test['broken']} p={test['p_value']:.2g}"
                 )
-            lines.append(f"{family} seed {s} GRPO (exact McNemar): " + ", ".join(cells))
+            if cells:
+                lines.append(f"{family} seed {s} GRPO (exact McNemar): " + ", ".join(cells))
+        common = sorted(set(arms["priming"]) & set(arms["grpo"]) & set(arms["noanswer"]))
+        if not common:
+            continue
+        verdicts = {arm: [strict(arms[arm][s]) for s in common] for arm in bench.ARMS}
         tests = {c: metrics.per_problem_comparison(verdicts[c], verdicts["grpo"]) for c in ("priming", "noanswer")}
         for control, test in tests.items():
             low, high = test["interval"]

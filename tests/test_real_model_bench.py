@@ -172,6 +172,8 @@ def test_comparison_waits_for_every_arm_of_a_seed(stored):
     (stored / "one_step_noanswer_seed1.json").unlink()
     last = report.summarize([0, 1])[-1]
     assert "seeds=1" in last and "seeds better 1/1" in last  # seed 1 lacks an arm: only seed 0 compared
+    seed1 = next(line for line in report.summarize([0, 1]) if line.startswith("one_step seed 1 GRPO"))
+    assert "vs priming-only fixed 4 broke 0" in seed1 and "no-answer" not in seed1  # its finished control only
 
 
 def test_plots_draw_the_type_bars_and_the_seed_band(stored):
