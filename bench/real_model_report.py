@@ -70,15 +70,18 @@ def type_accuracy(results: list[dict]) -> dict[str, tuple[int, int]]:
 
 
 def by_operation(results: list[dict]) -> dict[str, tuple[int, int]]:
-    """(right, answered) per operation of one-step problems and per presentation, pooled."""
-    cells: dict[str, list[int]] = {}
+    """(right, answered) per operation of one-step problems (or number of operations), then per
+    presentation, pooled."""
+    operations: dict[str, list[int]] = {}
+    presentations: dict[str, list[int]] = {}
     for r in results:
         for ok, ops, presentation in zip(strict(r), r["ops"], r["presentation"], strict=True):
-            for name in (ops if "+" not in ops else f"{ops.count('+') + 1} ops", presentation):
-                cell = cells.setdefault(name, [0, 0])
+            name = ops if "+" not in ops else f"{ops.count('+') + 1} ops"
+            for cells, key in ((operations, name), (presentations, presentation)):
+                cell = cells.setdefault(key, [0, 0])
                 cell[0] += ok
                 cell[1] += 1
-    return {k: (v[0], v[1]) for k, v in cells.items()}
+    return {k: (v[0], v[1]) for cells in (operations, presentations) for k, v in sorted(cells.items())}
 
 
 def summarize(seeds: list[int]) -> list[str]:
@@ -109,6 +112,8 @@ def summarize(seeds: list[int]) -> list[str]:
                 f"truncated {100 * figures['truncated']:.0f}%, most common opening {100 * figures['top_opening_share']:.0f}% "
                 f"({figures['top_opening'][:50]!r}), distinct answers {figures['distinct_answers']}"
             )
+            cells = "; ".join(f"{k} {metrics.rate_with_interval(a, n)}" for k, (a, n) in type_accuracy(results).items())
+            lines.append(f"{family:10} {bench.ARM_LABELS[arm]:16} per operations x presentation: {cells}")
         for s in sorted(arms["grpo"]):  # each seed's exact test against each control it has finished
             cells = []
             for control in (c for c in ("priming", "noanswer") if s in arms[c]):

@@ -163,6 +163,13 @@ def test_summary_counts_each_problem_once_and_reports_each_seeds_exact_test(stor
 def test_summary_gives_per_type_accuracy_and_the_shortcut_figures(stored):
     grpo = next(line for line in report.summarize([0, 1]) if line.startswith("one_step   GRPO"))
     assert "strict 75.0 % [" in grpo and "add 67%" in grpo and "mul 100%" in grpo  # problems 7 (add) and 8 (sub) wrong
+    assert grpo.index("add 67%") < grpo.index("mul 100%") < grpo.index("sub ") < grpo.index("bare ")  # operations first
+    cells = next(
+        line for line in report.summarize([0, 1]) if line.startswith("one_step   GRPO") and "x presentation" in line
+    )
+    assert (
+        "add bare 50.0 % [15.0, 85.0]" in cells and "add word 100.0 % [" in cells
+    )  # problem 7 is add bare: Wilson, 2 seeds
     assert "right operations" in grpo and "distinct answers 7" in grpo  # six right answers and the stock "1"
     base = next(line for line in report.summarize([0, 1]) if line.startswith("one_step   base"))
     assert "solution block 0%" in base and "most common opening 100% ('no idea')" in base
