@@ -58,36 +58,35 @@ def shortcut_figures(results: list[dict]) -> dict:
     }
 
 
-def type_accuracy(results: list[dict]) -> dict[str, tuple[int, int]]:
-    """(right, answered) per operations x presentation cell, pooled over the results given."""
+def _tally(results: list[dict], cell_of) -> dict[str, tuple[int, int]]:
+    """(right, answered) per cell, `cell_of(ops, presentation)` naming a problem's cell, pooled over
+    the results given, in cell order."""
     cells: dict[str, list[int]] = {}
     for r in results:
         for ok, ops, presentation in zip(strict(r), r["ops"], r["presentation"], strict=True):
-            cell = cells.setdefault(f"{ops} {presentation}", [0, 0])
+            cell = cells.setdefault(cell_of(ops, presentation), [0, 0])
             cell[0] += ok
             cell[1] += 1
     return {k: (v[0], v[1]) for k, v in sorted(cells.items())}
 
 
+def type_accuracy(results: list[dict]) -> dict[str, tuple[int, int]]:
+    """(right, answered) per operations x presentation cell, pooled over the results given."""
+    return _tally(results, lambda ops, presentation: f"{ops} {presentation}")
+
+
 def by_operation(results: list[dict]) -> dict[str, tuple[int, int]]:
     """(right, answered) per operation of one-step problems (or number of operations), then per
     presentation, pooled."""
-    operations: dict[str, list[int]] = {}
-    presentations: dict[str, list[int]] = {}
-    for r in results:
-        for ok, ops, presentation in zip(strict(r), r["ops"], r["presentation"], strict=True):
-            name = ops if "+" not in ops else f"{ops.count('+') + 1} ops"
-            for cells, key in ((operations, name), (presentations, presentation)):
-                cell = cells.setdefault(key, [0, 0])
-                cell[0] += ok
-                cell[1] += 1
-    return {k: (v[0], v[1]) for cells in (operations, presentations) for k, v in sorted(cells.items())}
+    operations = _tally(results, lambda ops, _: ops if "+" not in ops else f"{ops.count('+') + 1} ops")
+    return {**operations, **_tally(results, lambda _, presentation: presentation)}
 
 
 def summarize(seeds: list[int]) -> list[str]:
-    """Per family and arm: strict accuracy (Wilson), per operation / presentation, the shortcut
-    detector; per seed exact McNemar against each control that seed has finished; last, one comparison line per family over the seeds where every
-    arm has finished (per-problem Wilcoxon, bootstrap interval clustered by problem, seeds better)."""
+    """Per family and arm: strict accuracy (Wilson), per operation / presentation and per cell, the
+    shortcut detector; per seed exact McNemar against each control that seed has finished; last, one
+    comparison line per family over the seeds where every arm has finished (per-problem Wilcoxon,
+    bootstrap interval clustered by problem, seeds better)."""
     lines, last = [], []
     for family in tasks.FAMILIES:
         base = load(family, "base", None)
