@@ -83,7 +83,7 @@ def by_operation(results: list[dict]) -> dict[str, tuple[int, int]]:
 
 
 def summarize(seeds: list[int]) -> list[str]:
-    """Per family and arm: strict accuracy (Wilson), per operation / presentation and per cell, the
+    """Per family and arm: strict accuracy (Wilson, the problem as the unit), per operation / presentation and per cell, the
     shortcut detector; per seed exact McNemar against each control that seed has finished; last, one
     comparison line per family over the seeds where every arm has finished (per-problem Wilcoxon,
     bootstrap interval clustered by problem, seeds better)."""
@@ -105,13 +105,17 @@ def summarize(seeds: list[int]) -> list[str]:
                 f"{k} {100 * a / n:.0f}%" for k, (a, n) in by_operation(results).items()
             )  # where a gain or a shortcut lives
             lines.append(
-                f"{family:10} {bench.ARM_LABELS[arm]:16} n={len(right):4} seeds={[s for s in by_seed if s is not None] or '-'}: "
-                f"strict {metrics.rate_with_interval(sum(right), len(right))}; {ops}; "
+                f"{family:10} {bench.ARM_LABELS[arm]:16} problems={len(right) // len(results):4} "
+                f"seeds={[s for s in by_seed if s is not None] or '-'}: "
+                f"strict {metrics.seeds_rate_with_interval(sum(right), len(right), len(results))}; {ops}; "
                 f"right operations {100 * figures['right_operations']:.0f}%, solution block {100 * figures['solution_block']:.0f}%, "
                 f"truncated {100 * figures['truncated']:.0f}%, most common opening {100 * figures['top_opening_share']:.0f}% "
                 f"({figures['top_opening'][:50]!r}), distinct answers {figures['distinct_answers']}"
             )
-            cells = "; ".join(f"{k} {metrics.rate_with_interval(a, n)}" for k, (a, n) in type_accuracy(results).items())
+            cells = "; ".join(
+                f"{k} {metrics.seeds_rate_with_interval(a, n, len(results))}"
+                for k, (a, n) in type_accuracy(results).items()
+            )
             lines.append(f"{family:10} {bench.ARM_LABELS[arm]:16} per operations x presentation: {cells}")
         for s in sorted(arms["grpo"]):  # each seed's exact test against each control it has finished
             cells = []
@@ -249,13 +253,13 @@ def plot_curves(seeds: list[int]) -> Path | None:
 
 def plot_types(seeds: list[int]) -> Path | None:
     """Test strict accuracy per family, one-step operation and presentation, one bar per arm (pooled
-    over seeds), with Wilson intervals."""
+    over seeds), with Wilson intervals whose unit is the problem (metrics.seeds_rate_interval)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    groups: dict[str, dict[str, tuple[int, int]]] = {}
+    groups: dict[str, dict[str, tuple[int, int, int]]] = {}  # label -> arm -> (right, answered, seeds)
     for arm in ("base", *bench.ARMS):
         for family in tasks.FAMILIES:
             results = [r for s in ([None] if arm == "base" else seeds) if (r := load(family, arm, s)) is not None]
@@ -264,8 +268,8 @@ def plot_types(seeds: list[int]) -> Path | None:
             cells = by_operation(results) if family == "one_step" else {}
             right = [x for r in results for x in strict(r)]
             cells = {**{f"1 step {k}": v for k, v in cells.items()}, family.replace("_", " "): (sum(right), len(right))}
-            for label, counts in cells.items():
-                groups.setdefault(label, {})[arm] = counts
+            for label, (right_count, n) in cells.items():
+                groups.setdefault(label, {})[arm] = (right_count, n, len(results))
     if not groups:
         return None
     fig, ax = plt.subplots(figsize=(12, 4.5))
@@ -275,16 +279,16 @@ def plot_types(seeds: list[int]) -> Path | None:
         xs, ys, errs = [], [], [[], []]
         for x, counts in enumerate(groups.values()):
             if arm in counts:
-                right, n = counts[arm]
-                low, high = metrics.wilson_interval(right, n)
+                right, n, runs = counts[arm]
+                low, high = metrics.seeds_rate_interval(right, n, runs)
                 xs.append(x + (i - (len(arms) - 1) / 2) * width)
                 ys.append(100 * right / n)
-                errs[0].append(100 * (right / n - low))
-                errs[1].append(100 * (high - right / n))
+                errs[0].append(100 * max(right / n - low, 0.0))  # rounding can put a bound a hair past 0 % or 100 %
+                errs[1].append(100 * max(high - right / n, 0.0))
         ax.bar(xs, ys, width, yerr=errs, color=COLORS[arm], label=bench.ARM_LABELS[arm], capsize=2)
     ax.set_xticks(range(len(groups)), list(groups), fontsize=8, rotation=20)
     ax.set_ylabel("% correct (strict, test)")
-    ax.set_title("test accuracy per type and arm, pooled over seeds (Wilson 95 %)", fontsize=9)
+    ax.set_title("test accuracy per type and arm, pooled over seeds (Wilson 95 %, the problem as the unit)", fontsize=9)
     ax.legend(fontsize=8)
     ax.grid(axis="y", alpha=0.3)
     fig.tight_layout()

@@ -29,6 +29,26 @@ def test_wilson_interval_matches_the_closed_form(k, n):
     assert metrics.wilson_interval(k, n) == pytest.approx(wilson_by_hand(k, n), abs=1e-9)
 
 
+SEEDS_RATES = [
+    # (right, verdicts, seeds, the interval's Wilson at (right / seeds, verdicts / seeds): one draw per problem)
+    (83, 200, 1, (83, 200)),  # one seed: the plain Wilson interval
+    (249, 600, 3, (83, 200)),  # 3 seeds of 200 problems: as wide as one run of them, not as 600 draws
+    (0, 99, 3, (0, 33)),  # nothing right: still the width of 33 problems
+    (3, 6, 2, (1.5, 3)),  # a fractional count: problems half right over the seeds
+]
+
+
+@pytest.mark.parametrize("right, verdicts, seeds, per_problem", SEEDS_RATES)
+def test_a_rate_pooled_over_seeds_counts_each_problem_once(right, verdicts, seeds, per_problem):
+    k, n = per_problem
+    assert metrics.seeds_rate_interval(right, verdicts, seeds) == pytest.approx(wilson_by_hand(k, n), abs=1e-9)
+
+
+def test_a_pooled_rate_refuses_verdicts_that_are_not_whole_seeds():
+    with pytest.raises(ValueError, match="not 3 seeds"):
+        metrics.seeds_rate_interval(1, 10, 3)
+
+
 def test_rate_is_printed_with_its_interval():
     assert metrics.rate_with_interval(83, 200) == "41.5 % [34.9, 48.4]"
 

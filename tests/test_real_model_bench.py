@@ -168,8 +168,8 @@ def test_summary_gives_per_type_accuracy_and_the_shortcut_figures(stored):
         line for line in report.summarize([0, 1]) if line.startswith("one_step   GRPO") and "x presentation" in line
     )
     assert (
-        "add bare 50.0 % [15.0, 85.0]" in cells and "add word 100.0 % [" in cells
-    )  # problem 7 is add bare: Wilson, 2 seeds
+        "add bare 50.0 % [9.5, 90.5]" in cells and "add word 100.0 % [" in cells
+    )  # problem 7 is add bare: Wilson over its 2 problems, not over 4 draws of 2 seeds
     assert "right operations" in grpo and "distinct answers 7" in grpo  # six right answers and the stock "1"
     base = next(line for line in report.summarize([0, 1]) if line.startswith("one_step   base"))
     assert "solution block 0%" in base and "most common opening 100% ('no idea')" in base
