@@ -298,7 +298,9 @@ def main() -> None:
                     print("\n".join(report.summarize(seeds)[-len(tasks.FAMILIES) :]), flush=True)
     report.plot_curves(seeds)
     report.plot_types(seeds)
-    print("\n".join(report.sweep_lines() + report.timings(seeds) + report.summarize(seeds)))
+    print(
+        "\n".join(report.sweep_lines() + report.timings(seeds) + report.signal_lines(seeds) + report.summarize(seeds))
+    )
 
 
 if __name__ == "__main__":  # through the imported module, so real_model_report sees the same settings

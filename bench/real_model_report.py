@@ -187,6 +187,25 @@ def timings(seeds: list[int]) -> list[str]:
     return lines
 
 
+def signal_lines(seeds: list[int]) -> list[str]:
+    """How much of each GRPO arm's training carried a gradient: the share of prompt groups whose
+    completions all scored alike (zero spread: GRPO's advantage is 0, nothing is learnt from them),
+    over the whole run and its second half, from the stored curves."""
+    lines = []
+    for arm in ("grpo", "noanswer"):
+        cells = []
+        for seed in seeds:
+            rows = reports.read_metrics(RESULTS / f"{bench.run_name(arm, seed, None)}_metrics.jsonl")
+            flat = [(r["step"], r["frac_reward_zero_std"]) for r in rows if r.get("frac_reward_zero_std") is not None]
+            if flat:
+                half = [v for step, v in flat if step > flat[-1][0] / 2]
+                whole = sum(v for _, v in flat) / len(flat)
+                cells.append(f"seed {seed} {100 * whole:.0f}% (second half {100 * sum(half) / len(half):.0f}%)")
+        if cells:
+            lines.append(f"{bench.ARM_LABELS[arm]} groups with no reward spread (no gradient): " + ", ".join(cells))
+    return lines
+
+
 COLORS = {"priming": "C7", "grpo": "C0", "noanswer": "C1", "base": "k"}
 
 
@@ -233,6 +252,9 @@ def plot_curves(seeds: list[int]) -> Path | None:
     if not drawn:
         plt.close(fig)
         return None
+    steps, mean, _, _ = curve_band(seeds, "grpo", "dev")
+    if steps and steps[0] == 0:  # every arm of a seed starts from the same primed adapter
+        acc_ax.axhline(100 * mean[0], color=COLORS["priming"], ls="--", label="priming only (step 0, mean)")
     acc_ax.set_title(
         "dev strict accuracy (the recipe's held-out split; step 0 = priming only); band: seeds' range", fontsize=9
     )

@@ -267,3 +267,19 @@ def test_training_ahead_of_the_rate_choice_answers_no_test_problem_and_stores_no
     real_model.main()
     assert trained == [("grpo", 0, 1e-4, {"keep": False}), ("grpo", 1, 1e-4, {"keep": False})]
     assert answered == [] and not (tmp_path / "results").exists()
+
+
+def test_signal_lines_give_each_arms_share_of_groups_without_a_gradient(tmp_path, monkeypatch):
+    monkeypatch.setattr(report, "RESULTS", tmp_path)
+    curves = {
+        "grpo_seed0": [0.5, 0.5, 0.0, 0.0],  # answers still differ late in training
+        "noanswer_seed0": [0.5, 1.0, 1.0, 1.0],  # the format saturates: no spread, no gradient
+    }
+    for name, zero_std in curves.items():
+        rows = [{"step": i + 1, "reward": 1.0, "frac_reward_zero_std": v} for i, v in enumerate(zero_std)]
+        rows.append({"step": 4, "eval/strict_accuracy": 0.5})  # an evaluation row: not a training step
+        (tmp_path / f"{name}_metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    assert report.signal_lines([0, 1]) == [
+        "GRPO groups with no reward spread (no gradient): seed 0 25% (second half 0%)",
+        "no-answer-reward groups with no reward spread (no gradient): seed 0 88% (second half 100%)",
+    ]
