@@ -162,7 +162,9 @@ def test_summary_counts_each_problem_once_and_reports_each_seeds_exact_test(stor
 
 def test_summary_gives_per_type_accuracy_and_the_shortcut_figures(stored):
     grpo = next(line for line in report.summarize([0, 1]) if line.startswith("one_step   GRPO"))
-    assert "strict 75.0 % [" in grpo and "add 67%" in grpo and "mul 100%" in grpo  # problems 7 (add) and 8 (sub) wrong
+    assert (
+        "strict 75.0 % [" in grpo and "(per seed 75.0 / 75.0 %)" in grpo and "add 67%" in grpo and "mul 100%" in grpo
+    )  # problems 7 (add) and 8 (sub) wrong
     assert grpo.index("add 67%") < grpo.index("mul 100%") < grpo.index("sub ") < grpo.index("bare ")  # operations first
     cells = next(
         line for line in report.summarize([0, 1]) if line.startswith("one_step   GRPO") and "x presentation" in line
