@@ -217,7 +217,8 @@ PRIMING_KINDS = (_spelling, _larger, _sides, _days, _rounding)
 
 # --- Shortcut detector: which operations the working out writes
 
-OPERATOR = re.compile(r"(\d)\s*(\+|-|\u2212|\u00d7|\*|x|\\times|\\cdot|\u00b7)\s*\(?(\d)")
+OPERATOR = re.compile(r"(\d)\s*(\+|-|\u2212|\u00d7|\*|x|\\times|\\cdot|\u00b7)\s*(?=\(?\d)")  # the right operand
+# is looked at, not consumed: in "1 + 2 - 3" the 2 also opens the subtraction
 OPERATOR_NAMES = {"+": "add", "-": "sub", "\u2212": "sub", "\u00d7": "mul", "*": "mul", "x": "mul"}
 OPERATOR_NAMES.update({"\\times": "mul", "\\cdot": "mul", "\u00b7": "mul"})
 
@@ -230,6 +231,8 @@ def working_ops(completion: str) -> list[str]:
     ['add', 'mul']
     >>> working_ops("Add the two numbers: 50 + 20 = 70.")
     ['add']
+    >>> working_ops("1 + 2 - 3 = 0")
+    ['add', 'sub']
     """
     working = completion.split("<end_working_out>")[0]
     return [OPERATOR_NAMES[m.group(2)] for m in OPERATOR.finditer(working)]
@@ -237,12 +240,16 @@ def working_ops(completion: str) -> list[str]:
 
 def uses_right_operations(completion: str, ops: str) -> bool:
     """The working out writes each of the problem's operations (in `ops`, as '+'-joined names) at
-    least once, and no other operation: the shortcut "add whatever you see" fails it on a subtraction.
+    least as often as the problem has it, and no other operation: the shortcut "add whatever you see"
+    fails it on a subtraction, and one addition on a chain of two additions leaves a step out.
 
     >>> uses_right_operations("80 - 25 = 55", "sub"), uses_right_operations("80 + 25 = 105", "sub")
     (True, False)
+    >>> uses_right_operations("92 + 89 = 181", "add+add"), uses_right_operations("92 + 89 + 72 = 253", "add+add")
+    (False, True)
     """
-    return set(working_ops(completion)) == set(ops.split("+"))
+    written, needed = Counter(working_ops(completion)), Counter(ops.split("+"))
+    return set(written) == set(needed) and all(written[op] >= count for op, count in needed.items())
 
 
 def first_line(completion: str) -> str:

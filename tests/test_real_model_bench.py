@@ -94,6 +94,11 @@ DETECTOR = [
     ("34 + 12 = 46", "add+mul", False),  # one step left out
     ("The answer is 7.", "add", False),  # no working out
     ("12 * 3 = 36 and 12 x 3 again", "mul", True),  # other multiplication signs
+    ("92 + 89 = 181.", "add+add", False),  # a chain of two additions done as one: a step left out
+    ("92 + 89 + 72 = 253", "add+add", True),  # both additions in one line
+    ("(92 + 89) + 72 = 181 + 72 = 253", "add+add", True),  # the chain restated, then worked: more is fine
+    ("4 + 5 - 3 = 6", "add+sub", True),  # one-digit operands: the 5 ends one step and opens the next
+    ("79 + 21 - 69 equals 100", "add+sub", True),  # the operations written, whatever the arithmetic
 ]
 
 
