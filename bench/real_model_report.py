@@ -83,8 +83,8 @@ def by_operation(results: list[dict]) -> dict[str, tuple[int, int]]:
 
 
 def summarize(seeds: list[int]) -> list[str]:
-    """Per family and arm: strict accuracy (Wilson, the problem as the unit), per operation / presentation and per cell, the
-    shortcut detector; per seed exact McNemar against each control that seed has finished; last, one
+    """Per family and arm: strict accuracy (Wilson, the problem as the unit), per operation /
+    presentation and per cell, the shortcut detector; per seed exact McNemar against each control that seed has finished; last, one
     comparison line per family over the seeds where every arm has finished (per-problem Wilcoxon,
     bootstrap interval clustered by problem, seeds better)."""
     lines, last = [], []

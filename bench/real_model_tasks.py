@@ -217,8 +217,9 @@ PRIMING_KINDS = (_spelling, _larger, _sides, _days, _rounding)
 
 # --- Shortcut detector: which operations the working out writes
 
-OPERATOR = re.compile(r"(\d)\s*(\+|-|\u2212|\u00d7|\*|x|\\times|\\cdot|\u00b7)\s*(?=\(?\d)")  # the right operand
-# is looked at, not consumed: in "1 + 2 - 3" the 2 also opens the subtraction
+# Between a number (or a closing bracket) and a number; the right operand is looked at, not consumed:
+# in "1 + 2 - 3" the 2 also opens the subtraction, in "(9 + 8) × 5" the bracket opens the product.
+OPERATOR = re.compile(r"([\d)])\s*(\+|-|\u2212|\u00d7|\*|x|\\times|\\cdot|\u00b7)\s*(?=\(?\d)")
 OPERATOR_NAMES = {"+": "add", "-": "sub", "\u2212": "sub", "\u00d7": "mul", "*": "mul", "x": "mul"}
 OPERATOR_NAMES.update({"\\times": "mul", "\\cdot": "mul", "\u00b7": "mul"})
 
@@ -231,8 +232,8 @@ def working_ops(completion: str) -> list[str]:
     ['add', 'mul']
     >>> working_ops("Add the two numbers: 50 + 20 = 70.")
     ['add']
-    >>> working_ops("1 + 2 - 3 = 0")
-    ['add', 'sub']
+    >>> working_ops("1 + 2 - 3 = 0"), working_ops("(9 + 8) × 5 = 85")
+    (['add', 'sub'], ['add', 'mul'])
     """
     working = completion.split("<end_working_out>")[0]
     return [OPERATOR_NAMES[m.group(2)] for m in OPERATOR.finditer(working)]

@@ -99,6 +99,7 @@ DETECTOR = [
     ("(92 + 89) + 72 = 181 + 72 = 253", "add+add", True),  # the chain restated, then worked: more is fine
     ("4 + 5 - 3 = 6", "add+sub", True),  # one-digit operands: the 5 ends one step and opens the next
     ("79 + 21 - 69 equals 100", "add+sub", True),  # the operations written, whatever the arithmetic
+    ("(75 + 15) \u00d7 5 = 450", "add+mul", True),  # a bracketed step, then the product of it
 ]
 
 
