@@ -25,13 +25,14 @@ def wilson_interval(successes: int, n: int, confidence: float = CONFIDENCE) -> t
     return float(ci.low), float(ci.high)
 
 
-def rate_with_interval(successes: int, n: int) -> str:
-    """A rate and its 95 % interval as printed in the reports.
+def rate_with_interval(successes: int, n: int, seeds: int = 1) -> str:
+    """A rate and its 95 % interval as printed in the reports; `seeds` > 1: n verdicts of that many
+    seeds on the same problems, the interval's unit the problem (seeds_rate_interval).
 
-    >>> rate_with_interval(83, 200)
-    '41.5 % [34.9, 48.4]'
+    >>> rate_with_interval(83, 200), rate_with_interval(249, 600, seeds=3)
+    ('41.5 % [34.9, 48.4]', '41.5 % [34.9, 48.4]')
     """
-    low, high = wilson_interval(successes, n)
+    low, high = wilson_interval(successes, n) if seeds == 1 else seeds_rate_interval(successes, n, seeds)
     rate = successes / n if n else 0.0
     return f"{100 * rate:.1f} % [{100 * low:.1f}, {100 * high:.1f}]"
 
@@ -55,17 +56,6 @@ def seeds_rate_interval(successes: int, draws: int, seeds: int, confidence: floa
         raise ValueError(f"{draws} verdicts are not {seeds} seeds of the same problems")
     low, high = proportion_confint(successes / seeds, draws // seeds, alpha=1 - confidence, method="wilson")
     return float(low), float(high)
-
-
-def seeds_rate_with_interval(successes: int, draws: int, seeds: int) -> str:
-    """A rate pooled over seeds and its problem-unit 95 % interval, as printed in the reports.
-
-    >>> seeds_rate_with_interval(249, 600, 3)
-    '41.5 % [34.9, 48.4]'
-    """
-    low, high = seeds_rate_interval(successes, draws, seeds)
-    rate = successes / draws if draws else 0.0
-    return f"{100 * rate:.1f} % [{100 * low:.1f}, {100 * high:.1f}]"
 
 
 def paired_test(before: list[bool], after: list[bool]) -> dict:

@@ -101,24 +101,21 @@ def summarize(seeds: list[int]) -> list[str]:
             results = list(by_seed.values())
             right = [x for r in results for x in strict(r)]
             figures = shortcut_figures(results)
-            per_seed = (
-                " (per seed " + " / ".join(f"{100 * sum(strict(r)) / len(r['gold']):.1f}" for r in results) + " %)"
-            )
+            per_seed = " / ".join(f"{100 * sum(strict(r)) / len(r['gold']):.1f}" for r in results)
             ops = "; ".join(
                 f"{k} {100 * a / n:.0f}%" for k, (a, n) in by_operation(results).items()
             )  # where a gain or a shortcut lives
             lines.append(
                 f"{family:10} {bench.ARM_LABELS[arm]:16} problems={len(right) // len(results):4} "
                 f"seeds={[s for s in by_seed if s is not None] or '-'}: "
-                f"strict {metrics.seeds_rate_with_interval(sum(right), len(right), len(results))}"
-                f"{per_seed if len(results) > 1 else ''}; {ops}; "
+                f"strict {metrics.rate_with_interval(sum(right), len(right), len(results))}"
+                f"{f' (per seed {per_seed} %)' if len(results) > 1 else ''}; {ops}; "
                 f"right operations {100 * figures['right_operations']:.0f}%, solution block {100 * figures['solution_block']:.0f}%, "
                 f"truncated {100 * figures['truncated']:.0f}%, most common opening {100 * figures['top_opening_share']:.0f}% "
                 f"({figures['top_opening'][:50]!r}), distinct answers {figures['distinct_answers']}"
             )
             cells = "; ".join(
-                f"{k} {metrics.seeds_rate_with_interval(a, n, len(results))}"
-                for k, (a, n) in type_accuracy(results).items()
+                f"{k} {metrics.rate_with_interval(a, n, len(results))}" for k, (a, n) in type_accuracy(results).items()
             )
             lines.append(f"{family:10} {bench.ARM_LABELS[arm]:16} per operations x presentation: {cells}")
         for s in sorted(arms["grpo"]):  # each seed's exact test against each control it has finished
