@@ -32,6 +32,7 @@ def rate_with_interval(successes: int, n: int, seeds: int = 1) -> str:
     >>> rate_with_interval(83, 200), rate_with_interval(249, 600, seeds=3)
     ('41.5 % [34.9, 48.4]', '41.5 % [34.9, 48.4]')
     """
+    # one seed: scipy's Wilson, so evaluate.py needs no statsmodels (the GPU install does not have it)
     low, high = wilson_interval(successes, n) if seeds == 1 else seeds_rate_interval(successes, n, seeds)
     rate = successes / n if n else 0.0
     return f"{100 * rate:.1f} % [{100 * low:.1f}, {100 * high:.1f}]"

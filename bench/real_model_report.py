@@ -84,9 +84,9 @@ def by_operation(results: list[dict]) -> dict[str, tuple[int, int]]:
 
 def summarize(seeds: list[int]) -> list[str]:
     """Per family and arm: strict accuracy (Wilson, the problem as the unit), per operation /
-    presentation and per cell, the shortcut detector; per seed exact McNemar against each control that seed has finished; last, one
-    comparison line per family over the seeds where every arm has finished (per-problem Wilcoxon,
-    bootstrap interval clustered by problem, seeds better)."""
+    presentation and per cell, the shortcut detector; per seed exact McNemar against each control
+    that seed has finished; last, one comparison line per family over the seeds where every arm has
+    finished (per-problem Wilcoxon, bootstrap interval clustered by problem, seeds better)."""
     lines, last = [], []
     for family in tasks.FAMILIES:
         base = load(family, "base", None)
@@ -241,7 +241,7 @@ def plot_curves(seeds: list[int]) -> Path | None:
     import matplotlib.pyplot as plt
 
     fig, (acc_ax, reward_ax) = plt.subplots(1, 2, figsize=(12, 4.5))
-    drawn = False
+    drawn, primed = False, None  # primed: the step-0 dev accuracy, priming only
     for arm in ("grpo", "noanswer"):
         for ax, series, scale in ((acc_ax, "dev", 100), (reward_ax, "reward", 1)):
             steps, mean, low, high = curve_band(seeds, arm, series)
@@ -250,12 +250,15 @@ def plot_curves(seeds: list[int]) -> Path | None:
             drawn = True
             ax.plot(steps, [scale * v for v in mean], color=COLORS[arm], label=f"{bench.ARM_LABELS[arm]} (mean)")
             ax.fill_between(steps, [scale * v for v in low], [scale * v for v in high], color=COLORS[arm], alpha=0.2)
+            if (
+                series == "dev" and steps[0] == 0 and primed is None
+            ):  # every arm of a seed starts from one primed adapter
+                primed = scale * mean[0]
     if not drawn:
         plt.close(fig)
         return None
-    steps, mean, _, _ = curve_band(seeds, "grpo", "dev")
-    if steps and steps[0] == 0:  # every arm of a seed starts from the same primed adapter
-        acc_ax.axhline(100 * mean[0], color=COLORS["priming"], ls="--", label="priming only (step 0, mean)")
+    if primed is not None:
+        acc_ax.axhline(primed, color=COLORS["priming"], ls="--", label="priming only (step 0, mean)")
     acc_ax.set_title(
         "dev strict accuracy (the recipe's held-out split; step 0 = priming only); band: seeds' range", fontsize=9
     )
