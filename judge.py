@@ -41,7 +41,7 @@ from equivalence import (
     tuple_components,
     yes_no_verdict,
 )
-from spelling import LABEL, NUMBER, as_number, is_multi_valued, is_prose, normalize_answer
+from spelling import LABEL, NUMBER, as_number, is_bare_arithmetic, is_multi_valued, is_prose, normalize_answer
 from symbolic import warm_up
 
 # The names other modules take from the judge (the one entry).
@@ -59,6 +59,7 @@ __all__ = [
     "first_number",
     "is_equivalent",
     "is_hedged",
+    "is_unevaluated",
     "judge_answer",
     "judge_patiently",
     "lenient_answer",
@@ -92,6 +93,7 @@ class PreparedGold:
         "set_form",
         "equation",
         "components",
+        "arithmetic",
         "_parsed",
     )
 
@@ -110,6 +112,7 @@ class PreparedGold:
         self.set_form = is_set_form(self.norm) if short else False  # read only with set_pieces
         self.equation = equation_sides(self.norm) if short else None
         self.components = tuple_components(self.norm) if short else None
+        self.arithmetic = is_bare_arithmetic(self.norm) if short else False
         self._parsed = None
 
     def parsed(self, seconds: float = symbolic.GOLD_PARSE_CPU_SECONDS) -> list | None:
@@ -142,7 +145,10 @@ def judge_prepared(pred: str | None, gold: PreparedGold, budget: float = 1.0) ->
     if not key:
         return UNPARSEABLE
     if key == gold.key:
-        return EQUIVALENT
+        return EQUIVALENT  # a gold is always an answer to itself, whatever its form
+    arithmetic = is_bare_arithmetic(norm)
+    if arithmetic != gold.arithmetic:  # "19 \times 9 - 73" restates the problem: it states no value
+        return UNPARSEABLE if arithmetic else WRONG  # (the other way round too: the verdict stays symmetric)
     verdict = yes_no_verdict(key, gold.key) or _forms_verdict(pred, norm, gold, budget)
     if verdict is not None:
         return verdict
@@ -262,6 +268,17 @@ def numeric_gold(gold) -> Decimal | None:
     """
     key = prepare_gold(completion_text(gold).strip()).key  # normalised once per process
     return Decimal(key) if NUMBER.match(key) else None
+
+
+def is_unevaluated(answer: str) -> bool:
+    """True when an answer is arithmetic on plain numbers left undone (spelling.is_bare_arithmetic):
+    it restates a computation, and states no value.
+
+    >>> is_unevaluated(r"19 \\times 9 - 73"), is_unevaluated("98"), is_unevaluated(r"4 \\times 10^{5}")
+    (True, False, False)
+    """
+    text = unicodedata.normalize("NFKC", answer).translate(MINUS_SIGNS)
+    return is_bare_arithmetic(normalize_answer(text[:MAX_ANSWER_CHARS]))
 
 
 def is_hedged(answer: str) -> bool:

@@ -197,8 +197,8 @@ def _number_score(completion, gold) -> float:
     if target is None:
         return NUMBER_NOT_APPLICABLE
     pred = extract_answer(completion)
-    if pred is None:
-        return NUMBER_NONE
+    if pred is None or judge.is_unevaluated(pred):
+        return NUMBER_NONE  # "19 \times 9 - 73": its first number is not its value, and it states none
     if judge.is_hedged(pred):
         return NUMBER_WRONG  # "3 or 4", "7 or more": the first number must not win by hedging
     value = judge.first_number(pred)

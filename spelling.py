@@ -475,3 +475,50 @@ def as_number(norm: str) -> Fraction | None:
         value = Fraction(int(num_a or num_b), den)
         return -value if sign else value
     return None
+
+
+# --- Unevaluated arithmetic: plain numbers joined by + - x / (a restated problem, not its value)
+
+_PLAIN = r"(?:\d+(?:\.\d+)?|\.\d+)"
+# A fraction of two plain numbers is a closed form (one value), never arithmetic left to do; so is a
+# mixed number: 2\frac{3}{4}, and (1+\frac{1}{2}), normalize_answer's spelling of 1½.
+_FRAC = rf"\\frac\{{\s*-?\s*{_PLAIN}\s*\}}\{{\s*{_PLAIN}\s*\}}"
+_LITERAL_FRACTION = re.compile(
+    rf"\(\d+\+{_FRAC}\)|(?<![\d.])\d+\s*{_FRAC}|{_FRAC}|(?<![\d.]){_PLAIN}\s*/\s*{_PLAIN}(?![\d.])"
+)
+_FRAC_OF_ARITHMETIC = re.compile(r"\\frac\{([^{}]*)\}\{([^{}]*)\}")  # \frac{19 \times 9}{2}: its arguments' arithmetic
+_ARITHMETIC_TOKEN = re.compile(rf"\s*(\0|{_PLAIN}|\\times(?![A-Za-z])|\\cdot(?![A-Za-z])|\\div(?![A-Za-z])|[-+*/()\[\]{{}}])")
+_BINARY = {"\\times", "\\cdot", "\\div", "*", "/", "+", "-"}
+
+
+def is_bare_arithmetic(norm: str) -> bool:
+    """True when a normalised answer is arithmetic left undone on plain numbers: literals joined by
+    + - x / (\\times, \\cdot, \\div, *), brackets allowed, at least one operation ("19 \\times 9 - 73",
+    "2(3 + 4)"). It restates a computation instead of stating its value. Closed forms are values: a
+    signed number, a fraction of two numbers (3/4, \\frac{3}{4}), and anything with a power, root,
+    factorial, constant or letter (4 \\times 10^{5}, 2^{10}, 1 + \\sqrt{2}, 5!, 2\\pi).
+
+    >>> [is_bare_arithmetic(s) for s in (r"19 \\times 9 - 73", "(12 + 3) / 5", "2(3 + 4)", r"\\frac{7 + 1}{2}")]
+    [True, True, True, True]
+    >>> [is_bare_arithmetic(s) for s in ("-5", "(-3)", "3/4", r"\\frac{3}{4}", r"4 \\times 10^{5}", r"1 + \\sqrt{2}")]
+    [False, False, False, False, False, False]
+    """
+    s = _LITERAL_FRACTION.sub(" \0 ", norm)  # \0: a placeholder no answer holds
+    previous = None
+    while previous != s:  # innermost first: \frac{\frac{1 + 1}{2}}{3}
+        previous, s = s, _FRAC_OF_ARITHMETIC.sub(r"(\1)/(\2)", s)
+    tokens, position = [], 0
+    while position < len(s.rstrip()):
+        match = _ARITHMETIC_TOKEN.match(s, position)
+        if match is None:
+            return False  # anything else (a letter, ^, !, \sqrt, =, a comma) makes it more than arithmetic
+        tokens.append(match.group(1))
+        position = match.end()
+    operand_end = {")", "]", "}"}  # what can stand left of a binary operation
+    operations = 0
+    for left, right in zip(tokens, tokens[1:]):
+        left_operand = left in operand_end or left[0].isdigit() or left[0] in ".\0"
+        right_operand = right in "([{" or right[0].isdigit() or right[0] in ".\0"
+        if left_operand and (right in _BINARY or right_operand):  # a binary operator, or 2(3) / (2)(3)
+            operations += 1
+    return operations > 0

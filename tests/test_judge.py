@@ -99,7 +99,7 @@ EQUIVALENCE = [
     ("x³", "x^3", True),  # ... in the gold
     ("x^2", "x³", False),  # another exponent
     ("x^{-1}", "x⁻¹", True),  # negative superscript exponent
-    ("6", "2×3", True),  # multiplication sign
+    ("6", "2×3", False),  # a product left undone restates the problem: no value stated (was True before issue 35)
     (r"\pi r^2", "πr²", True),  # pi and an exponent together
     ("-3", "\u22123", True),  # unicode minus
     # --- wrapped numbers and currency
@@ -294,6 +294,24 @@ EQUIVALENCE = [
     (r"12\pi", r"12\pi \text{ cm}^2", True),  # a unit after a symbolic value
     (r"12\pi \text{ m}^2", r"12\pi", True),  # ... in the gold
     (r"12\pi", r"13\pi \text{ cm}^2", False),  # ... a wrong value with a unit
+    # --- arithmetic of plain numbers left undone is not an answer (it restates the problem)
+    ("98", r"19 \times 9 - 73", False),  # the problem's own expression
+    ("253", "(92 + 89) + 72", False),  # a chain, brackets kept
+    ("14", "2(3 + 4)", False),  # implicit product with a bracket
+    ("3", r"\frac{5 + 1}{2}", False),  # a fraction of arithmetic
+    ("2", "8 ÷ 4", False),  # unicode division sign
+    ("12", r"3 \cdot 4", False),  # \cdot
+    (r"\frac{5}{6}", "1/2 + 1/3", False),  # a sum of fractions
+    (r"19 \times 9 - 73", r"19 \times 9 - 73", True),  # a gold is always an answer to itself
+    (r"2 \times 3", r"2 \cdot 3", True),  # ... and to its other spellings
+    (r"\frac{3}{4}", "3/4", True),  # a fraction of two numbers is a closed form
+    ("400000", r"4 \times 10^{5}", True),  # scientific notation is a value
+    ("1024", r"2^{10}", True),  # a power
+    (r"1 + \sqrt{2}", r"\sqrt{2} + 1", True),  # a root in a sum
+    ("20", r"\binom{6}{3}", True),  # a binomial
+    ("120", "5!", True),  # a factorial
+    (r"\frac{11}{4}", r"2\frac{3}{4}", True),  # a mixed number is one value, not a product
+    ("-5", "(-5)", True),  # a signed number in brackets
 ]
 
 
@@ -326,6 +344,8 @@ def test_is_equivalent_table(gold, pred, expected):
         ("1024", "2^{10}", "equivalent"),  # an exact value that is the number
         ("0", "0.01", "wrong"),  # no ratio to a zero gold
         ("42", "banana split", "unparseable"),  # prose: nothing to judge
+        ("98", r"19 \times 9 - 73", "unparseable"),  # a restated problem states no value: below a wrong number
+        (r"19 \times 9 - 73", "98", "wrong"),  # ... and a number is not that expression (symmetric)
     ],
 )
 def test_judge_answer_grades_near_misses(gold, pred, verdict):

@@ -78,6 +78,7 @@ CHECK_ANSWER = [
     (done("41 or 42"), "42", R.ANSWER_UNPARSEABLE),  # hedging with "or"
     (done("40, 41, 42"), "42", R.ANSWER_UNPARSEABLE),  # hedging with a list
     (done(r"\pm 42"), "42", R.ANSWER_UNPARSEABLE),  # hedging with plus-minus
+    (done(r"6 \times 9 - 12"), "42", R.ANSWER_UNPARSEABLE),  # the problem restated: no value stated
     ("The answer is 42.", "42", R.ANSWER_NO_BLOCK),  # answer only in prose
     (f"<SOLUTION>42</SOLUTION>{REASONING_END}", "42", R.ANSWER_NO_BLOCK),  # block in the reasoning
     (done("42") + done("41"), "42", R.ANSWER_NO_BLOCK),  # two blocks
@@ -104,6 +105,7 @@ CHECK_NUMBERS = [
     (done("42 or 43"), "42", R.NUMBER_WRONG),  # hedging is never a match
     (done(r"\boxed{42}\boxed{43}"), "42", R.NUMBER_WRONG),  # two boxes are a hedge too
     (done("forty-two"), "42", R.NUMBER_NONE),  # no number in the block
+    (done(r"6 \times 9 - 12"), "42", R.NUMBER_NONE),  # arithmetic left undone states no number
     ("42", "42", R.NUMBER_NONE),  # no block
     (done("1/2"), r"\frac{1}{2}", R.NUMBER_NOT_APPLICABLE),  # gold is not a plain number
     (done("42"), None, R.NUMBER_NOT_APPLICABLE),  # no gold
@@ -131,6 +133,14 @@ def test_correct_answer_in_loose_format_outscores_wrong_answer_in_perfect_format
         return sum(f(None, [completion], ["42"])[0] for f in R.REWARD_FUNCS.values())
 
     assert total(done("42") + " trailing words") > total(done("41"))
+
+
+def test_a_restated_problem_earns_less_than_a_wrong_number():
+    def total(completion, gold):
+        return sum(f(None, [completion], [gold])[0] for f in R.REWARD_FUNCS.values())
+
+    restated, wrong, right = done(r"19 \times 9 - 73"), done("97"), done("98")
+    assert total(right, "98") > total(wrong, "98") > total(restated, "98") > total("98", "98")
 
 
 # --- Contract tests: every reward, the same promises
