@@ -9,7 +9,7 @@ import math
 from pathlib import Path
 
 from config import ConfigError, print_main
-from prompts import build_prompt, format_solution
+from prompts import REASONING_START, build_prompt, format_solution, turn_end
 
 REPO = Path(__file__).resolve().parent
 SAMPLE_DATASET = str(REPO / "data" / "sample_math.jsonl")
@@ -225,23 +225,28 @@ def priming_samples(name: str, split: str = "train", tokenizer=None, max_tokens:
 
 def priming_tokens(batch: dict, tokenizer) -> dict:
     """Prompt/completion pairs as the ids GRPO sees: the prompt tokenized on its own, as GRPO tokenizes
-    it (the chat template with its generation prompt), then the completion tokenized on its own, ending
-    in the template's EOS; labels -100 on the prompt.
+    it (the chat template with its generation prompt, which ends in REASONING_START), then the
+    completion tokenized on its own (the answer after that tag, then the template's end of turn,
+    prompts.turn_end: what generation stops on); labels -100 on the prompt.
 
     Tokenizing prompt + completion as one text would merge tokens across the boundary (with Qwen's BPE
     the generation prompt's closing `>` joins `We`, `\\n`, `$`, ...), and train pairs GRPO's prompt,
     ending in a lone `>`, never produces; TRL and Unsloth would also mask that boundary differently.
-    Both keep a dataset with `labels` as it is.
+    Both keep a dataset with `labels` as it is. The completion is not read from the template's own
+    rendering of an assistant turn: a model's template may write there what its generation prompt
+    does not (Qwen3's adds an empty `<think>` block to the last assistant turn).
     """
-    chats = [p + c for p, c in zip(batch["prompt"], batch["completion"], strict=True)]
     prompt_texts = tokenizer.apply_chat_template(batch["prompt"], tokenize=False, add_generation_prompt=True)
-    full_texts = tokenizer.apply_chat_template(chats, tokenize=False)
-    if not all(full.startswith(prompt) for prompt, full in zip(prompt_texts, full_texts, strict=True)):
-        raise ConfigError(
-            "the chat template does not render a prompt + completion as the prompt followed by the completion, "
-            "so priming cannot train the tokens GRPO generates after the prompt"
-        )
-    completions = [full[len(prompt) :] for prompt, full in zip(prompt_texts, full_texts, strict=True)]
+    end = turn_end(tokenizer)
+    completions = []
+    for prompt, completion in zip(prompt_texts, batch["completion"], strict=True):
+        content = completion[-1]["content"]
+        if not prompt.endswith(REASONING_START):
+            raise ConfigError(
+                "the chat template's generation prompt does not end in the working-out tag, so priming cannot "
+                "train the tokens GRPO generates after the prompt"
+            )
+        completions.append(content.removeprefix(REASONING_START) + end)
     prompt_ids = tokenizer(prompt_texts, add_special_tokens=False)["input_ids"]
     completion_ids = tokenizer(completions, add_special_tokens=False)["input_ids"]
     return {

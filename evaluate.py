@@ -1,5 +1,6 @@
 """Before/after: strict and lenient accuracy, format and length of a base model and its GRPO-trained
-version on the same held-out problems, with 95 % intervals and a paired test.
+version on the same held-out problems, with 95 % intervals and a paired test, against the base model
+at its best prompt.
 
     python evaluate.py                                   # after `python train_grpo.py`: base vs RUN_DIR/final
     python evaluate.py --RUN_DIR=outputs/long --ADAPTER=checkpoint-200 --NUM_PROBLEMS=500
@@ -9,9 +10,15 @@ version on the same held-out problems, with 95 % intervals and a paired test.
     python evaluate.py --RUN_DIR=None --ADAPTER=None --MODEL_NAME=Qwen/Qwen3-4B-Base --EVAL_DATASET=openai/gsm8k --EVAL_CONFIG=main
     python evaluate.py --NUM_SAMPLES=8                   # adds pass@1 (mean of 8 samples) and unbiased pass@k
     python evaluate.py --ASK="What is the sqrt of 101?"  # the one-question view: base and trained side by side
+    python evaluate.py --BASE_PROMPTS="()"               # the recipe's template only (no extra base passes)
     python evaluate.py --smoke                           # CPU, tiny model, after train_grpo.py --smoke
 
-Both models get the same chat template, system prompt, decoding and seed. Every completion is judged
+Both models get the same chat template, system prompt, decoding and seed. The base model is also
+prompted at its best, without the tags it has never seen: its own chat template zero-shot, and the
+same with the worked examples of data/fewshot_math.jsonl (plain "Question: ... Answer:" text for a
+tokenizer without a template). The headline compares the trained model with the best of the base
+model's prompts on lenient accuracy (the only one a tag-free prompt can earn), with the paired test
+against that prompt; each base prompt costs one more generation pass. Every completion is judged
 by the reward's own code: *strict* accuracy is the answer in the single solution block (judge.
 extract_answer, exactly what check_answer pays: "did it learn the format"); *lenient* accuracy is the
 final answer wherever a grader would look (judge.lenient_answer: block, last \\boxed{}, "answer is",
@@ -30,6 +37,7 @@ import data
 import judge
 import metrics
 import models
+import prompts
 import reports
 import rewards
 
@@ -44,6 +52,7 @@ MAX_SEQ_LENGTH = 2048  # tokens
 LOAD_IN_4BIT = True
 CPU = False  # True: evaluate on CPU (hf backend, fp32, no 4-bit); small models only
 LORA_RANK = 32  # max LoRA rank vLLM reserves (Unsloth + USE_VLLM); read from the training run
+CHAT_TEMPLATE = "recipe"  # recipe | native: the template the run trained with (train_grpo.py); read from the run
 
 # --- Data (the held-out split of the training data unless EVAL_DATASET is set)
 DATASET_NAME = "open-r1/DAPO-Math-17k-Processed"  # the training dataset; read from the training run
@@ -55,6 +64,10 @@ EVAL_DATASET = None  # another dataset instead (Hub id or local file): openr1 / 
 EVAL_CONFIG = None  # its Hub config (gsm8k: "main")
 EVAL_SPLIT = "test"
 NUM_PROBLEMS = 200  # at most this many problems; +-7 points is the 95 % interval width at 200 and 50 % accuracy
+
+# --- The base model at its best (judged leniently: a base model cannot be expected to write the tags)
+BASE_PROMPTS = ("native", "fewshot")  # also score the base under its own template zero-shot / few-shot; () = off
+FEWSHOT_FILE = "data/fewshot_math.jsonl"  # the few-shot prompt's worked examples (problem, solution, answer)
 
 # --- Generation
 MAX_NEW_TOKENS = None  # completion budget (hitting it counts as truncated); None = what the run trained with
@@ -94,6 +107,7 @@ FROM_TRAINING = (
     "MAX_SEQ_LENGTH",
     "LOAD_IN_4BIT",
     "LORA_RANK",
+    "CHAT_TEMPLATE",
     "DATASET_NAME",
     "DATASET_CONFIG",
     "DATASET_SPLIT",
@@ -115,6 +129,7 @@ def main(argv: list[str] | None = None) -> None:
         config.print_main(f"MAX_NEW_TOKENS: no training run to read, so {DEFAULT_NEW_TOKENS} new tokens")
     backend = models.choose_backend(cfg["BACKEND"], smoke)
     check_vllm_settings(cfg, backend)
+    check_base_prompts(cfg)
 
     # --- the one-question view: no dataset, no judging against a gold
     if cfg["ASK"] is not None:
@@ -138,6 +153,7 @@ def main(argv: list[str] | None = None) -> None:
     out = eval_dir(cfg)
     write_report(report, out, cfg["NUM_EXAMPLES"], cfg["EXAMPLE_CHARS"])
     print(summary_table(report["metrics"]))
+    print(report["headline"]["sentence"])
     print(judge_line(report["judge"]))
     for sentence in report.get("paired", {}).values():
         print(sentence["sentence"])
@@ -158,6 +174,17 @@ def check_vllm_settings(cfg: dict, backend: str) -> None:
         )
     if cfg["NUM_SAMPLES"] > 1:
         models.check_vllm_temperature(cfg["TEMPERATURE"])
+
+
+def check_base_prompts(cfg: dict) -> None:
+    """BASE_PROMPTS names only known prompts, and the few-shot file is there, before any model loads."""
+    unknown = set(cfg["BASE_PROMPTS"]) - set(prompts.BASE_PROMPTS)
+    if unknown:
+        raise config.ConfigError(f"BASE_PROMPTS: unknown {sorted(unknown)}; use any of {prompts.BASE_PROMPTS} or ()")
+    if "fewshot" in cfg["BASE_PROMPTS"] and not Path(cfg["FEWSHOT_FILE"]).is_file():
+        raise config.ConfigError(
+            f"FEWSHOT_FILE not found: {cfg['FEWSHOT_FILE']} (or pass --BASE_PROMPTS=\"('native',)\")"
+        )
 
 
 # --- What is compared: the run, its adapter, the problems
@@ -277,19 +304,47 @@ def load_models(cfg: dict, backend: str, smoke: bool):
     return model, tokenizer
 
 
+BASE_PROMPT_LABELS = {
+    "native": "its own chat template, zero-shot",
+    "fewshot": "its own chat template, worked examples of FEWSHOT_FILE first",
+}
+
+
+def base_run_name(style: str) -> str:
+    """The name of the base model's run under a BASE_PROMPTS style, in the report and its tables."""
+    return f"base-{style}"
+
+
 def generate_runs(cfg: dict, backend: str, smoke: bool, model, tokenizer, problems) -> dict:
-    """{"base": records[, "trained": records]}: the same problems, template, decoding and seed."""
-    runs = {"base": make_generator(cfg, backend, model, tokenizer)(problems, adapter=False)}
+    """{"base": records, "base-<prompt>": records per BASE_PROMPTS[, "trained": records]}: the same
+    problems, decoding and seed; "base" and "trained" under the run's template, each base-<prompt>
+    under the base model's own. Each run's generation time goes into its records' "seconds"."""
+    generate = make_generator(cfg, backend, model, tokenizer)
+    runs = {"base": timed(generate, problems, adapter=False)}
+    for style in cfg["BASE_PROMPTS"]:
+        runs[base_run_name(style)] = timed(generate, problems, adapter=False, style=style)
     if cfg["ADAPTER"] is None:
         return runs
     if is_merged(cfg["ADAPTER"]):  # a second full model, loaded like the base
         merged, merged_tokenizer = models.load_model(
             {**cfg, "MODEL_NAME": cfg["ADAPTER"]}, backend, False, with_lora=False
         )
-        runs["trained"] = make_generator(cfg, backend, merged, merged_tokenizer)(problems, adapter=False)
+        runs["trained"] = timed(make_generator(cfg, backend, merged, merged_tokenizer), problems, adapter=False)
     else:
-        runs["trained"] = make_generator(cfg, backend, model, tokenizer)(problems, adapter=True)
+        runs["trained"] = timed(generate, problems, adapter=True)
     return runs
+
+
+def timed(generate, problems, **kwargs) -> list[dict]:
+    """generate(problems, **kwargs), each record holding the pass's wall time in "seconds"."""
+    import time
+
+    start = time.perf_counter()
+    records = generate(problems, **kwargs)
+    seconds = time.perf_counter() - start
+    for record in records:
+        record["seconds"] = seconds
+    return records
 
 
 def attach_adapter(model, adapter: str, model_name: str):
@@ -325,13 +380,39 @@ def make_generator(cfg: dict, backend: str, model, tokenizer):
     return _hf_generator(cfg, model, tokenizer)
 
 
-def _prompts(problems, tokenizer) -> list[str]:
-    from prompts import build_prompt
+def _prompts(problems, tokenizer, style: str = "recipe", fewshot_file: str = FEWSHOT_FILE) -> list[str]:
+    """The prompt texts: the run's template with the recipe's system prompt ("recipe"), or a base prompt
+    (prompts.base_prompt_text: the model's own template, zero-shot or few-shot)."""
+    if style == "recipe":
+        return [
+            tokenizer.apply_chat_template(prompts.build_prompt(p), tokenize=False, add_generation_prompt=True)
+            for p in problems["problem"]
+        ]
+    examples = prompts.fewshot_examples(Path(fewshot_file)) if style == "fewshot" else []
+    return [prompts.base_prompt_text(p, tokenizer, style, examples) for p in problems["problem"]]
 
-    return [
-        tokenizer.apply_chat_template(build_prompt(p), tokenize=False, add_generation_prompt=True)
-        for p in problems["problem"]
-    ]
+
+def stop_token_ids(tokenizer, model) -> set:
+    """Every token a completion ends at: the tokenizer's EOS, the generation config's, and the end of
+    turn of the model's own template (the base prompts use it; the recipe's template may not)."""
+    configured = model.generation_config.eos_token_id
+    stops = {tokenizer.eos_token_id, *(configured if isinstance(configured, list) else [configured])}
+    own = prompts.native_template(tokenizer)
+    if own is not None:
+        end = prompts.turn_end(tokenizer, own)
+        ids = tokenizer(end, add_special_tokens=False)["input_ids"] if end else []
+        if len(ids) == 1:
+            stops.add(ids[0])
+    return stops - {None}
+
+
+def base_completion(text: str, tokens: int, truncated: bool, tokenizer) -> tuple[str, int, bool]:
+    """A base prompt's completion cut where the model starts a question of its own (plain-text few-shot):
+    what follows is not its answer, and an answer given before the cut was not truncated."""
+    cut = prompts.cut_next_question(text)
+    if cut == text.rstrip():
+        return text, tokens, truncated
+    return cut, len(tokenizer(cut, add_special_tokens=False)["input_ids"]), False
 
 
 def _hf_generator(cfg: dict, model, tokenizer):
@@ -341,9 +422,8 @@ def _hf_generator(cfg: dict, model, tokenizer):
     tokenizer.padding_side = "left"  # decoder-only batching: pad on the left so generation continues the prompt
     model.eval()
     device = next(model.parameters()).device
-    # generate() stops at any of the generation config's EOS ids (Qwen3: <|endoftext|> and <|im_end|>)
-    configured = model.generation_config.eos_token_id
-    stop_ids = {tokenizer.eos_token_id, *(configured if isinstance(configured, list) else [configured])} - {None}
+    # generate() stops at any of these (Qwen3: <|endoftext|> and <|im_end|>)
+    stop_ids = stop_token_ids(tokenizer, model)
 
     def run(texts: list[str], sample: bool) -> list[tuple[str, int, bool]]:
         batch = tokenizer(texts, return_tensors="pt", padding=True, add_special_tokens=False).to(device)
@@ -363,6 +443,7 @@ def _hf_generator(cfg: dict, model, tokenizer):
                 **batch,
                 max_new_tokens=max(max(budgets), 1),
                 pad_token_id=tokenizer.pad_token_id,
+                eos_token_id=sorted(stop_ids),
                 **options,
             )
         results = []
@@ -371,9 +452,9 @@ def _hf_generator(cfg: dict, model, tokenizer):
             results.append((tokenizer.decode(ids, skip_special_tokens=True), len(ids), truncated))
         return results
 
-    def generate(problems, adapter: bool) -> list[dict]:
+    def generate(problems, adapter: bool, style: str = "recipe") -> list[dict]:
         torch.manual_seed(cfg["SEED"])
-        texts = _prompts(problems, tokenizer)
+        texts = _prompts(problems, tokenizer, style, cfg["FEWSHOT_FILE"])
         budgets = token_budgets(cfg, data.count_tokens(tokenizer, texts))
         records = [{"completions": [], "tokens": [], "truncated": [], "budget": b} for b in budgets]
         if not hasattr(model, "disable_adapter"):
@@ -385,7 +466,7 @@ def _hf_generator(cfg: dict, model, tokenizer):
         passes = [False] + [True] * (cfg["NUM_SAMPLES"] if cfg["NUM_SAMPLES"] > 1 else 0)
         with (
             switch,
-            tqdm(total=len(texts) * len(passes), desc="trained" if adapter else "base") as bar,
+            tqdm(total=len(texts) * len(passes), desc="trained" if adapter else f"base ({style})") as bar,
         ):
             for sample in passes:
                 for start in range(0, len(texts), cfg["BATCH_SIZE"]):
@@ -394,6 +475,8 @@ def _hf_generator(cfg: dict, model, tokenizer):
                         run(texts[start : start + cfg["BATCH_SIZE"]], sample),
                         strict=False,
                     ):
+                        if style != "recipe":
+                            text, n, cut = base_completion(text, n, cut, tokenizer)
                         record["completions"].append(text)
                         record["tokens"].append(n)
                         record["truncated"].append(cut)
@@ -461,10 +544,10 @@ def _vllm_generator(cfg: dict, model, tokenizer):
     from vllm import SamplingParams
 
     lora = load_lora(model, cfg["ADAPTER"]) if cfg["ADAPTER"] is not None else None
-    stop_ids = {tokenizer.eos_token_id} - {None}
+    stop_ids = stop_token_ids(tokenizer, model)
 
-    def generate(problems, adapter: bool) -> list[dict]:
-        texts = _prompts(problems, tokenizer)
+    def generate(problems, adapter: bool, style: str = "recipe") -> list[dict]:
+        texts = _prompts(problems, tokenizer, style, cfg["FEWSHOT_FILE"])
         budgets = token_budgets(cfg, data.count_tokens(tokenizer, texts))
         room = [i for i, budget in enumerate(budgets) if budget > 0]  # vLLM raises on a prompt past max_model_len
         request = {"lora_request": lora} if adapter else {}
@@ -478,14 +561,16 @@ def _vllm_generator(cfg: dict, model, tokenizer):
                     n=n,
                     max_tokens=budgets[i],
                     seed=cfg["SEED"],
+                    stop_token_ids=sorted(stop_ids),
                 )
                 for i in room
             ]
             done = model.fast_generate([texts[i] for i in room], sampling_params=params, **request) if room else []
             for i, result in zip(room, done, strict=True):
-                outputs[i].extend(
-                    vllm_completion(o.text, o.token_ids, o.finish_reason, stop_ids) for o in result.outputs
-                )
+                finished = [vllm_completion(o.text, o.token_ids, o.finish_reason, stop_ids) for o in result.outputs]
+                if style != "recipe":
+                    finished = [base_completion(*f, tokenizer) for f in finished]
+                outputs[i].extend(finished)
             for i in set(outputs) - set(room):  # no room left for a completion: empty and truncated
                 outputs[i].extend([("", 0, True)] * n)
         return [
@@ -574,11 +659,16 @@ def build_report(cfg: dict, problems, runs: dict) -> dict:
             "undecided": sum(j["verdict"] == judge.TIMEOUT for j in judged),
             "retry_budget_scale": judge.RETRY_BUDGET_SCALE,
         },
-        "setup": {**describe_setup(cfg, len(per_problem)), "prompts past the budget": budget_line(cfg, per_problem)},
+        "setup": {
+            **describe_setup(cfg, len(per_problem)),
+            "prompts past the budget": budget_line(cfg, per_problem),
+            "generation time": generation_times(runs),
+        },
         "metrics": {name: model_metrics([p[name] for p in per_problem], cfg["PASS_AT_K"]) for name in runs},
         "config": {k: cfg[k] for k in CONFIG},
         "problems": per_problem,
     }
+    report["headline"] = headline(report["metrics"], per_problem)
     if "trained" in runs:
         for kind, key in (("strict", "correct"), ("lenient", "lenient")):
             before = [p["base"]["judged"][0][key] for p in per_problem]
@@ -589,6 +679,38 @@ def build_report(cfg: dict, problems, runs: dict) -> dict:
                 report["fixed"] = [i for i, (b, a) in enumerate(zip(before, after, strict=True)) if a and not b]
                 report["broken"] = [i for i, (b, a) in enumerate(zip(before, after, strict=True)) if b and not a]
     return report
+
+
+def headline(metrics_by_name: dict, per_problem: list[dict]) -> dict:
+    """The trained model against the base model at its best: the base prompt with the highest lenient
+    accuracy (a tie goes to the earlier prompt in the report), with the exact paired test on lenient
+    verdicts against that prompt. Picking the best prompt on these same problems favours the base, so
+    a gain that survives it is not an artefact of a prompt that cripples the base model."""
+    bases = [name for name in metrics_by_name if name != "trained"]
+    best = max(bases, key=lambda name: (metrics_by_name[name]["lenient_accuracy"]["count"], -bases.index(name)))
+    base_rate = metrics_by_name[best]["lenient_accuracy"]
+    result = {"base_prompt": best, "base_lenient": base_rate["value"]}
+    if "trained" not in metrics_by_name:
+        result["sentence"] = (
+            f"Base model at its best: {best}, lenient {metrics.rate_with_interval(base_rate['count'], base_rate['n'])}."
+        )
+        return result
+    before = [p[best]["judged"][0]["lenient"] for p in per_problem]
+    after = [p["trained"]["judged"][0]["lenient"] for p in per_problem]
+    test = metrics.paired_test(before, after)
+    trained_rate = metrics_by_name["trained"]["lenient_accuracy"]
+    result.update(trained_lenient=trained_rate["value"], paired=test)
+    result["sentence"] = (
+        f"Headline, trained vs the base model at its best prompt ({best}), lenient accuracy: "
+        f"{metrics.rate_with_interval(trained_rate['count'], trained_rate['n'])} vs "
+        f"{metrics.rate_with_interval(base_rate['count'], base_rate['n'])}; {metrics.describe_paired(test)}."
+    )
+    return result
+
+
+def generation_times(runs: dict) -> str:
+    """Each run's generation pass in seconds: what every extra base prompt costs."""
+    return ", ".join(f"{name} {records[0].get('seconds', 0.0):.1f} s" for name, records in runs.items() if records)
 
 
 def budget_line(cfg: dict, per_problem: list[dict]) -> str:
@@ -615,6 +737,10 @@ def describe_setup(cfg: dict, n: int) -> dict:
         if cfg["ADAPTER"] is None
         else f"{'merged model' if is_merged(cfg['ADAPTER']) else 'LoRA adapter'} {cfg['ADAPTER']}",
         "GRPO steps": adapter_steps(cfg["ADAPTER"]),
+        "chat template": f"{cfg['CHAT_TEMPLATE']} (base and trained)",
+        "base prompts": ", ".join(
+            [f"{base_run_name(style)} ({BASE_PROMPT_LABELS[style]})" for style in cfg["BASE_PROMPTS"] or ()] or ["none"]
+        ),
         "problems": describe_source(cfg),
         "N": n,
         "decoding": decoding,
@@ -666,7 +792,14 @@ def summary_table(model_metrics_by_name: dict) -> str:
 def write_report(report: dict, out: Path, num_examples: int, example_chars: int) -> None:
     out.mkdir(parents=True, exist_ok=True)
     (out / "comparison.json").write_text(json.dumps(report, indent=1, default=str))
-    lines = ["# Before / after GRPO", "", summary_table(report["metrics"]), "", "Rates with 95 % Wilson intervals.", ""]
+    lines = ["# Before / after GRPO", "", report["headline"]["sentence"], ""]
+    lines += [summary_table(report["metrics"]), "", "Rates with 95 % Wilson intervals.", ""]
+    lines += [
+        "`base` is the base model under the run's template and system prompt; `base-native` under its own chat "
+        "template, zero-shot; `base-fewshot` the same with worked examples first. The tag-free prompts can only "
+        "earn lenient accuracy.",
+        "",
+    ]
     lines += [judge_line(report["judge"]), ""]
     if "paired" in report:
         lines += [

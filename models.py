@@ -18,6 +18,8 @@ from prompts import (
     SOLUTION_START,
     SYSTEM_PROMPT,
     apply_chat_template,
+    native_template,
+    turn_end,
 )
 
 # --- Tiny offline model (for --smoke, the tests and the CPU benchmarks)
@@ -355,15 +357,17 @@ def lora_settings(cfg: dict) -> dict:
 
 
 def load_model(cfg: dict, backend: str, smoke: bool, with_lora: bool = True):
-    """(model, tokenizer) for a backend, with the recipe's chat template and, optionally, LoRA."""
+    """(model, tokenizer) for a backend, with the run's chat template (CHAT_TEMPLATE) and, optionally, LoRA."""
     if smoke:  # the tiny model stays on CPU, as in CI
         tokenizer = build_tiny_tokenizer()
         model = build_tiny_model(tokenizer, seed=cfg["SEED"])
         model.config.name_or_path = cfg["MODEL_NAME"]  # recorded in the adapter, checked by evaluate.py
     elif backend == "unsloth":
-        return _load_unsloth(cfg, with_lora)
+        model, tokenizer = _load_unsloth(cfg, with_lora)
+        return model, install_template(model, tokenizer, cfg.get("CHAT_TEMPLATE", "recipe"))
     else:
         model, tokenizer = _load_hf(cfg)
+    install_template(model, tokenizer, cfg.get("CHAT_TEMPLATE", "recipe"))
     if with_lora:
         from peft import LoraConfig, get_peft_model
         from transformers import set_seed
@@ -404,7 +408,7 @@ def _load_unsloth(cfg: dict, with_lora: bool):
             random_state=cfg["SEED"],
         )
     reconcile_eos(model, tokenizer)
-    return model, apply_chat_template(tokenizer)
+    return model, tokenizer
 
 
 def _load_hf(cfg: dict):
@@ -450,7 +454,7 @@ def _load_hf(cfg: dict):
         from peft import prepare_model_for_kbit_training
 
         model = prepare_model_for_kbit_training(model, use_gradient_checkpointing=True)
-    return model, apply_chat_template(tokenizer)
+    return model, tokenizer
 
 
 def gguf_path(name: str) -> Path | None:
@@ -498,7 +502,8 @@ def smollm2_gguf() -> str:
 
 def save_plain_copy(model_name: str, folder: Path) -> Path:
     """Load `model_name` (a GGUF file, say) on CPU as the recipe does, EOS reconciled, and save it as an
-    ordinary model folder; later runs load that folder in seconds instead of dequantizing again."""
+    ordinary model folder with the model's own chat template (CHAT_TEMPLATE='native' reads it there);
+    later runs load that folder in seconds instead of dequantizing again."""
     if (folder / "config.json").is_file():
         return folder
     cfg = {"MODEL_NAME": model_name, "CPU": True, "LOAD_IN_4BIT": False}
@@ -506,6 +511,54 @@ def save_plain_copy(model_name: str, folder: Path) -> Path:
     model.save_pretrained(str(folder))
     tokenizer.save_pretrained(str(folder))
     return folder
+
+
+def check_native_template(cfg: dict, smoke: bool) -> None:
+    """CHAT_TEMPLATE='native' refused in one line when the model's tokenizer has no chat template of
+    its own (the tiny smoke model's has none); only the tokenizer is read."""
+    if smoke:
+        tokenizer = build_tiny_tokenizer()
+    else:
+        from transformers import AutoTokenizer
+
+        gguf = gguf_path(cfg["MODEL_NAME"])
+        source = str(gguf.parent) if gguf is not None else cfg["MODEL_NAME"]
+        try:
+            tokenizer = AutoTokenizer.from_pretrained(source, gguf_file=gguf.name if gguf is not None else None)
+        except OSError as err:
+            raise ConfigError(f"cannot load the tokenizer of {cfg['MODEL_NAME']!r}: {err}".splitlines()[0]) from None
+    if native_template(tokenizer) is None:
+        raise ConfigError(
+            f"CHAT_TEMPLATE='native': the tokenizer of {cfg['MODEL_NAME']!r} has no chat template of its own; "
+            "use CHAT_TEMPLATE='recipe'"
+        )
+
+
+def install_template(model, tokenizer, template: str):
+    """The run's chat template on the tokenizer (prompts.apply_chat_template), and its end of turn made
+    the EOS that generation stops on: the native ChatML template closes a turn with `<|im_end|>`,
+    which Qwen3-Base's tokenizer and generation config do not stop on (their EOS is `<|endoftext|>`),
+    so the recipe would train and generate past the end of every answer. Returns the tokenizer."""
+    try:
+        apply_chat_template(tokenizer, template)
+    except ValueError as err:
+        raise ConfigError(str(err)) from None
+    end = turn_end(tokenizer)
+    if end == tokenizer.eos_token:
+        return tokenizer
+    ids = tokenizer(end, add_special_tokens=False)["input_ids"]
+    if len(ids) != 1:
+        raise ConfigError(
+            f"CHAT_TEMPLATE={template!r} ends a turn with {end!r}, not one token, so generation cannot stop on it: "
+            "use CHAT_TEMPLATE='recipe'"
+        )
+    tokenizer.eos_token = end
+    stops = model.generation_config.eos_token_id
+    stops = [] if stops is None else [stops] if isinstance(stops, int) else list(stops)
+    if ids[0] not in stops:
+        model.generation_config.eos_token_id = [*stops, ids[0]]
+    print_main(f"chat template {template!r}: a turn ends with {end!r}, the EOS generation stops on")
+    return tokenizer
 
 
 def reconcile_eos(model, tokenizer) -> None:

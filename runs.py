@@ -32,6 +32,7 @@ RUN_IDENTITY = (
     "SEED",
     "MAX_TRAIN_PROBLEMS",
     "PROMPT_LENGTH_QUANTILE",
+    "CHAT_TEMPLATE",
     "FORMAT",
 )
 WEIGHTS = ("adapter_model.safetensors", "model.safetensors")  # what save_model writes first

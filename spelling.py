@@ -487,7 +487,9 @@ _LITERAL_FRACTION = re.compile(
     rf"\(\d+\+{_FRAC}\)|(?<![\d.])\d+\s*{_FRAC}|{_FRAC}|(?<![\d.]){_PLAIN}\s*/\s*{_PLAIN}(?![\d.])"
 )
 _FRAC_OF_ARITHMETIC = re.compile(r"\\frac\{([^{}]*)\}\{([^{}]*)\}")  # \frac{19 \times 9}{2}: its arguments' arithmetic
-_ARITHMETIC_TOKEN = re.compile(rf"\s*(\0|{_PLAIN}|\\times(?![A-Za-z])|\\cdot(?![A-Za-z])|\\div(?![A-Za-z])|[-+*/()\[\]{{}}])")
+_ARITHMETIC_TOKEN = re.compile(
+    rf"\s*(\0|{_PLAIN}|\\times(?![A-Za-z])|\\cdot(?![A-Za-z])|\\div(?![A-Za-z])|[-+*/()\[\]{{}}])"
+)
 _BINARY = {"\\times", "\\cdot", "\\div", "*", "/", "+", "-"}
 
 
@@ -516,7 +518,7 @@ def is_bare_arithmetic(norm: str) -> bool:
         position = match.end()
     operand_end = {")", "]", "}"}  # what can stand left of a binary operation
     operations = 0
-    for left, right in zip(tokens, tokens[1:]):
+    for left, right in zip(tokens, tokens[1:], strict=False):  # each neighbouring pair
         left_operand = left in operand_end or left[0].isdigit() or left[0] in ".\0"
         right_operand = right in "([{" or right[0].isdigit() or right[0] in ".\0"
         if left_operand and (right in _BINARY or right_operand):  # a binary operator, or 2(3) / (2)(3)

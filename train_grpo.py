@@ -24,7 +24,7 @@ import models
 import reports
 import rewards
 import runs
-from prompts import prompt_problem
+from prompts import TEMPLATES, prompt_problem
 
 # --- Model
 MODEL_NAME = "unsloth/Qwen3-4B-Base"  # Hub id, local folder, or a .gguf file (loaded dequantized)
@@ -46,6 +46,8 @@ DATASET_SPLIT = "train"
 EVAL_SIZE = 200  # problems held out for evaluate.py (deterministic split with SEED); 0 = none
 MAX_TRAIN_PROBLEMS = 0  # 0 = all; else a random subset of this size (quick experiments)
 PROMPT_LENGTH_QUANTILE = 0.9  # drop prompts longer than this quantile of token lengths (the recipe: longest 10%)
+CHAT_TEMPLATE = "recipe"  # recipe (the notebook's plain template) | native (the model's own, role markers kept);
+# both end the prompt in the working-out tag. README "Which chat template" gives the evidence for the default
 
 # --- Format priming (SFT before GRPO, so rewards are not ~0 for the first ~100 steps)
 PRIME_DATASET = data.PRIMING_HUB  # the notebook's; data/priming.jsonl (shipped, offline) or any file of the schema
@@ -268,6 +270,12 @@ def check_settings(cfg: dict, smoke: bool) -> tuple[dict, str]:
     (CPU mode applied, EPSILON_HIGH written out) and the backend."""
     models.require_gpu_or_smoke(smoke, cfg["CPU"], "train_grpo.py")
     cfg = models.apply_cpu_mode(cfg)
+    if cfg["CHAT_TEMPLATE"] not in TEMPLATES:
+        raise config.ConfigError(
+            f"CHAT_TEMPLATE={cfg['CHAT_TEMPLATE']!r}: use one of {', '.join(map(repr, TEMPLATES))}"
+        )
+    if cfg["CHAT_TEMPLATE"] == "native":  # the tokenizer alone, read before anything in OUTPUT_DIR is written
+        models.check_native_template(cfg, smoke)
     if cfg["MAX_STEPS"] == 0 and not priming_on(cfg):
         raise config.ConfigError("MAX_STEPS=0 and no format priming train nothing: set one of them above 0")
     unknown = set(cfg["REWARDS"]) - set(rewards.REWARD_FUNCS)

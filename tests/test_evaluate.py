@@ -167,24 +167,28 @@ def test_heldout_problems_are_disjoint_from_training(tiny_tokenizer):
 def test_smoke_comparison_writes_both_accuracies_with_intervals(smoke_run, tmp_path, capsys):  # noqa: F811
     evaluate.main(["--smoke", f"--RUN_DIR={smoke_run}", f"--EVAL_DIR={tmp_path}", "--NUM_PROBLEMS=6"])
     report = json.loads((tmp_path / "comparison.json").read_text())
-    assert set(report["metrics"]) == {"base", "trained"}
-    assert len(report["problems"]) == 6 and {"base", "trained", "gold"} <= set(report["problems"][0])
+    runs = {"base", "base-native", "base-fewshot", "trained"}  # the base at its best is scored by default
+    assert set(report["metrics"]) == runs
+    assert len(report["problems"]) == 6 and runs | {"gold"} <= set(report["problems"][0])
     assert report["setup"]["GRPO steps"] == train_grpo.SMOKE["MAX_STEPS"]
     assert report["setup"]["N"] == 6 and "transformers 5." in report["setup"]["versions"]
+    assert all(f"{name} " in report["setup"]["generation time"] for name in runs)  # what each pass cost
     markdown = (tmp_path / "comparison.md").read_text()
+    headline = markdown.index("Headline, trained vs the base model at its best prompt")
     table_first = markdown.index("| strict accuracy (solution block) |")
-    assert table_first < markdown.index("exact McNemar p =") < markdown.index("## What was compared")
+    assert headline < table_first < markdown.index("strict: fixed") < markdown.index("## What was compared")
     assert "| lenient accuracy (final answer anywhere) |" in markdown and "% [" in markdown
     assert (tmp_path / "comparison.png").read_bytes()[:4] == b"\x89PNG"
     printed = capsys.readouterr().out
-    assert "| metric | base | trained |" in printed and "strict: fixed" in printed and "lenient: fixed" in printed
+    assert "| metric | base | base-native | base-fewshot | trained |" in printed and "Headline, trained vs" in printed
+    assert "strict: fixed" in printed and "lenient: fixed" in printed
 
 
 @pytest.mark.slow
 def test_base_model_alone_keeps_the_runs_held_out_split(smoke_run, tmp_path):  # noqa: F811
     evaluate.main(["--smoke", f"--RUN_DIR={smoke_run}", "--ADAPTER=None", f"--EVAL_DIR={tmp_path}", "--NUM_SAMPLES=2"])
     report = json.loads((tmp_path / "comparison.json").read_text())
-    assert set(report["metrics"]) == {"base"} and "strict_pass@2" in report["metrics"]["base"]
+    assert set(report["metrics"]) == {"base", "base-native", "base-fewshot"} and "strict_pass@2" in report["metrics"]["base"]
     assert report["setup"]["trained"].startswith("none")
     cfg = {**train_grpo.CONFIG, **train_grpo.SMOKE}
     _, heldout = data.heldout_split(
