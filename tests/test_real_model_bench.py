@@ -220,7 +220,9 @@ def test_rate_choice_follows_the_written_rule(tmp_path, monkeypatch):
         (tmp_path / f"{name}_metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
     assert real_model.choose_rate() == mid
     assert json.loads((tmp_path / "sweep.json").read_text())["chosen"] == mid
-    assert report.sweep_lines()[-1].startswith(f"chosen learning rate: {mid:g} (the rate with the highest mean dev")
+    assert (
+        f"recipe template: chosen learning rate {mid:g} (the rate with the highest mean dev" in report.sweep_lines()[-3]
+    )
 
 
 def test_the_no_answer_arm_is_the_same_training_with_the_answer_rewards_weighted_zero(tmp_path):
