@@ -1,6 +1,7 @@
 """Evaluation statistics: Wilson intervals for rates (also pooled over seeds, the problem as the unit),
 the exact McNemar test for paired before/after verdicts, the per-problem comparison of two arms over
-seeds, and the unbiased pass@k estimator. Pure functions on counts; no models, no judging here.
+seeds (an exact sign-flip test on integer counts), and the unbiased pass@k estimator. Pure functions
+on counts; no models, no judging here.
 """
 
 from __future__ import annotations
@@ -103,11 +104,42 @@ def pass_at_k(n: int, correct: int, k: int) -> float:
     return 1.0 - comb(n - correct, k) / comb(n, k)
 
 
+def sign_flip_p_value(differences: list[int]) -> float:
+    """The exact two-sided p-value of the paired sign-flip test on integer per-problem differences:
+    under "no difference" each problem's difference is as likely to have the other sign, so the sum of
+    the differences is compared with its exact distribution over all 2^m sign assignments of the m
+    non-zero ones (counted with integers: no normal approximation, no ranks, ties and zeros exact).
+
+    >>> sign_flip_p_value([1, 1, 1, 1]), sign_flip_p_value([3, 0, -1, 2]), sign_flip_p_value([0, 0])
+    (0.125, 0.5, 1.0)
+    """
+    sizes = [abs(int(d)) for d in differences if d]
+    if not sizes:
+        return 1.0
+    total = sum(sizes)
+    counts = [0] * (2 * total + 1)  # counts[k]: sign assignments whose sum is k - total
+    counts[total] = 1
+    for size in sizes:
+        counts = [
+            (counts[k - size] if k >= size else 0) + (counts[k + size] if k + size <= 2 * total else 0)
+            for k in range(2 * total + 1)
+        ]
+    observed = abs(sum(int(d) for d in differences))
+    extreme = sum(c for k, c in enumerate(counts) if abs(k - total) >= observed)
+    return min(1.0, extreme / 2 ** len(sizes))
+
+
 def per_problem_comparison(control: list[list[bool]], treated: list[list[bool]], seed: int = 0) -> dict:
-    """Two arms on the same problems under several seeds, with the problem as the unit: each problem's
-    mean correctness over the seeds, the Wilcoxon signed-rank test on the per-problem differences, a
-    bootstrap interval of the mean difference that resamples problems (clustered by problem: a
-    problem's seeds stay together), and how many seeds the treated arm beats the control on.
+    """Two arms on the same problems, each under one or more seeds, with the problem as the unit.
+
+    * "Do these adapters beat it on these problems?": each problem's integer count of right answers
+      (treated count x control seeds - control count x treated seeds, so arms with different numbers
+      of seeds compare on one scale), the exact paired sign-flip test on those integers
+      (sign_flip_p_value), and a bootstrap interval of the mean difference in accuracy that resamples
+      problems (clustered by problem: a problem's seeds stay together).
+    * "Does the recipe beat it on a new seed?": the seed-level figure, the mean over seeds of each
+      seed's accuracy difference with a t interval over the seeds (seed s against control seed s when
+      both have the same seeds, else against the control's mean); with three seeds it is wide.
 
     `control[s][i]` is seed s's verdict on problem i.
 
@@ -116,24 +148,34 @@ def per_problem_comparison(control: list[list[bool]], treated: list[list[bool]],
     (0.5, True, 3, 40)
     """
     import numpy as np
-    from scipy.stats import bootstrap, wilcoxon
+    from scipy.stats import bootstrap
+    from scipy.stats import t as student_t
 
-    a, b = np.asarray(control, dtype=float), np.asarray(treated, dtype=float)
-    if a.shape != b.shape or a.ndim != 2 or a.shape[1] == 0:
-        raise ValueError(f"per-problem comparison needs seeds x problems verdicts of one shape: {a.shape} vs {b.shape}")
+    a, b = np.asarray(control, dtype=int), np.asarray(treated, dtype=int)
+    if a.ndim != 2 or b.ndim != 2 or a.shape[1] != b.shape[1] or a.shape[1] == 0:
+        raise ValueError(
+            f"per-problem comparison needs seeds x problems verdicts on the same problems: {a.shape} vs {b.shape}"
+        )
+    counts = b.sum(axis=0) * a.shape[0] - a.sum(axis=0) * b.shape[0]  # integers: no float means over seeds
     differences = b.mean(axis=0) - a.mean(axis=0)
-    p_value = 1.0 if not differences.any() else float(wilcoxon(differences, zero_method="wilcox").pvalue)
     if np.ptp(differences) == 0:  # every problem moved alike: the interval is that point
         low = high = float(differences[0])
     else:
         ci = bootstrap((differences,), np.mean, confidence_level=CONFIDENCE, n_resamples=10_000, rng=seed)
         low, high = float(ci.confidence_interval.low), float(ci.confidence_interval.high)
-    per_seed = b.mean(axis=1) - a.mean(axis=1)
+    per_seed = b.mean(axis=1) - (a.mean(axis=1) if a.shape[0] == b.shape[0] else a.mean())
+    if len(per_seed) > 1 and np.ptp(per_seed) > 0:
+        half = student_t.ppf((1 + CONFIDENCE) / 2, len(per_seed) - 1) * per_seed.std(ddof=1) / np.sqrt(len(per_seed))
+        seed_interval = (float(per_seed.mean() - half), float(per_seed.mean() + half))
+    else:  # one seed, or seeds that agree exactly: no spread to estimate
+        seed_interval = (float(per_seed.mean()), float(per_seed.mean()))
     return {
         "difference": float(differences.mean()),
         "interval": (low, high),
-        "p_value": p_value,
+        "p_value": sign_flip_p_value(counts.tolist()),
+        "seed_difference": float(per_seed.mean()),
+        "seed_interval": seed_interval,
         "seeds_better": int((per_seed > 0).sum()),
-        "seeds": a.shape[0],
+        "seeds": b.shape[0],
         "problems": a.shape[1],
     }

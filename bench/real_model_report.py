@@ -82,70 +82,139 @@ def by_operation(results: list[dict]) -> dict[str, tuple[int, int]]:
     return {**operations, **_tally(results, lambda _, presentation: presentation)}
 
 
+BASE_ARMS = ("base", "base-native", "base-fewshot")  # the base model: the run's template, its own, few-shot
+
+
+def lenient(result: dict) -> list[bool]:
+    return [j["lenient"] for j in result["judged"]]
+
+
+def restated_share(results: list[dict]) -> float:
+    """The share of solution blocks that are arithmetic left undone (a restated problem: the judge pays
+    it as no value since issue 35), over every completion that has a block."""
+    blocks = [judge.extract_answer(c) for r in results for c in r["completions"]]
+    blocks = [b for b in blocks if b is not None]
+    return sum(judge.is_unevaluated(b) for b in blocks) / len(blocks) if blocks else 0.0
+
+
+def groups(seeds: list[int]) -> list[dict]:
+    """The GRPO arms the report compares, each with its priming-only control (the same template and
+    seeds) and, where it exists, its no-answer-reward control: the third design's (recipe template,
+    100 steps), the native template's, and each checkpoint of the long runs."""
+    found = [
+        {"label": "GRPO", "arm": "grpo", "step": None, "priming": "priming", "noanswer": "noanswer"},
+        {"label": "GRPO native", "arm": "grpo_native", "step": None, "priming": "priming_native", "noanswer": None},
+    ]
+    for arm, priming, label in (
+        ("grpo_long", "priming", "GRPO"),
+        ("grpo_native_long", "priming_native", "GRPO native"),
+    ):
+        for step in bench.LONG_CHECKPOINTS:
+            found.append(
+                {
+                    "label": f"{label} {bench.LONG_STEPS}-step run at {step}",
+                    "arm": arm,
+                    "step": step,
+                    "priming": priming,
+                }
+                | {"noanswer": None}
+            )
+    return found
+
+
+def arm_line(family: str, label: str, results: list[dict], seeds_shown) -> list[str]:
+    """An arm's two lines: strict and lenient accuracy (Wilson, the problem as the unit), per operation
+    and presentation, the shortcut figures and the restated share; then its per-cell accuracy."""
+    right = [x for r in results for x in strict(r)]
+    loose = [x for r in results for x in lenient(r)]
+    figures = shortcut_figures(results)
+    per_seed = " / ".join(f"{100 * sum(strict(r)) / len(r['gold']):.1f}" for r in results)
+    ops = "; ".join(f"{k} {100 * a / n:.0f}%" for k, (a, n) in by_operation(results).items())  # where a gain lives
+    runs = len(results)
+    head = (
+        f"{family:10} {label:16} problems={len(right) // runs:4} seeds={seeds_shown}: "
+        f"strict {metrics.rate_with_interval(sum(right), len(right), runs)}"
+        f"{f' (per seed {per_seed} %)' if runs > 1 else ''}; "
+        f"lenient {metrics.rate_with_interval(sum(loose), len(loose), runs)}; {ops}; "
+        f"right operations {100 * figures['right_operations']:.0f}%, solution block {100 * figures['solution_block']:.0f}%, "
+        f"restated problem {100 * restated_share(results):.0f}% of blocks, "
+        f"truncated {100 * figures['truncated']:.0f}%, most common opening {100 * figures['top_opening_share']:.0f}% "
+        f"({figures['top_opening'][:50]!r}), distinct answers {figures['distinct_answers']}"
+    )
+    cells = "; ".join(f"{k} {metrics.rate_with_interval(a, n, runs)}" for k, (a, n) in type_accuracy(results).items())
+    return [head, f"{family:10} {label:16} per operations x presentation: {cells}"]
+
+
+def comparison_line(family: str, label: str, control: str, test: dict) -> str:
+    low, high = test["interval"]
+    seed_low, seed_high = test["seed_interval"]
+    return (
+        f"{family} {label} - {control} (lenient): {100 * test['difference']:+.1f} points [{100 * low:+.1f}, "
+        f"{100 * high:+.1f}] (bootstrap over problems), exact sign-flip p={test['p_value']:.3g} on per-problem "
+        f"counts (these adapters, these problems); seed-level {100 * test['seed_difference']:+.1f} "
+        f"[{100 * seed_low:+.1f}, {100 * seed_high:+.1f}] (t over {test['seeds']} seeds: a new seed; wide), "
+        f"seeds better {test['seeds_better']}/{test['seeds']}"
+    )
+
+
 def summarize(seeds: list[int]) -> list[str]:
-    """Per family and arm: strict accuracy (Wilson, the problem as the unit), per operation /
-    presentation and per cell, the shortcut detector; per seed exact McNemar against each control
-    that seed has finished; last, one comparison line per family over the seeds where every arm has
-    finished (per-problem Wilcoxon, bootstrap interval clustered by problem, seeds better)."""
+    """Per family: each arm's lines (arm_line); per seed the exact McNemar of GRPO against each control
+    that seed has finished (strict); then each GRPO arm against the base model at its best prompt (the
+    base prompt with the highest lenient accuracy on the family: chosen on these problems, which favours
+    the base), its priming-only and no-answer controls, lenient, over the seeds where all of them have
+    finished (metrics.per_problem_comparison); last, one line per family and GRPO arm in the issue's form."""
     lines, last = [], []
     for family in tasks.FAMILIES:
-        base = load(family, "base", None)
-        if base is None:
+        bases = {arm: r for arm in BASE_ARMS if (r := load(family, arm, None)) is not None}
+        if "base" not in bases:
             continue
-        arms = {"base": {None: base}}
-        for arm in bench.ARMS:
-            arms[arm] = {s: r for s in seeds if (r := load(family, arm, s)) is not None}
-        for arm, by_seed in arms.items():
-            if not by_seed:
-                continue
-            results = list(by_seed.values())
-            right = [x for r in results for x in strict(r)]
-            figures = shortcut_figures(results)
-            per_seed = " / ".join(f"{100 * sum(strict(r)) / len(r['gold']):.1f}" for r in results)
-            ops = "; ".join(
-                f"{k} {100 * a / n:.0f}%" for k, (a, n) in by_operation(results).items()
-            )  # where a gain or a shortcut lives
-            lines.append(
-                f"{family:10} {bench.ARM_LABELS[arm]:16} problems={len(right) // len(results):4} "
-                f"seeds={[s for s in by_seed if s is not None] or '-'}: "
-                f"strict {metrics.rate_with_interval(sum(right), len(right), len(results))}"
-                f"{f' (per seed {per_seed} %)' if len(results) > 1 else ''}; {ops}; "
-                f"right operations {100 * figures['right_operations']:.0f}%, solution block {100 * figures['solution_block']:.0f}%, "
-                f"truncated {100 * figures['truncated']:.0f}%, most common opening {100 * figures['top_opening_share']:.0f}% "
-                f"({figures['top_opening'][:50]!r}), distinct answers {figures['distinct_answers']}"
-            )
-            cells = "; ".join(
-                f"{k} {metrics.rate_with_interval(a, n, len(results))}" for k, (a, n) in type_accuracy(results).items()
-            )
-            lines.append(f"{family:10} {bench.ARM_LABELS[arm]:16} per operations x presentation: {cells}")
-        for s in sorted(arms["grpo"]):  # each seed's exact test against each control it has finished
+        for arm, result in bases.items():
+            lines += arm_line(family, bench.ARM_LABELS[arm], [result], "-")
+        best = max(bases, key=lambda arm: (sum(lenient(bases[arm])), -BASE_ARMS.index(arm)))
+        stored = {}  # (arm, step) -> {seed: result}
+        for group in groups(seeds):
+            for arm, step in ((group["arm"], group["step"]), (group["priming"], None), (group["noanswer"], None)):
+                if arm is not None and (arm, step) not in stored:
+                    stored[arm, step] = {s: r for s in seeds if (r := load(family, arm, s, step)) is not None}
+        for (arm, step), by_seed in stored.items():
+            if by_seed:
+                label = bench.ARM_LABELS.get(arm, arm) + (f"@{step}" if step else "")
+                lines += arm_line(family, label, list(by_seed.values()), sorted(by_seed))
+        for s in sorted(stored["grpo", None]):  # each seed's exact test against each control it has finished
             cells = []
-            for control in (c for c in ("priming", "noanswer") if s in arms[c]):
-                test = metrics.paired_test(strict(arms[control][s]), strict(arms["grpo"][s]))
+            for control in (c for c in ("priming", "noanswer") if s in stored[c, None]):
+                test = metrics.paired_test(strict(stored[control, None][s]), strict(stored["grpo", None][s]))
                 cells.append(
                     f"vs {bench.ARM_LABELS[control]} fixed {test['fixed']} broke {test['broken']} p={test['p_value']:.2g}"
                 )
             if cells:
                 lines.append(f"{family} seed {s} GRPO (exact McNemar): " + ", ".join(cells))
-        common = sorted(set(arms["priming"]) & set(arms["grpo"]) & set(arms["noanswer"]))
-        if not common:
-            continue
-        verdicts = {arm: [strict(arms[arm][s]) for s in common] for arm in bench.ARMS}
-        tests = {c: metrics.per_problem_comparison(verdicts[c], verdicts["grpo"]) for c in ("priming", "noanswer")}
-        for control, test in tests.items():
-            low, high = test["interval"]
-            lines.append(
-                f"{family} GRPO - {bench.ARM_LABELS[control]}: {100 * test['difference']:+.1f} points "
-                f"[{100 * low:+.1f}, {100 * high:+.1f}] (bootstrap over problems), Wilcoxon p={test['p_value']:.3g}, "
-                f"seeds better {test['seeds_better']}/{test['seeds']}"
+        for group in groups(seeds):
+            treated, priming = stored[group["arm"], group["step"]], stored[group["priming"], None]
+            noanswer = stored[group["noanswer"], None] if group["noanswer"] else None
+            common = sorted(set(treated) & set(priming) & (set(noanswer) if noanswer is not None else set(treated)))
+            if not common:
+                continue
+            after = [lenient(treated[s]) for s in common]
+            controls = {
+                f"base best-prompt ({best})": [lenient(bases[best])],
+                "priming-only": [lenient(priming[s]) for s in common],
+            }
+            if noanswer is not None:
+                controls["no-answer-reward"] = [lenient(noanswer[s]) for s in common]
+            tests = {name: metrics.per_problem_comparison(before, after) for name, before in controls.items()}
+            for name, test in tests.items():
+                lines.append(comparison_line(family, group["label"], name, test))
+            pct = {name: 100 * sum(map(sum, v)) / sum(map(len, v)) for name, v in controls.items()}
+            vs_base, vs_priming = tests[f"base best-prompt ({best})"], tests["priming-only"]
+            control_part = f" vs no-answer-reward {pct['no-answer-reward']:.1f}%" if noanswer is not None else ""
+            last.append(
+                f"real model: {group['label']} {100 * sum(map(sum, after)) / sum(map(len, after)):.1f}% vs base best-prompt "
+                f"{pct[f'base best-prompt ({best})']:.1f}% ({best}) vs priming-only {pct['priming-only']:.1f}%{control_part} "
+                f"on {family} (lenient, n={len(after[0])}, seeds={len(common)}), exact paired p={vs_base['p_value']:.3g} "
+                f"(vs base best-prompt), p={vs_priming['p_value']:.3g} (vs priming-only), "
+                f"seeds better {vs_base['seeds_better']}/{len(common)}"
             )
-        pct = {arm: 100 * sum(map(sum, v)) / sum(map(len, v)) for arm, v in verdicts.items()}
-        last.append(
-            f"real model: GRPO {pct['grpo']:.1f}% vs priming-only {pct['priming']:.1f}% vs no-answer-reward "
-            f"{pct['noanswer']:.1f}% on {family} (strict, n={len(verdicts['grpo'][0])}, seeds={len(common)}), "
-            f"per-problem paired p={tests['priming']['p_value']:.3g} (vs priming), p={tests['noanswer']['p_value']:.3g} "
-            f"(vs no-answer-reward), seeds better {tests['priming']['seeds_better']}/{len(common)}"
-        )
     return lines + last
 
 

@@ -98,3 +98,42 @@ def test_pass_at_k_matches_the_closed_form(n, correct):
 
 def test_pass_at_1_is_the_mean_over_samples():
     assert metrics.pass_at_k(8, 3, 1) == pytest.approx(3 / 8)
+
+
+SIGN_FLIPS = [  # (per-problem integer differences, exact two-sided p)
+    ([1, 1, 1, 1], 2 / 16),  # four problems up by one: only all-up or all-down are as extreme
+    ([3, 0, -1, 2], 8 / 16),  # zeros carry no sign; sizes differ
+    ([0, 0, 0], 1.0),  # nothing moved
+    ([2, -2], 1.0),  # one up, one down by as much
+    ([1] * 10, 2 / 2**10),  # ten problems, all up
+]
+
+
+@pytest.mark.parametrize("differences, p_value", SIGN_FLIPS)
+def test_sign_flip_test_is_exact_on_integer_differences(differences, p_value):
+    assert metrics.sign_flip_p_value(differences) == pytest.approx(p_value)
+
+
+def test_sign_flip_test_counts_every_sign_assignment():
+    import itertools
+    import random
+
+    rng = random.Random(0)
+    for _ in range(20):
+        differences = [rng.randint(-3, 3) for _ in range(rng.randint(1, 9))]
+        moved = [d for d in differences if d]
+        flips = list(itertools.product((1, -1), repeat=len(moved)))
+        extreme = sum(abs(sum(s * d for s, d in zip(signs, moved, strict=True))) >= abs(sum(moved)) for signs in flips)
+        assert metrics.sign_flip_p_value(differences) == pytest.approx(extreme / len(flips))
+
+
+def test_per_problem_comparison_tests_integer_counts_and_gives_the_seed_level_figure():
+    control = [[False, False, True, False], [False, True, False, False], [False, False, False, False]]
+    treated = [[True, False, True, True], [True, True, True, False], [True, False, True, False]]
+    result = metrics.per_problem_comparison(control, treated)
+    # per-problem counts over 3 seeds: treated 3, 1, 3, 1 against control 0, 1, 1, 0 -> differences 3, 0, 2, 1
+    assert result["p_value"] == pytest.approx(metrics.sign_flip_p_value([9, 0, 6, 3]))
+    assert result["seed_difference"] == pytest.approx(sum([0.5, 0.5, 0.5]) / 3)  # each seed +2 of 4
+    assert result["seed_interval"] == pytest.approx((0.5, 0.5))  # the seeds agree exactly: no spread
+    base = metrics.per_problem_comparison([[False, False, True, False]], treated)  # one control seed (a base model)
+    assert base["p_value"] == pytest.approx(metrics.sign_flip_p_value([3, 1, 0, 1]))

@@ -117,7 +117,7 @@ DONE = "{w}<end_working_out><SOLUTION>{a}</SOLUTION>"
 
 
 def write_result(folder: Path, family: str, arm: str, seed, answers: list, golds: list, ops: list) -> None:
-    name = f"{family}_base.json" if arm == "base" else f"{family}_{arm}_seed{seed}.json"
+    name = real_model.result_name(family, arm, seed)
     completions = [
         DONE.format(w=f"{g} + 0 = {a}", a=a) if a is not None else "no idea"
         for a, g in zip(answers, golds, strict=True)
@@ -129,7 +129,7 @@ def write_result(folder: Path, family: str, arm: str, seed, answers: list, golds
         "presentation": ["bare", "word"] * (len(golds) // 2),
         "truncated": [False] * len(golds),
     }
-    if arm != "base":
+    if not arm.startswith("base"):
         result["training"] = {"seconds": 120.0, "peak_rss_gib": 2.0}
     (folder / name).write_text(json.dumps(result))
 
@@ -154,16 +154,32 @@ def stored(tmp_path, monkeypatch):
 def test_summary_prints_the_issue_line_per_family_last(stored):
     lines = report.summarize([0, 1])
     assert lines[-1] == (
-        "real model: GRPO 75.0% vs priming-only 25.0% vs no-answer-reward 37.5% on one_step (strict, n=8, seeds=2), "
-        "per-problem paired p=0.125 (vs priming), p=0.25 (vs no-answer-reward), seeds better 2/2"
-    )  # exact Wilcoxon over the 8 problems' mean correctness: 4 (3) problems moved, all up: 2 / 2^4 (2 / 2^3)
+        "real model: GRPO 75.0% vs base best-prompt 0.0% (base) vs priming-only 25.0% vs no-answer-reward 37.5% "
+        "on one_step (lenient, n=8, seeds=2), exact paired p=0.0312 (vs base best-prompt), p=0.125 (vs priming-only), "
+        "seeds better 2/2"
+    )  # exact sign-flip over the 8 problems' integer counts: 6 (4) problems moved, all up: 2 / 2^6 (2 / 2^4)
+
+
+def test_the_headline_compares_with_the_base_models_best_prompt(stored):
+    golds = [str(10 + i) for i in range(8)]
+    ops = ["add", "add", "sub", "sub", "mul", "mul", "add", "sub"]
+    write_result(stored, "one_step", "base-native", None, golds[:1] + ["1"] * 7, golds, ops)  # 1 of 8 right
+    write_result(stored, "one_step", "base-fewshot", None, golds[:3] + ["1"] * 5, golds, ops)  # 3 of 8: the best
+    lines = report.summarize([0, 1])
+    assert lines[-1].startswith("real model: GRPO 75.0% vs base best-prompt 37.5% (base-fewshot) vs priming-only")
+    assert "exact paired p=0.25 (vs base best-prompt)" in lines[-1]  # problems 4-6 moved up: 2 / 2^3
+    against = next(line for line in lines if line.startswith("one_step GRPO - base best-prompt (base-fewshot)"))
+    assert "+37.5 points" in against and "seed-level +37.5" in against
 
 
 def test_summary_counts_each_problem_once_and_reports_each_seeds_exact_test(stored):
     lines = report.summarize([0, 1])
     assert "one_step seed 0 GRPO (exact McNemar): vs priming-only fixed 4 broke 0 p=0.12, " in " ".join(lines) + " "
     interval = next(line for line in lines if line.startswith("one_step GRPO - priming-only"))
-    assert interval.startswith("one_step GRPO - priming-only: +50.0 points [") and "seeds better 2/2" in interval
+    assert (
+        interval.startswith("one_step GRPO - priming-only (lenient): +50.0 points [") and "seeds better 2/2" in interval
+    )
+    assert "exact sign-flip p=0.125" in interval and "seed-level +50.0 [+50.0, +50.0] (t over 2 seeds" in interval
 
 
 def test_summary_gives_per_type_accuracy_and_the_shortcut_figures(stored):
