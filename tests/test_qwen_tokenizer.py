@@ -11,7 +11,16 @@ import data
 import models
 import rewards
 import train_grpo
-from prompts import REASONING_END, REASONING_START, SOLUTION_END, SOLUTION_START, build_prompt, format_solution
+from prompts import (
+    NATIVE_SUFFIX,
+    REASONING_END,
+    REASONING_START,
+    SOLUTION_END,
+    SOLUTION_START,
+    SYSTEM_PROMPT,
+    build_prompt,
+    format_solution,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -154,3 +163,81 @@ def test_the_completion_budget_on_the_shipped_data_fits_every_shipped_priming_so
     )
     completions = [sum(label != -100 for label in row["labels"]) for row in samples]
     assert len(samples) == 30 and max(completions) <= budget  # GRPO can generate what priming teaches
+
+
+# --- CHAT_TEMPLATE='native': the model's own template (Qwen's ChatML), the tag after its generation prompt
+
+
+@pytest.fixture(scope="module")
+def native_qwen():
+    """The real Qwen BPE with its own template installed as the loaders install it, and a one-layer model."""
+    from fetch_qwen_tokenizer import FOLDER
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(FOLDER)
+    model = models.build_tiny_model(tokenizer, hidden_size=16, layers=1)
+    models.install_template(model, tokenizer, "native")
+    return tokenizer, model
+
+
+def test_native_template_keeps_qwens_role_markers_and_ends_the_prompt_in_the_working_out_tag(native_qwen):
+    tok, model = native_qwen
+    text = tok.apply_chat_template(build_prompt("What is 2 + 3?"), tokenize=False, add_generation_prompt=True)
+    assert text == (
+        f"<|im_start|>system\n{SYSTEM_PROMPT}<|im_end|>\n<|im_start|>user\nWhat is 2 + 3?<|im_end|>\n"
+        f"<|im_start|>assistant\n{REASONING_START}"
+    )
+    assert tok.chat_template.endswith(NATIVE_SUFFIX)
+    im_end = tok.convert_tokens_to_ids("<|im_end|>")
+    # ChatML closes a turn with <|im_end|>, not Qwen's <|endoftext|>: it becomes the EOS generation stops on
+    assert tok.eos_token == "<|im_end|>" and im_end in model.generation_config.eos_token_id
+    assert tok.convert_tokens_to_ids("<|endoftext|>") in model.generation_config.eos_token_id  # still a stop
+
+
+def test_native_priming_trains_the_prompt_ids_grpo_generates_from(native_qwen, tmp_path):
+    from trl import GRPOConfig, GRPOTrainer
+
+    tok, model = native_qwen
+    args = GRPOConfig(
+        output_dir=str(tmp_path / "grpo"),
+        per_device_train_batch_size=2,
+        num_generations=2,
+        max_completion_length=8,
+        report_to="none",
+        use_cpu=True,
+    )
+    prompts = Dataset.from_list([{"prompt": build_prompt("What is 1 + 1?"), "answer": "2"}] * 2)
+    trainer = GRPOTrainer(
+        model=model, reward_funcs=[rewards.match_format_exactly], args=args, train_dataset=prompts, processing_class=tok
+    )
+    assert tok.convert_tokens_to_ids("<|im_end|>") in trainer.eos_token_ids  # GRPO ends completions at the turn's end
+    samples = boundary_samples(tok, tmp_path)
+    grpo_ids = trainer._tokenize_prompts([build_prompt(row["problem"]) for row in BOUNDARY_ROWS])[0]
+    for sample, prompt, row in zip(samples, grpo_ids, BOUNDARY_ROWS, strict=True):
+        n = len(prompt)
+        assert sample["input_ids"][:n] == prompt and sample["labels"][:n] == [-100] * n
+        assert (
+            tok.decode(sample["input_ids"][n:])
+            == format_solution(row["reasoning"], "5").removeprefix(REASONING_START) + "<|im_end|>"
+        )  # the answer, then the end of turn: nothing the template adds after it
+
+
+QWEN3_LIKE = (  # Qwen3's own template writes an empty think block into the last assistant turn only
+    "{% for m in messages %}<|im_start|>{{ m['role'] }}\n"
+    "{% if m['role'] == 'assistant' and loop.last %}<think>\n\n</think>\n\n{% endif %}"
+    "{{ m['content'] }}<|im_end|>\n{% endfor %}"
+    "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
+)
+
+
+def test_priming_trains_what_follows_the_generation_prompt_not_the_templates_assistant_turn(tmp_path):
+    from fetch_qwen_tokenizer import FOLDER
+    from transformers import AutoTokenizer
+
+    tok = AutoTokenizer.from_pretrained(FOLDER)
+    tok.chat_template = QWEN3_LIKE
+    models.install_template(models.build_tiny_model(tok, hidden_size=16, layers=1), tok, "native")
+    samples = boundary_samples(tok, tmp_path)
+    for sample in samples:
+        text = tok.decode(sample["input_ids"])
+        assert "<think>" not in text and text.endswith("</SOLUTION><|im_end|>")  # GRPO's prompt never holds <think>

@@ -12,6 +12,7 @@ import pytest
 import data
 import evaluate
 import models
+import prompts
 import reports
 import train_grpo
 
@@ -88,6 +89,57 @@ def test_real_model_trains_and_evaluates_through_the_scripts(smollm2, tmp_path, 
 
     evaluate.main(["--CPU=True", f"--RUN_DIR={run}", "--NUM_PROBLEMS=3", "--MAX_NEW_TOKENS=12"])
     report = json.loads((run / "eval" / "comparison.json").read_text())
-    assert set(report["metrics"]) == {"base", "trained"} and report["setup"]["GRPO steps"] == 2
+    assert set(report["metrics"]) == {"base", "base-native", "base-fewshot", "trained"}
+    assert report["setup"]["GRPO steps"] == 2
     assert report["setup"]["base model"] == str(smollm2["folder"])
     assert all(p["trained"]["completions"][0] is not None for p in report["problems"])
+
+
+@pytest.fixture(scope="module")
+def smollm2_folder(tmp_path_factory):
+    """The GGUF converted as the bench converts it (models.save_plain_copy): its own template kept."""
+    with contextlib.redirect_stdout(io.StringIO()):
+        return models.save_plain_copy(models.smollm2_gguf(), tmp_path_factory.mktemp("plain") / "smollm2")
+
+
+def test_the_plain_copy_keeps_the_models_own_chat_template(smollm2_folder):
+    from transformers import AutoTokenizer
+
+    own = AutoTokenizer.from_pretrained(smollm2_folder).chat_template
+    assert "<|im_start|>" in own and "SmolLM" in own  # SmolLM2's ChatML with its default system prompt
+    assert own != prompts.CHAT_TEMPLATE
+
+
+def test_real_model_trains_and_evaluates_under_its_own_template(smollm2_folder, tmp_path, capsys):
+    run = tmp_path / "native"
+    train_grpo.main(
+        [
+            "--CPU=True",
+            f"--MODEL_NAME={smollm2_folder}",
+            "--CHAT_TEMPLATE='native'",
+            f"--DATASET_NAME={data.SAMPLE_DATASET}",
+            "--DATASET_CONFIG=None",
+            "--EVAL_SIZE=4",
+            "--MAX_TRAIN_PROBLEMS=4",
+            "--LORA_RANK=4",
+            "--LORA_ALPHA=8",
+            f"--PRIME_DATASET={data.PRIMING_DATASET}",
+            "--PRIME_STEPS=2",
+            "--MAX_STEPS=1",
+            "--EVAL_STEPS=0",
+            "--NUM_GENERATIONS=2",
+            "--PER_DEVICE_BATCH_SIZE=2",
+            "--MAX_COMPLETION_LENGTH=8",
+            "--GRADIENT_CHECKPOINTING=False",
+            "--SAVE_STEPS=100",
+            f"--OUTPUT_DIR={run}",
+        ]
+    )
+    saved = (run / "final" / "chat_template.jinja").read_text()
+    assert "<|im_start|>" in saved and saved.endswith(prompts.NATIVE_SUFFIX)  # the saved tokenizer follows the run
+    assert json.loads((run / "recipe_config.json").read_text())["CHAT_TEMPLATE"] == "native"
+    evaluate.main(["--CPU=True", f"--RUN_DIR={run}", "--NUM_PROBLEMS=2", "--MAX_NEW_TOKENS=8"])
+    report = json.loads((run / "eval" / "comparison.json").read_text())
+    assert report["config"]["CHAT_TEMPLATE"] == "native"  # read from the training run
+    assert set(report["metrics"]) == {"base", "base-native", "base-fewshot", "trained"}
+    assert "Headline, trained vs the base model at its best prompt" in capsys.readouterr().out

@@ -156,6 +156,14 @@ MISTAKES = [
     (["--smoke", "--USE_VLLM=True", "--VLLM_MODE=remote"], "error: VLLM_MODE='remote'"),  # unknown mode
     (["--smoke", "--BACKEND=unsloth"], "error: BACKEND='unsloth' needs one CUDA GPU"),  # Unsloth without a GPU
     (["--smoke", "--OPTIM=adamw_8bit"], "error: OPTIM='adamw_8bit' needs bitsandbytes"),  # no bitsandbytes here
+    (
+        ["--smoke", "--CHAT_TEMPLATE='chatml'"],
+        "error: CHAT_TEMPLATE='chatml': use one of 'recipe', 'native'",
+    ),  # unknown
+    (
+        ["--smoke", "--CHAT_TEMPLATE='native'"],
+        "has no chat template of its own; use CHAT_TEMPLATE='recipe'",
+    ),  # tiny model
 ]
 
 
