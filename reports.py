@@ -10,7 +10,7 @@ import math
 from pathlib import Path
 
 from judge import completion_text
-from prompts import REASONING_END, REASONING_START, SOLUTION_END, SOLUTION_START, prompt_problem
+from prompts import REASONING_END, REASONING_START, SOLUTION_END, SOLUTION_START, SYSTEM_PROMPT, prompt_problem
 from rewards import METRIC_FUNCS, REWARD_BOUNDS
 
 # --- Reports: metrics file, reward plot, model card
@@ -459,7 +459,9 @@ def card_header(config: dict) -> list[str]:
 
 
 def how_to_use(config: dict) -> list[str]:
-    """A snippet that loads the adapter and asks one question with the recipe's chat template."""
+    """A snippet that loads the adapter and asks one question with the run's chat template (recipe or
+    native, saved with the tokenizer) and the system prompt it trained with."""
+    template = config.get("CHAT_TEMPLATE", "recipe")
     return [
         "## How to use",
         "",
@@ -469,8 +471,9 @@ def how_to_use(config: dict) -> list[str]:
         "",
         f'base = AutoModelForCausalLM.from_pretrained("{config["MODEL_NAME"]}", dtype="auto", device_map="auto")',
         'model = PeftModel.from_pretrained(base, "path/or/hub-id/of/this/adapter")',
-        'tokenizer = AutoTokenizer.from_pretrained("path/or/hub-id/of/this/adapter")  # carries the chat template',
-        'messages = [{"role": "user", "content": "What is the sqrt of 101?"}]  # the template adds the system prompt',
+        f'tokenizer = AutoTokenizer.from_pretrained("path/or/hub-id/of/this/adapter")  # its "{template}" chat template',
+        f"system = {SYSTEM_PROMPT!r}  # the system prompt it trained with",
+        'messages = [{"role": "system", "content": system}, {"role": "user", "content": "What is the sqrt of 101?"}]',
         "text = tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)",
         'inputs = tokenizer(text, return_tensors="pt", add_special_tokens=False).to(model.device)',
         "output = model.generate(**inputs, max_new_tokens=512)",
