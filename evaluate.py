@@ -163,8 +163,8 @@ def main(argv: list[str] | None = None) -> None:
 def check_vllm_settings(cfg: dict, backend: str) -> None:
     """What evaluate's vLLM path cannot do, refused in one line before any model loads: a merged model
     folder would start a second engine per process (Unsloth builds one per from_pretrained with
-    fast_inference, and the base model's already holds its share of the GPU), and vLLM samples only at
-    temperatures from 0 to 2."""
+    fast_inference, and the base model's already holds its share of the GPU), vLLM samples only at
+    temperatures from 0 to 2, and vLLM >= 0.28 loads 4-bit weights only with `vllm-bnb-plugin`."""
     if not (backend == "unsloth" and cfg["USE_VLLM"]):
         return
     if cfg["ADAPTER"] is not None and is_merged(cfg["ADAPTER"]):
@@ -174,6 +174,7 @@ def check_vllm_settings(cfg: dict, backend: str) -> None:
         )
     if cfg["NUM_SAMPLES"] > 1:
         models.check_vllm_temperature(cfg["TEMPERATURE"])
+    models.check_vllm_bitsandbytes(cfg, backend)  # the base model loads as LOAD_IN_4BIT says
 
 
 def check_base_prompts(cfg: dict) -> None:

@@ -188,16 +188,21 @@ VLLM_AUTO = [
 ]
 
 
-def pretend_vllm(monkeypatch, gpu_on: bool, installed: bool) -> None:
+def pretend_vllm(monkeypatch, gpu_on: bool, installed: bool, plugin: bool = True) -> None:
+    """A GPU in use or not, vLLM installed or not, and with it `vllm-bnb-plugin` or not (vLLM 0.32.0's
+    version as installed: no bitsandbytes in tree)."""
     import importlib.util
+    from importlib import metadata
 
-    find_spec = importlib.util.find_spec
+    find_spec, version = importlib.util.find_spec, metadata.version
+    present = {"vllm": installed, models.VLLM_BNB_MODULE: installed and plugin}
     monkeypatch.setattr(models, "use_gpu", lambda cfg: gpu_on)
     monkeypatch.setattr(
         importlib.util,
         "find_spec",
-        lambda name, *a: (object() if installed else None) if name == "vllm" else find_spec(name, *a),
+        lambda name, *a: (object() if present[name] else None) if name in present else find_spec(name, *a),
     )
+    monkeypatch.setattr(metadata, "version", lambda name: "0.32.0" if name == "vllm" else version(name))
 
 
 @pytest.mark.parametrize("gpu_on, installed, backend, mode, four_bit, expected", VLLM_AUTO)
@@ -346,3 +351,65 @@ def test_unsloth_loader_honours_gradient_checkpointing_and_names_the_weights_it_
     assert calls["get_peft_model"]["use_gradient_checkpointing"] == expected
     assert calls["from_pretrained"]["dtype"] is None  # Unsloth's own precision: what supports_bf16 reads
     assert "Unsloth loaded 'unsloth/Qwen3-4B-Base-unsloth-bnb-4bit'" in capsys.readouterr().out
+
+
+# --- The GPU path's fourth reading (issue 34)
+
+VLLM_BNB = [
+    # (backend, LOAD_IN_4BIT, plugin installed, USE_VLLM=auto resolves to, USE_VLLM=True refused)
+    (
+        "unsloth",
+        True,
+        False,
+        False,
+        True,
+    ),  # the default run with requirements-vllm.txt minus the plugin: load_vllm raises
+    ("unsloth", True, True, True, False),  # the plugin registers bitsandbytes with vLLM: Unsloth's fast path
+    ("unsloth", False, False, True, False),  # 16-bit weights need no bitsandbytes in vLLM
+    ("hf", False, False, True, False),  # hf + 16-bit: TRL colocate, no bitsandbytes either
+]
+
+
+@pytest.mark.parametrize("backend, four_bit, plugin, auto, refused", VLLM_BNB)
+def test_vllm_without_its_bitsandbytes_plugin_is_off_under_auto_and_refused_when_asked(
+    monkeypatch, capsys, backend, four_bit, plugin, auto, refused
+):
+    pretend_vllm(monkeypatch, True, True, plugin=plugin)
+    cfg = {**train_grpo.CONFIG, "LOAD_IN_4BIT": four_bit}
+    assert models.resolve_vllm(cfg, backend) is auto
+    said = [line for line in capsys.readouterr().out.splitlines() if line.startswith("USE_VLLM=auto")]
+    assert len(said) == 1 and (auto or "vllm-bnb-plugin" in said[0])  # one line, naming the package when off
+    forced = {**cfg, "USE_VLLM": True}
+    if refused:
+        with pytest.raises(ConfigError, match="vllm-bnb-plugin.*--USE_VLLM=False"):
+            models.check_vllm(forced, backend)
+    else:
+        models.check_vllm(forced, backend)
+
+
+def test_evaluate_with_vllm_in_4bit_refuses_without_the_plugin(monkeypatch):
+    import evaluate
+
+    pretend_vllm(monkeypatch, True, True, plugin=False)
+    cfg = {**evaluate.CONFIG, "USE_VLLM": True, "ADAPTER": None}
+    with pytest.raises(ConfigError, match="vllm-bnb-plugin"):
+        evaluate.check_vllm_settings(cfg, "unsloth")
+    evaluate.check_vllm_settings({**cfg, "LOAD_IN_4BIT": False}, "unsloth")  # 16-bit: no plugin needed
+    pretend_vllm(monkeypatch, True, True, plugin=True)
+    evaluate.check_vllm_settings(cfg, "unsloth")
+
+
+def test_vllm_extra_pins_the_bitsandbytes_plugin():
+    text = (Path(__file__).resolve().parents[1] / "requirements-vllm.txt").read_text()
+    assert "vllm-bnb-plugin==0.0.3" in text
+
+
+@pytest.mark.parametrize("vllm_here", [False, True])
+def test_vllm_server_mode_needs_vllm_in_the_trainers_environment(monkeypatch, vllm_here):
+    pretend_vllm(monkeypatch, True, vllm_here)
+    cfg = {**train_grpo.CONFIG, "USE_VLLM": True, "VLLM_MODE": "server", "LOAD_IN_4BIT": False}
+    if vllm_here:
+        models.check_vllm(cfg, "hf")  # TRL's client imports vLLM here too: installed, accepted
+    else:  # refused at start, not after the model and data loaded on every GPU
+        with pytest.raises(ConfigError, match="VLLM_MODE='server' needs vLLM in the trainers' environment"):
+            models.check_vllm(cfg, "hf")
