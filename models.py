@@ -642,6 +642,27 @@ def supports_bf16(backend: str) -> bool:
     return torch.cuda.is_bf16_supported(including_emulation=False)
 
 
+def keep_trainable_fp32(model) -> int:
+    """Trainable (LoRA) weights back in float32 on a 4-bit or 8-bit model; returns how many tensors.
+
+    TRL's SFTTrainer and GRPOTrainer cast every trainable parameter of a quantized model to bfloat16 in
+    their constructors (`_is_quantized_model`, trl 1.14.2, a FACTS pattern of bench/check_gpu_api.py),
+    whatever bf16 / fp16 say; Unsloth deletes that block on its own path. In bf16 the adapter's updates at
+    GRPO's rate fall below bf16's resolution (most of LoRA A never moves), and on fp16 cards the first
+    step's unscaling fails on bf16 gradients. Call it after a trainer is built and before it trains:
+    the optimizer is created in train(), on the float32 tensors."""
+    import torch
+
+    if not (getattr(model, "is_loaded_in_4bit", False) or getattr(model, "is_loaded_in_8bit", False)):
+        return 0
+    cast = 0
+    for param in model.parameters():
+        if param.requires_grad and param.dtype != torch.float32:
+            param.data = param.data.to(torch.float32)
+            cast += 1
+    return cast
+
+
 def compute_dtype(cfg: dict):
     """The dtype the model is loaded and trained in: bf16 or fp16 on a GPU (supports_bf16), fp32 on CPU."""
     import torch

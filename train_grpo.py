@@ -227,6 +227,7 @@ def main(argv: list[str] | None = None) -> None:
             eval_dataset=eval_set,
             callbacks=[reports.metrics_callback(out / "metrics.jsonl"), reports.health_callback(), stop.callback()],
         )
+        ready_to_train(cfg, trainer)
 
     # --- train (resuming from the last checkpoint in OUTPUT_DIR, if any); MAX_STEPS=0 stops after priming
     if cfg["MAX_STEPS"] > 0:
@@ -263,6 +264,13 @@ def main(argv: list[str] | None = None) -> None:
 
     # --- exports last: they may need the network or llama.cpp, and a failure must not lose the run
     run_exports(cfg, backend, model, tokenizer, out)
+
+
+def ready_to_train(cfg: dict, trainer) -> None:
+    """What a built trainer needs before train(): on the hf backend, a 4-bit model's LoRA weights back in
+    float32 (TRL's constructors cast them to bf16; Unsloth's trainers do not, models.keep_trainable_fp32)."""
+    if cfg["BACKEND"] == "hf" and models.keep_trainable_fp32(trainer.model):
+        config.print_main("LoRA weights kept in float32 (TRL's trainer had cast the 4-bit model's adapter to bf16)")
 
 
 def check_settings(cfg: dict, smoke: bool) -> tuple[dict, str]:
@@ -490,8 +498,9 @@ def shared_training_args(cfg: dict) -> dict:
     }
 
 
-def prime_format(cfg: dict, model, tokenizer, out: Path, settings: dict) -> None:
-    """A few SFT steps on formatted worked solutions, on the same LoRA, so GRPO starts from rewards > 0."""
+def prime_format(cfg: dict, model, tokenizer, out: Path, settings: dict):
+    """A few SFT steps on formatted worked solutions, on the same LoRA, so GRPO starts from rewards > 0.
+    Returns the SFTTrainer (it saves the result of a MAX_STEPS=0 run)."""
     from trl import SFTConfig, SFTTrainer
 
     samples = data.priming_samples(cfg["PRIME_DATASET"], cfg["PRIME_SPLIT"], tokenizer, cfg["MAX_SEQ_LENGTH"] // 2)
@@ -499,7 +508,10 @@ def prime_format(cfg: dict, model, tokenizer, out: Path, settings: dict) -> None
     config.print_main(f"format priming: SFT for {amount} on {len(samples)} solutions")
     args = SFTConfig(**settings)
     log = reports.metrics_callback(out / "priming_metrics.jsonl")
-    SFTTrainer(model=model, args=args, train_dataset=samples, processing_class=tokenizer, callbacks=[log]).train()
+    trainer = SFTTrainer(model=model, args=args, train_dataset=samples, processing_class=tokenizer, callbacks=[log])
+    ready_to_train(cfg, trainer)
+    trainer.train()
+    return trainer
 
 
 def priming_on(cfg: dict) -> bool:

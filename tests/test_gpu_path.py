@@ -413,3 +413,51 @@ def test_vllm_server_mode_needs_vllm_in_the_trainers_environment(monkeypatch, vl
     else:  # refused at start, not after the model and data loaded on every GPU
         with pytest.raises(ConfigError, match="VLLM_MODE='server' needs vLLM in the trainers' environment"):
             models.check_vllm(cfg, "hf")
+
+
+def build_trainer(stage: str, cfg: dict, model, tokenizer, tmp_path):
+    """A trainer built as train_grpo builds it (priming's SFTTrainer or the GRPOTrainer), not trained."""
+    import datasets
+    from trl import GRPOConfig, GRPOTrainer, SFTConfig, SFTTrainer
+
+    import data
+
+    if stage == "priming":
+        samples = data.priming_samples(data.PRIMING_DATASET, tokenizer=tokenizer, max_tokens=256)
+        args = SFTConfig(**train_grpo.priming_settings(cfg, tmp_path))
+        return SFTTrainer(model=model, args=args, train_dataset=samples, processing_class=tokenizer)
+    grpo = {**train_grpo.grpo_settings(cfg, tmp_path, ["match_format_exactly"]), "max_completion_length": 8}
+    grpo["reward_weights"] = grpo["reward_weights"][:1]
+    prompts = datasets.Dataset.from_dict({"prompt": [[{"role": "user", "content": "1+1?"}]] * 4})
+    return GRPOTrainer(
+        model=model,
+        processing_class=tokenizer,
+        reward_funcs=[rewards.match_format_exactly],
+        args=GRPOConfig(**grpo),
+        train_dataset=prompts,
+    )
+
+
+@pytest.mark.parametrize("stage", ["priming", "grpo"])
+def test_a_4bit_models_lora_weights_are_float32_when_each_trainer_starts_on_the_hf_backend(
+    cfg, tiny_tokenizer, tmp_path, stage
+):
+    import torch
+
+    model, _ = models.load_model({**cfg, "EVAL_STEPS": 0}, "hf", smoke=True)
+    model.get_base_model().is_loaded_in_4bit = True  # what bitsandbytes 4-bit loading sets (read through PEFT)
+    trainer = build_trainer(stage, {**cfg, "EVAL_STEPS": 0}, model, tiny_tokenizer, tmp_path)
+    trainable = [p for p in trainer.model.parameters() if p.requires_grad]
+    assert trainable and {p.dtype for p in trainable} == {torch.bfloat16}  # TRL's constructor cast them (the bug)
+    train_grpo.ready_to_train({"BACKEND": "hf"}, trainer)  # the recipe's step between building and train()
+    assert {p.dtype for p in trainable} == {torch.float32}
+    frozen = [p for p in trainer.model.parameters() if not p.requires_grad]
+    assert {p.dtype for p in frozen} == {torch.float32}  # only the adapter was touched (the tiny model is fp32)
+
+
+def test_a_16bit_models_lora_weights_are_left_as_they_are(tiny_tokenizer):
+    import torch
+
+    model = models.build_tiny_model(tiny_tokenizer).to(torch.bfloat16)
+    assert models.keep_trainable_fp32(model) == 0  # not quantized: TRL casts nothing, nor do we
+    assert {p.dtype for p in model.parameters()} == {torch.bfloat16}
