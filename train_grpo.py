@@ -213,8 +213,9 @@ def main(argv: list[str] | None = None) -> None:
         config.print_main(
             f"skipping incomplete checkpoints (killed while saving?): {', '.join(p.name for p in skipped)}"
         )
+    primer = None  # the priming SFTTrainer: with MAX_STEPS=0 it saves the result
     if last_checkpoint is None and priming_on(cfg):
-        prime_format(cfg, model, tokenizer, out, resolved["priming"])
+        primer = prime_format(cfg, model, tokenizer, out, resolved["priming"])
     trainer, stop = None, runs.GracefulStop()
     if cfg["MAX_STEPS"] > 0:
         args.eval_on_start = eval_set is not None and last_checkpoint is None  # a resumed curve has its step 0
@@ -251,10 +252,10 @@ def main(argv: list[str] | None = None) -> None:
                 "rerun the same command to resume"
             )
         raise SystemExit(stop.exit_code())
+    final = out / "final"
+    save_final(trainer or primer, model, final)
     if not config.is_main_process():
         return
-    final = out / "final"
-    (trainer.save_model if trainer is not None else model.save_pretrained)(str(final))
     tokenizer.save_pretrained(str(final))
     rows = write_reports(cfg, out, backend, resolved)
     finals = ", ".join(f"{k} {v:.2f}" for k, v in reports.final_rewards(rows).items())
@@ -264,6 +265,17 @@ def main(argv: list[str] | None = None) -> None:
 
     # --- exports last: they may need the network or llama.cpp, and a failure must not lose the run
     run_exports(cfg, backend, model, tokenizer, out)
+
+
+def save_final(trainer, model, final: Path) -> None:
+    """The run's adapter to `final`, saved by the last trainer on EVERY process: under DeepSpeed ZeRO-3
+    save_model gathers the sharded weights, a collective that hangs when only rank 0 calls it (transformers
+    trainer.py, DeepSpeed's `_zero3_consolidated_16bit_state_dict`: "must be called on all ranks"); without
+    DeepSpeed only the main process writes. No trainer (a resumed MAX_STEPS=0 run): the main process saves."""
+    if trainer is not None:
+        trainer.save_model(str(final))
+    elif config.is_main_process():
+        model.save_pretrained(str(final))
 
 
 def ready_to_train(cfg: dict, trainer) -> None:
