@@ -326,14 +326,24 @@ def generate_runs(cfg: dict, backend: str, smoke: bool, model, tokenizer, proble
         runs[base_run_name(style)] = timed(generate, problems, adapter=False, style=style)
     if cfg["ADAPTER"] is None:
         return runs
-    if is_merged(cfg["ADAPTER"]):  # a second full model, loaded like the base
-        merged, merged_tokenizer = models.load_model(
-            {**cfg, "MODEL_NAME": cfg["ADAPTER"]}, backend, False, with_lora=False
-        )
+    if is_merged(cfg["ADAPTER"]):  # a second full model, loaded like the base but in 16-bit
+        merged, merged_tokenizer = models.load_model(merged_settings(cfg), backend, False, with_lora=False)
         runs["trained"] = timed(make_generator(cfg, backend, merged, merged_tokenizer), problems, adapter=False)
     else:
         runs["trained"] = timed(generate, problems, adapter=True)
     return runs
+
+
+def merged_settings(cfg: dict) -> dict:
+    """The settings a merged model folder loads with: its own weights in 16-bit, never LOAD_IN_4BIT. Its
+    LoRA change is small against the weights; quantized again to NF4 it would survive only as rounding
+    noise (and on Unsloth the base would be its pre-quantized twin, another scheme). Said in one line."""
+    if cfg["LOAD_IN_4BIT"]:
+        config.print_main(
+            f"merged model {cfg['ADAPTER']}: loaded in 16-bit (4-bit would re-quantize the trained weights); "
+            "the base model stays in 4-bit as LOAD_IN_4BIT says (--LOAD_IN_4BIT=False compares both in 16-bit)"
+        )
+    return {**cfg, "MODEL_NAME": cfg["ADAPTER"], "LOAD_IN_4BIT": False}
 
 
 def timed(generate, problems, **kwargs) -> list[dict]:

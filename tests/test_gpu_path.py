@@ -461,3 +461,21 @@ def test_a_16bit_models_lora_weights_are_left_as_they_are(tiny_tokenizer):
     model = models.build_tiny_model(tiny_tokenizer).to(torch.bfloat16)
     assert models.keep_trainable_fp32(model) == 0  # not quantized: TRL casts nothing, nor do we
     assert {p.dtype for p in model.parameters()} == {torch.bfloat16}
+
+
+@pytest.mark.parametrize("four_bit", [True, False])
+def test_evaluate_loads_a_merged_folder_in_16_bit_and_says_so(tmp_path, monkeypatch, capsys, four_bit):
+    import evaluate
+
+    merged = tmp_path / "merged"
+    merged.mkdir()
+    (merged / "config.json").write_text("{}")
+    loads = []
+    monkeypatch.setattr(models, "load_model", lambda cfg, *a, **k: (loads.append(cfg), ("model", "tokenizer"))[1])
+    monkeypatch.setattr(evaluate, "make_generator", lambda *a: lambda problems, **k: [{} for _ in problems])
+    cfg = {**evaluate.CONFIG, "ADAPTER": str(merged), "LOAD_IN_4BIT": four_bit, "BASE_PROMPTS": ()}
+    evaluate.generate_runs(cfg, "hf", False, "base model", "tokenizer", ["1+1?"])
+    assert [c["MODEL_NAME"] for c in loads] == [str(merged)]  # the base was loaded by the caller
+    assert loads[0]["LOAD_IN_4BIT"] is False  # never re-quantized to NF4
+    said = [line for line in capsys.readouterr().out.splitlines() if line.startswith("merged model")]
+    assert len(said) == (1 if four_bit else 0) and (not said or "loaded in 16-bit" in said[0])
