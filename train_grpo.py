@@ -83,7 +83,7 @@ MASK_TRUNCATED_COMPLETIONS = False  # True: no loss on completions cut at MAX_CO
 TEMPERATURE = 1.0  # sampling temperature of the rollouts
 MIN_P = 0.1  # min-p sampling, as the recipe; None disables
 TOP_P = 1.0
-TOP_K = 0  # 0 disables (Unsloth spells it -1 for vLLM: the same sampling)
+TOP_K = 0  # 0 disables; recorded as -1 on Unsloth + vLLM, as its config spells "no top-k" there (same sampling)
 GRADIENT_CHECKPOINTING = True  # trade compute for memory
 USE_VLLM = "auto"  # auto: vLLM rollouts when vLLM is installed (requirements-vllm.txt) on a GPU | True | False
 VLLM_MODE = "colocate"  # colocate (same GPUs) | server (`trl vllm-serve`, hf backend, see README)
@@ -399,7 +399,7 @@ def grpo_settings(cfg: dict, out: Path, names: list[str]) -> dict:
         "temperature": cfg["TEMPERATURE"],
         "min_p": cfg["MIN_P"],
         "top_p": cfg["TOP_P"],
-        "top_k": cfg["TOP_K"],
+        "top_k": running_top_k(cfg),
         "reward_weights": [float(cfg["REWARDS"][n]) for n in names] + [0.0] * len(rewards.METRIC_FUNCS),
         "eval_strategy": "steps" if cfg["EVAL_STEPS"] > 0 else "no",
         "eval_steps": cfg["EVAL_STEPS"] or None,
@@ -416,6 +416,19 @@ def grpo_settings(cfg: dict, out: Path, names: list[str]) -> dict:
         "log_completions": cfg["LOG_COMPLETIONS_STEPS"] > 0 and cfg["REPORT_TO"] in ("wandb", "trackio"),
         **shared_training_args(cfg),
     }
+
+
+def running_top_k(cfg: dict) -> int:
+    """TOP_K as the sampler runs it, so recipe_config.json records what ran: Unsloth's patched GRPOConfig
+    turns 0 ("no top-k") into -1 under vLLM (unsloth/models/rl_replacements.py), which vLLM 0.32 reads as
+    0 (no cut); both are FACTS patterns of bench/check_gpu_api.py. Passed as -1 there, it is kept as is.
+
+    >>> running_top_k({"BACKEND": "unsloth", "USE_VLLM": True, "TOP_K": 0}), running_top_k({"BACKEND": "hf", "USE_VLLM": True, "TOP_K": 0})
+    (-1, 0)
+    """
+    if cfg["BACKEND"] == "unsloth" and cfg["USE_VLLM"] is True and cfg["TOP_K"] in (0, None):
+        return -1
+    return cfg["TOP_K"]
 
 
 def priming_settings(cfg: dict, out: Path) -> dict:

@@ -479,3 +479,22 @@ def test_evaluate_loads_a_merged_folder_in_16_bit_and_says_so(tmp_path, monkeypa
     assert loads[0]["LOAD_IN_4BIT"] is False  # never re-quantized to NF4
     said = [line for line in capsys.readouterr().out.splitlines() if line.startswith("merged model")]
     assert len(said) == (1 if four_bit else 0) and (not said or "loaded in 16-bit" in said[0])
+
+
+TOP_K_RUN = [
+    # (backend, USE_VLLM, TOP_K, top_k passed and recorded)
+    ("unsloth", True, 0, -1),  # Unsloth's config spells "no top-k" -1 under vLLM: recorded as it runs
+    ("unsloth", False, 0, 0),  # Unsloth's own generate: 0 as given
+    ("hf", True, 0, 0),  # TRL colocate keeps 0 (vLLM 0.32 reads 0 and -1 alike)
+    ("unsloth", True, 20, 20),  # a real cut is passed as is
+]
+
+
+@pytest.mark.parametrize("backend, use_vllm, top_k, expected", TOP_K_RUN)
+def test_recipe_config_records_the_top_k_that_runs(cfg, tmp_path, backend, use_vllm, top_k, expected):
+    from trl import GRPOConfig
+
+    settings = {**cfg, "BACKEND": backend, "USE_VLLM": use_vllm, "TOP_K": top_k}
+    grpo = train_grpo.grpo_settings(settings, tmp_path, list(rewards.REWARD_FUNCS))
+    assert grpo["top_k"] == expected  # what resolved["grpo"] in recipe_config.json says
+    assert GRPOConfig(**{**grpo, "max_completion_length": 24}).top_k == expected
