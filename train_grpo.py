@@ -226,7 +226,13 @@ def main(argv: list[str] | None = None) -> None:
             args=args,
             train_dataset=train,
             eval_dataset=eval_set,
-            callbacks=[reports.metrics_callback(out / "metrics.jsonl"), reports.health_callback(), stop.callback()],
+            callbacks=[
+                reports.metrics_callback(out / "metrics.jsonl"),
+                # the rollouts must show the primed format (not checked on --smoke: the tiny random model's
+                # few priming steps do not teach it reliably)
+                reports.health_callback(primed=primer is not None and not smoke),
+                stop.callback(),
+            ],
         )
         ready_to_train(cfg, trainer)
 
