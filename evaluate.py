@@ -163,8 +163,8 @@ def main(argv: list[str] | None = None) -> None:
 def check_vllm_settings(cfg: dict, backend: str) -> None:
     """What evaluate's vLLM path cannot do, refused in one line before any model loads: a merged model
     folder would start a second engine per process (Unsloth builds one per from_pretrained with
-    fast_inference, and the base model's already holds its share of the GPU), and vLLM samples only at
-    temperatures from 0 to 2."""
+    fast_inference, and the base model's already holds its share of the GPU), vLLM samples only at
+    temperatures from 0 to 2, and vLLM >= 0.28 loads 4-bit weights only with `vllm-bnb-plugin`."""
     if not (backend == "unsloth" and cfg["USE_VLLM"]):
         return
     if cfg["ADAPTER"] is not None and is_merged(cfg["ADAPTER"]):
@@ -174,6 +174,7 @@ def check_vllm_settings(cfg: dict, backend: str) -> None:
         )
     if cfg["NUM_SAMPLES"] > 1:
         models.check_vllm_temperature(cfg["TEMPERATURE"])
+    models.check_vllm_bitsandbytes(cfg, backend)  # the base model loads as LOAD_IN_4BIT says
 
 
 def check_base_prompts(cfg: dict) -> None:
@@ -325,14 +326,24 @@ def generate_runs(cfg: dict, backend: str, smoke: bool, model, tokenizer, proble
         runs[base_run_name(style)] = timed(generate, problems, adapter=False, style=style)
     if cfg["ADAPTER"] is None:
         return runs
-    if is_merged(cfg["ADAPTER"]):  # a second full model, loaded like the base
-        merged, merged_tokenizer = models.load_model(
-            {**cfg, "MODEL_NAME": cfg["ADAPTER"]}, backend, False, with_lora=False
-        )
+    if is_merged(cfg["ADAPTER"]):  # a second full model, loaded like the base but in 16-bit
+        merged, merged_tokenizer = models.load_model(merged_settings(cfg), backend, False, with_lora=False)
         runs["trained"] = timed(make_generator(cfg, backend, merged, merged_tokenizer), problems, adapter=False)
     else:
         runs["trained"] = timed(generate, problems, adapter=True)
     return runs
+
+
+def merged_settings(cfg: dict) -> dict:
+    """The settings a merged model folder loads with: its own weights in 16-bit, never LOAD_IN_4BIT. Its
+    LoRA change is small against the weights; quantized again to NF4 it would survive only as rounding
+    noise (and on Unsloth the base would be its pre-quantized twin, another scheme). Said in one line."""
+    if cfg["LOAD_IN_4BIT"]:
+        config.print_main(
+            f"merged model {cfg['ADAPTER']}: loaded in 16-bit (4-bit would re-quantize the trained weights); "
+            "the base model stays in 4-bit as LOAD_IN_4BIT says (--LOAD_IN_4BIT=False compares both in 16-bit)"
+        )
+    return {**cfg, "MODEL_NAME": cfg["ADAPTER"], "LOAD_IN_4BIT": False}
 
 
 def timed(generate, problems, **kwargs) -> list[dict]:

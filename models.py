@@ -208,6 +208,8 @@ def resolve_vllm(cfg: dict, backend: str) -> bool:
         reason, on = "VLLM_MODE='server' needs a running `trl vllm-serve`: set USE_VLLM=True to use it", False
     elif backend == "hf" and cfg["LOAD_IN_4BIT"]:
         reason, on = f"{HF_4BIT_VLLM}; --LOAD_IN_4BIT=False to use it on the hf backend", False
+    elif cfg["LOAD_IN_4BIT"] and not vllm_has_bitsandbytes():
+        reason, on = f"{NO_VLLM_BNB}; `pip install -r requirements-vllm.txt` installs it", False
     else:
         reason, on = f"vLLM is installed ({'Unsloth fast_inference' if backend == 'unsloth' else 'TRL colocate'})", True
     print_main(f"USE_VLLM=auto: {'on' if on else 'off'} ({reason})")
@@ -282,6 +284,30 @@ def same_base_model(a: str, b: str) -> bool:
     return strip(str(a)).lower() == strip(str(b)).lower()  # Hub names ignore case
 
 
+# vLLM >= 0.28 moved bitsandbytes out of tree (PR #43529): the 0.32.0 wheel has no bitsandbytes module and
+# no "bitsandbytes" in QuantizationMethods; the `vllm-bnb-plugin` package registers it back (through the
+# vllm.general_plugins entry point), and unsloth_zoo's load_vllm raises for 4-bit + fast_inference without
+# it. bench/check_gpu_api.py reads the pinned vLLM wheel's list and requires the plugin's pin.
+VLLM_BNB_MODULE = "vllm_bnb_plugin"  # what unsloth_zoo/vllm_utils.py imports for vLLM >= 0.28
+VLLM_BNB_SINCE = (0, 28)  # the first vLLM without bitsandbytes in tree
+NO_VLLM_BNB = "vLLM >= 0.28 loads 4-bit (bitsandbytes) weights only with the `vllm-bnb-plugin` package"
+
+
+def vllm_has_bitsandbytes() -> bool:
+    """Whether the installed vLLM can load bitsandbytes 4-bit weights: the out-of-tree plugin is
+    importable, or vLLM is older than 0.28 (in tree). Read without importing vLLM (seconds, GPU state)."""
+    from importlib import metadata
+
+    if importlib.util.find_spec(VLLM_BNB_MODULE) is not None:
+        return True
+    try:
+        version = metadata.version("vllm")
+    except metadata.PackageNotFoundError:
+        return False
+    numbers = tuple(int(part) for part in version.split(".")[:2] if part.isdigit())
+    return numbers < VLLM_BNB_SINCE
+
+
 # TRL 1.14.2 (trl/generation/vllm_generation.py) builds vLLM with quantization="bitsandbytes" for a
 # bitsandbytes model and pushes the merged PEFT model's packed 4-bit tensors without their quant state;
 # bench/check_gpu_api.py's FACTS fail when that code changes, so this refusal is revisited then.
@@ -309,8 +335,27 @@ def check_vllm(cfg: dict, backend: str) -> None:
         raise ConfigError(f"VLLM_MODE={cfg['VLLM_MODE']!r}: use 'colocate' or 'server'")
     if backend == "unsloth" and cfg["VLLM_MODE"] == "server":
         raise ConfigError("VLLM_MODE='server' runs on the hf backend (`trl vllm-serve`); Unsloth uses colocated vLLM")
-    if importlib.util.find_spec("vllm") is None and cfg["VLLM_MODE"] == "colocate":
-        raise ConfigError("USE_VLLM=True needs vLLM in this environment (`pip install vllm`), or pass --USE_VLLM=False")
+    if importlib.util.find_spec("vllm") is None:
+        # server mode too: TRL's VLLMGeneration checks for vLLM in both modes and its VLLMClient imports
+        # vLLM in the trainer processes (trl/generation/vllm_generation.py, vllm_client.py; a FACTS pattern)
+        where = (
+            "the trainers' environment as well as the server's" if cfg["VLLM_MODE"] == "server" else "this environment"
+        )
+        raise ConfigError(
+            f"USE_VLLM=True with VLLM_MODE={cfg['VLLM_MODE']!r} needs vLLM in {where} "
+            "(`pip install -r requirements-vllm.txt`), or pass --USE_VLLM=False"
+        )
+    check_vllm_bitsandbytes(cfg, backend)
+
+
+def check_vllm_bitsandbytes(cfg: dict, backend: str) -> None:
+    """Unsloth + vLLM + 4-bit refused in one line when vLLM cannot load bitsandbytes weights: unsloth_zoo's
+    load_vllm would raise only after the model download, inside from_pretrained."""
+    if backend == "unsloth" and cfg["USE_VLLM"] and cfg["LOAD_IN_4BIT"] and not vllm_has_bitsandbytes():
+        raise ConfigError(
+            f"USE_VLLM=True with LOAD_IN_4BIT=True: {NO_VLLM_BNB} (`pip install -r requirements-vllm.txt`); "
+            "or pass --USE_VLLM=False, or --LOAD_IN_4BIT=False"
+        )
 
 
 def check_vllm_temperature(temperature) -> None:
@@ -595,6 +640,27 @@ def supports_bf16(backend: str) -> bool:
     import torch
 
     return torch.cuda.is_bf16_supported(including_emulation=False)
+
+
+def keep_trainable_fp32(model) -> int:
+    """Trainable (LoRA) weights back in float32 on a 4-bit or 8-bit model; returns how many tensors.
+
+    TRL's SFTTrainer and GRPOTrainer cast every trainable parameter of a quantized model to bfloat16 in
+    their constructors (`_is_quantized_model`, trl 1.14.2, a FACTS pattern of bench/check_gpu_api.py),
+    whatever bf16 / fp16 say; Unsloth deletes that block on its own path. In bf16 the adapter's updates at
+    GRPO's rate fall below bf16's resolution (most of LoRA A never moves), and on fp16 cards the first
+    step's unscaling fails on bf16 gradients. Call it after a trainer is built and before it trains:
+    the optimizer is created in train(), on the float32 tensors."""
+    import torch
+
+    if not (getattr(model, "is_loaded_in_4bit", False) or getattr(model, "is_loaded_in_8bit", False)):
+        return 0
+    cast = 0
+    for param in model.parameters():
+        if param.requires_grad and param.dtype != torch.float32:
+            param.data = param.data.to(torch.float32)
+            cast += 1
+    return cast
 
 
 def compute_dtype(cfg: dict):

@@ -278,6 +278,15 @@ FORMAT_SATURATED = 0.9  # match_format_exactly at this share of its maximum or m
 ANSWER_FLAT = 0.5  # ... while check_answer's mean moved less than this (its range is 9.5) since the start
 REWARD_DROP = 1.5  # total reward's rolling mean this far below its best earlier: falling
 HEALTH_KEYS = ("loss", "reward", "grad_norm")  # a non-finite value in any of these is a broken run
+# Rollouts from the policy being trained (Unsloth PR #8701: with TRL >= 1.10 and vLLM every rollout came
+# from the base model, adapter ignored, while the losses looked normal):
+OFF_POLICY_STEPS = 3  # after format priming, some rollout of the first N GRPO steps must show the format
+LOGP_GAP_MAX = 1.0  # nats per token: the generator's log-probs this far from the trainer's (mean of a step)
+OFF_POLICY_CHECK = (
+    "the rollouts may not come from the model being trained (the adapter left out of generation, as in "
+    "Unsloth PR #8701): check that vLLM gets the live adapter (a vllm_gen_lora* folder rewritten every step), "
+    "or rerun a few steps with USE_VLLM=False and compare"
+)
 
 
 def _window_mean(rows: list[dict], key: str) -> float | None:
@@ -285,10 +294,11 @@ def _window_mean(rows: list[dict], key: str) -> float | None:
     return sum(values) / len(values) if values else None
 
 
-def health_warnings(rows: list[dict], fp16: bool = False) -> dict[str, str]:
+def health_warnings(rows: list[dict], fp16: bool = False, primed: bool = False) -> dict[str, str]:
     """Why a run is not learning, from its training rows in metrics.jsonl: check name -> one line
     with the fix. Empty while every check passes (or too few steps are logged to say). Under fp16
     a non-finite gradient norm with a finite loss is the loss scaler skipping a step, not a fault.
+    `primed`: format priming ran just before these GRPO steps (a new run), so its format must show.
 
     >>> rows = [{"step": s, "reward": 1.0, "completions/clipped_ratio": 0.8} for s in range(1, 11)]
     >>> list(health_warnings(rows))
@@ -304,6 +314,9 @@ def health_warnings(rows: list[dict], fp16: bool = False) -> dict[str, str]:
             warnings["non_finite"] = (
                 f"{', '.join(bad)} not finite at step {row['step']}: lower LEARNING_RATE, and prefer bf16 or fp32 to fp16"
             )
+    off_policy = off_policy_warning(rows, primed)
+    if off_policy:
+        warnings["off_policy"] = off_policy
     if len(rows) < HEALTH_WINDOW:
         return warnings
     recent, start = rows[-HEALTH_WINDOW:], rows[:HEALTH_WINDOW]
@@ -344,8 +357,34 @@ def health_warnings(rows: list[dict], fp16: bool = False) -> dict[str, str]:
     return warnings
 
 
-def health_callback():
-    """A TrainerCallback printing each run-health warning once, on the main process, as it appears."""
+def off_policy_warning(rows: list[dict], primed: bool) -> str | None:
+    """One line when the rollouts do not look like the current policy's: after format priming, none of
+    the first OFF_POLICY_STEPS GRPO steps' completions has the exact format the primed adapter writes; or
+    the generator's log-probabilities far from the trainer's for the same tokens (TRL logs the gap with
+    vLLM's importance-sampling correction on).
+
+    >>> rows = [{"step": s, "reward": 0.0, "rewards/exact_format/mean": 0.0} for s in (1, 2, 3)]
+    >>> off_policy_warning(rows, primed=True)[:62]
+    'format priming ran, yet none of the completions of GRPO steps '
+    >>> off_policy_warning(rows, primed=False) is None
+    True
+    """
+    first = [row.get("rewards/exact_format/mean") for row in rows[:OFF_POLICY_STEPS]]
+    if primed and len(first) == OFF_POLICY_STEPS and all(isinstance(v, (int, float)) and v == 0 for v in first):
+        return f"format priming ran, yet none of the completions of GRPO steps 1-{OFF_POLICY_STEPS} has its format: {OFF_POLICY_CHECK}"
+    for row in rows:
+        gap = row.get("sampling/sampling_logp_difference/mean")
+        if isinstance(gap, (int, float)) and gap > LOGP_GAP_MAX:
+            return (
+                f"at step {row['step']} the generator's log-probabilities differ from the trainer's by {gap:.2f} "
+                f"nats per token (over {LOGP_GAP_MAX}): {OFF_POLICY_CHECK}"
+            )
+    return None
+
+
+def health_callback(primed: bool = False):
+    """A TrainerCallback printing each run-health warning once, on the main process, as it appears.
+    `primed`: format priming ran just before (a new run): the rollouts must show its format."""
     from transformers import TrainerCallback
 
     class HealthMonitor(TrainerCallback):
@@ -356,7 +395,8 @@ def health_callback():
             if not state.is_world_process_zero or not logs:
                 return
             self.rows.append({"step": state.global_step, **logs})
-            for name, line in health_warnings(self.rows, fp16=bool(getattr(args, "fp16", False))).items():
+            fp16 = bool(getattr(args, "fp16", False))
+            for name, line in health_warnings(self.rows, fp16=fp16, primed=primed).items():
                 if name not in self.said:
                     self.said.add(name)
                     print(f"warning (step {state.global_step}): {line}", flush=True)

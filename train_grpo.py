@@ -67,7 +67,12 @@ PER_DEVICE_BATCH_SIZE = (
     4  # completions (not prompts) per device per step; x processes x GRAD_ACCUM must divide by NUM_GENERATIONS
 )
 GRADIENT_ACCUMULATION_STEPS = 1  # steps accumulated per optimizer update
-LEARNING_RATE = 5e-6  # LoRA GRPO rate; 1e-6..1e-5
+LEARNING_RATE = 5e-6  # LoRA GRPO rate, the Unsloth notebook's; kept until a GPU measures better (below)
+# The rule and its sources: LoRA wants about 10x the full fine-tuning rate (TRL's "LoRA Without Regret" guide
+# runs GRPO with LoRA at 1e-5 against 1e-6 for full fine-tuning), which puts 5e-6 at the low end. On CPU,
+# bench/real_model.py's dev split chose 1e-4 among 1e-4 / 3e-4 / 1e-3 for SmolLM2-135M (a far smaller model:
+# the rate does not carry over). Compare two rates on a lent GPU in minutes:
+#   python bench/device_check.py --rates 5e-6 1e-5 --model <local Qwen3-4B-Base folder>
 WEIGHT_DECAY = 0.001
 WARMUP_RATIO = 0.1  # fraction of MAX_STEPS spent warming up
 LR_SCHEDULER = "linear"  # linear | cosine | constant
@@ -83,7 +88,7 @@ MASK_TRUNCATED_COMPLETIONS = False  # True: no loss on completions cut at MAX_CO
 TEMPERATURE = 1.0  # sampling temperature of the rollouts
 MIN_P = 0.1  # min-p sampling, as the recipe; None disables
 TOP_P = 1.0
-TOP_K = 0  # 0 disables (Unsloth spells it -1 for vLLM: the same sampling)
+TOP_K = 0  # 0 disables; recorded as -1 on Unsloth + vLLM, as its config spells "no top-k" there (same sampling)
 GRADIENT_CHECKPOINTING = True  # trade compute for memory
 USE_VLLM = "auto"  # auto: vLLM rollouts when vLLM is installed (requirements-vllm.txt) on a GPU | True | False
 VLLM_MODE = "colocate"  # colocate (same GPUs) | server (`trl vllm-serve`, hf backend, see README)
@@ -213,8 +218,9 @@ def main(argv: list[str] | None = None) -> None:
         config.print_main(
             f"skipping incomplete checkpoints (killed while saving?): {', '.join(p.name for p in skipped)}"
         )
+    primer = None  # the priming SFTTrainer: with MAX_STEPS=0 it saves the result
     if last_checkpoint is None and priming_on(cfg):
-        prime_format(cfg, model, tokenizer, out, resolved["priming"])
+        primer = prime_format(cfg, model, tokenizer, out, resolved["priming"])
     trainer, stop = None, runs.GracefulStop()
     if cfg["MAX_STEPS"] > 0:
         args.eval_on_start = eval_set is not None and last_checkpoint is None  # a resumed curve has its step 0
@@ -225,8 +231,15 @@ def main(argv: list[str] | None = None) -> None:
             args=args,
             train_dataset=train,
             eval_dataset=eval_set,
-            callbacks=[reports.metrics_callback(out / "metrics.jsonl"), reports.health_callback(), stop.callback()],
+            callbacks=[
+                reports.metrics_callback(out / "metrics.jsonl"),
+                # the rollouts must show the primed format (not checked on --smoke: the tiny random model's
+                # few priming steps do not teach it reliably)
+                reports.health_callback(primed=primer is not None and not smoke),
+                stop.callback(),
+            ],
         )
+        ready_to_train(cfg, trainer)
 
     # --- train (resuming from the last checkpoint in OUTPUT_DIR, if any); MAX_STEPS=0 stops after priming
     if cfg["MAX_STEPS"] > 0:
@@ -250,10 +263,10 @@ def main(argv: list[str] | None = None) -> None:
                 "rerun the same command to resume"
             )
         raise SystemExit(stop.exit_code())
+    final = out / "final"
+    save_final(trainer or primer, model, final)
     if not config.is_main_process():
         return
-    final = out / "final"
-    (trainer.save_model if trainer is not None else model.save_pretrained)(str(final))
     tokenizer.save_pretrained(str(final))
     rows = write_reports(cfg, out, backend, resolved)
     finals = ", ".join(f"{k} {v:.2f}" for k, v in reports.final_rewards(rows).items())
@@ -263,6 +276,24 @@ def main(argv: list[str] | None = None) -> None:
 
     # --- exports last: they may need the network or llama.cpp, and a failure must not lose the run
     run_exports(cfg, backend, model, tokenizer, out)
+
+
+def save_final(trainer, model, final: Path) -> None:
+    """The run's adapter to `final`, saved by the last trainer on EVERY process: under DeepSpeed ZeRO-3
+    save_model gathers the sharded weights, a collective that hangs when only rank 0 calls it (transformers
+    trainer.py, DeepSpeed's `_zero3_consolidated_16bit_state_dict`: "must be called on all ranks"); without
+    DeepSpeed only the main process writes. No trainer (a resumed MAX_STEPS=0 run): the main process saves."""
+    if trainer is not None:
+        trainer.save_model(str(final))
+    elif config.is_main_process():
+        model.save_pretrained(str(final))
+
+
+def ready_to_train(cfg: dict, trainer) -> None:
+    """What a built trainer needs before train(): on the hf backend, a 4-bit model's LoRA weights back in
+    float32 (TRL's constructors cast them to bf16; Unsloth's trainers do not, models.keep_trainable_fp32)."""
+    if cfg["BACKEND"] == "hf" and models.keep_trainable_fp32(trainer.model):
+        config.print_main("LoRA weights kept in float32 (TRL's trainer had cast the 4-bit model's adapter to bf16)")
 
 
 def check_settings(cfg: dict, smoke: bool) -> tuple[dict, str]:
@@ -379,7 +410,7 @@ def grpo_settings(cfg: dict, out: Path, names: list[str]) -> dict:
         "temperature": cfg["TEMPERATURE"],
         "min_p": cfg["MIN_P"],
         "top_p": cfg["TOP_P"],
-        "top_k": cfg["TOP_K"],
+        "top_k": running_top_k(cfg),
         "reward_weights": [float(cfg["REWARDS"][n]) for n in names] + [0.0] * len(rewards.METRIC_FUNCS),
         "eval_strategy": "steps" if cfg["EVAL_STEPS"] > 0 else "no",
         "eval_steps": cfg["EVAL_STEPS"] or None,
@@ -396,6 +427,19 @@ def grpo_settings(cfg: dict, out: Path, names: list[str]) -> dict:
         "log_completions": cfg["LOG_COMPLETIONS_STEPS"] > 0 and cfg["REPORT_TO"] in ("wandb", "trackio"),
         **shared_training_args(cfg),
     }
+
+
+def running_top_k(cfg: dict) -> int:
+    """TOP_K as the sampler runs it, so recipe_config.json records what ran: Unsloth's patched GRPOConfig
+    turns 0 ("no top-k") into -1 under vLLM (unsloth/models/rl_replacements.py), which vLLM 0.32 reads as
+    0 (no cut); both are FACTS patterns of bench/check_gpu_api.py. Passed as -1 there, it is kept as is.
+
+    >>> running_top_k({"BACKEND": "unsloth", "USE_VLLM": True, "TOP_K": 0}), running_top_k({"BACKEND": "hf", "USE_VLLM": True, "TOP_K": 0})
+    (-1, 0)
+    """
+    if cfg["BACKEND"] == "unsloth" and cfg["USE_VLLM"] is True and cfg["TOP_K"] in (0, None):
+        return -1
+    return cfg["TOP_K"]
 
 
 def priming_settings(cfg: dict, out: Path) -> dict:
@@ -490,8 +534,9 @@ def shared_training_args(cfg: dict) -> dict:
     }
 
 
-def prime_format(cfg: dict, model, tokenizer, out: Path, settings: dict) -> None:
-    """A few SFT steps on formatted worked solutions, on the same LoRA, so GRPO starts from rewards > 0."""
+def prime_format(cfg: dict, model, tokenizer, out: Path, settings: dict):
+    """A few SFT steps on formatted worked solutions, on the same LoRA, so GRPO starts from rewards > 0.
+    Returns the SFTTrainer (it saves the result of a MAX_STEPS=0 run)."""
     from trl import SFTConfig, SFTTrainer
 
     samples = data.priming_samples(cfg["PRIME_DATASET"], cfg["PRIME_SPLIT"], tokenizer, cfg["MAX_SEQ_LENGTH"] // 2)
@@ -499,7 +544,10 @@ def prime_format(cfg: dict, model, tokenizer, out: Path, settings: dict) -> None
     config.print_main(f"format priming: SFT for {amount} on {len(samples)} solutions")
     args = SFTConfig(**settings)
     log = reports.metrics_callback(out / "priming_metrics.jsonl")
-    SFTTrainer(model=model, args=args, train_dataset=samples, processing_class=tokenizer, callbacks=[log]).train()
+    trainer = SFTTrainer(model=model, args=args, train_dataset=samples, processing_class=tokenizer, callbacks=[log])
+    ready_to_train(cfg, trainer)
+    trainer.train()
+    return trainer
 
 
 def priming_on(cfg: dict) -> bool:

@@ -43,13 +43,16 @@ sys.path.insert(0, str(REPO))
 OUR_FILES = ("models.py", "train_grpo.py", "evaluate.py")
 
 
+REQUIREMENTS = ("requirements.txt", "requirements-vllm.txt", "requirements-deepspeed.txt")
+
+
 def pinned(name: str) -> str:
-    """The version requirements.txt (or requirements-vllm.txt) pins for a package."""
-    for file in ("requirements.txt", "requirements-vllm.txt"):
+    """The version a requirements file of the GPU recipe (REQUIREMENTS) pins for a package."""
+    for file in REQUIREMENTS:
         match = re.search(rf"^{re.escape(name)}==(\S+)", (REPO / file).read_text(), re.M)
         if match:
             return match.group(1)
-    raise SystemExit(f"{name} is not pinned in requirements.txt or requirements-vllm.txt")
+    raise SystemExit(f"{name} is not pinned in {' or '.join(REQUIREMENTS)}")
 
 
 # our call (attribute or function name) -> (wheel, file inside it, class or None, function)
@@ -62,7 +65,9 @@ TARGETS = {
     "for_inference": ("unsloth", "unsloth/models/loader.py", "FastLanguageModel", "for_inference"),
     "fast_generate": ("vllm", "vllm/entrypoints/llm.py", "LLM", "generate"),  # Unsloth binds vllm_engine.generate
 }
-PACKAGES = ("unsloth", "unsloth_zoo", "vllm")
+# read from their pinned wheels (DeepSpeed ships only a source archive: read from that)
+PACKAGES = ("unsloth", "unsloth_zoo", "vllm", "vllm-bnb-plugin", "deepspeed")
+INSTALLED = ("trl", "transformers")  # pinned by requirements-cpu.txt too: read from this environment
 
 
 def our_calls() -> dict[str, set[str]]:
@@ -132,11 +137,17 @@ def signature(source: str, cls: str | None, function: str) -> set[str]:
     raise LookupError(f"{cls + '.' if cls else ''}{function} not found")
 
 
+def archives(folder: Path, package: str, version: str) -> list[Path]:
+    """A package's downloaded wheel (or source archive) in `folder`; the file name spells - as _."""
+    stem = package.replace("-", "_")
+    return sorted(folder.glob(f"{stem}-{version}-*.whl")) + sorted(folder.glob(f"{package}-{version}.tar.gz"))
+
+
 def download(folder: Path) -> dict[str, Path]:
     wheels = {}
     for package in PACKAGES:
         version = pinned(package)
-        found = sorted(folder.glob(f"{package}-{version}-*.whl"))
+        found = archives(folder, package, version)
         if not found:
             subprocess.run(
                 [
@@ -153,7 +164,7 @@ def download(folder: Path) -> dict[str, Path]:
                 check=True,
                 capture_output=True,
             )
-            found = sorted(folder.glob(f"{package}-{version}-*.whl"))
+            found = archives(folder, package, version)
         wheels[package] = found[0]
     return wheels
 
@@ -334,21 +345,170 @@ FACTS = (
         r'is_processed = "input_ids" in column_names',
         "TRL's SFT keeps a tokenized dataset and its labels as they are",
     ),
+    # issue 34: the facts the fourth reading's fixes rely on
+    (  # models.VLLM_BNB_MODULE: what Unsloth probes for vLLM's bitsandbytes, and its refusal without it
+        "unsloth_zoo",
+        "unsloth_zoo/vllm_utils.py",
+        r'"vllm_bnb_plugin\.bitsandbytes",[\s\S]*use_bitsandbytes and _vllm_bnb is None and importlib\.util\.find_spec\("vllm"\)',
+        "Unsloth loads 4-bit into vLLM >= 0.28 only through vllm_bnb_plugin, and raises without it",
+    ),
+    (
+        "vllm-bnb-plugin",
+        "vllm_bnb_plugin/__init__.py",
+        r'register_quantization_config\("bitsandbytes"\)\(BitsAndBytesConfig\)',
+        "the plugin registers vLLM's bitsandbytes quantization",
+    ),
+    (  # models.keep_trainable_fp32: undone after each hf trainer is built
+        "trl",
+        "trl/trainer/sft_trainer.py",
+        r"if _is_quantized_model:\s*for param in model\.parameters\(\):\s*if param\.requires_grad:\s*"
+        r"param\.data = param\.data\.to\(torch\.bfloat16\)",
+        "TRL's SFTTrainer casts trainable weights of a 4-bit model to bf16 in its constructor",
+    ),
+    (
+        "trl",
+        "trl/trainer/grpo_trainer.py",
+        r"if _is_quantized_model:\s*for param in model\.parameters\(\):\s*if param\.requires_grad:\s*"
+        r"param\.data = param\.data\.to\(torch\.bfloat16\)",
+        "TRL's GRPOTrainer casts trainable weights of a 4-bit model to bf16 in its constructor",
+    ),
+    (  # train_grpo.save_final: every rank saves
+        "transformers",
+        "transformers/trainer.py",
+        r"zero3_sharding[\s\S]{0,400}self\.deepspeed\._zero3_consolidated_16bit_state_dict\(",
+        "Trainer.save_model gathers ZeRO-3 parameters (a collective) before rank 0 writes",
+    ),
+    (
+        "deepspeed",
+        "deepspeed/runtime/engine.py",
+        r"def _zero3_consolidated_16bit_state_dict[\s\S]{0,200}must be called on all ranks",
+        "DeepSpeed's ZeRO-3 consolidation must run on every rank",
+    ),
+    (  # models.check_vllm: server mode needs vLLM in the trainers' environment too
+        "trl",
+        "trl/generation/vllm_generation.py",
+        r"def _init_vllm\(self\):[\s\S]{0,300}if not is_vllm_available\(\):[\s\S]{0,300}"
+        r'if self\.mode == "server":',
+        "TRL requires vLLM in the trainer process before it looks at the mode",
+    ),
+    (  # train_grpo.grpo_settings records the top_k that runs
+        "unsloth",
+        "unsloth/models/rl_replacements.py",
+        r"if use_vllm and \(top_k is None or top_k == 0\): top_k = -1",
+        "Unsloth's GRPOConfig spells top_k 0 as -1 under vLLM",
+    ),
+    (
+        "vllm",
+        "vllm/sampling_params.py",
+        r"# quietly accept -1 as disabled, but prefer 0\s*if self\.top_k < -1:",
+        "vLLM reads top_k 0 and -1 alike (no top-k cut)",
+    ),
 )
+
+
+def read_source(wheels: dict[str, Path], package: str, path: str) -> str:
+    """A file of a pinned package: from this environment (INSTALLED), a wheel, or a source archive."""
+    if package in INSTALLED:
+        import importlib
+
+        return (Path(importlib.import_module(package).__file__).parent.parent / path).read_text()
+    archive_path = wheels[package]
+    if archive_path.name.endswith(".tar.gz"):
+        import tarfile
+
+        with tarfile.open(archive_path) as archive:
+            top = archive_path.name.removesuffix(".tar.gz")
+            return archive.extractfile(f"{top}/{path}").read().decode()
+    with zipfile.ZipFile(archive_path) as archive:
+        return archive.read(path).decode()
 
 
 def check_facts(wheels: dict[str, Path]) -> list[str]:
     problems = []
     for package, path, pattern, what in FACTS:
-        if package == "trl":  # installed and pinned: read from the environment
-            import trl
-
-            source = (Path(trl.__file__).parent.parent / path).read_text()
-        else:
-            with zipfile.ZipFile(wheels[package]) as archive:
-                source = archive.read(path).decode()
+        try:
+            source = read_source(wheels, package, path)
+        except KeyError:
+            problems.append(f"{what}: {package}:{path} no longer exists")
+            continue
         if not re.search(pattern, source):
             problems.append(f"{what}: {pattern!r} no longer in {package}:{path}")
+    return problems
+
+
+QUANTIZATION = "vllm/model_executor/layers/quantization/__init__.py"  # QuantizationMethods: vLLM's in-tree list
+
+
+def vllm_quantizations(source: str) -> list[str]:
+    """The names of vLLM's `QuantizationMethods = Literal[...]`."""
+    for node in ast.parse(source).body:
+        if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "QuantizationMethods" for t in node.targets):
+            return [e.value for e in ast.walk(node.value) if isinstance(e, ast.Constant) and isinstance(e.value, str)]
+    raise LookupError(f"QuantizationMethods not found in {QUANTIZATION}")
+
+
+def check_vllm_bitsandbytes(wheels: dict[str, Path]) -> list[str]:
+    """4-bit weights in vLLM: in the pinned wheel's own quantization list, or through `vllm-bnb-plugin`,
+    which must then be pinned and whose every `from vllm... import name` must resolve in the vLLM wheel."""
+    if "bitsandbytes" in vllm_quantizations(read_source(wheels, "vllm", QUANTIZATION)):
+        return []
+    try:
+        pinned("vllm-bnb-plugin")
+    except SystemExit:
+        return ["vllm has no bitsandbytes in tree (QuantizationMethods): pin vllm-bnb-plugin in requirements-vllm.txt"]
+    return [f"vllm-bnb-plugin: {line}" for line in unresolved_imports(wheels["vllm-bnb-plugin"], wheels["vllm"])]
+
+
+def unresolved_imports(plugin: Path, vllm: Path) -> list[str]:
+    """The plugin's `from vllm.x import name` that name no module or top-level name of the vLLM wheel
+    (a module's `from .y import *` followed one level)."""
+    with zipfile.ZipFile(vllm) as archive:
+        files = {name: archive.read(name).decode() for name in archive.namelist() if name.endswith(".py")}
+
+    def module(dotted: str) -> str | None:
+        base = dotted.replace(".", "/")
+        return next((f for f in (f"{base}.py", f"{base}/__init__.py") if f in files), None)
+
+    def statements(body: list) -> list:
+        """A module's statements, those under if / try / with included (TYPE_CHECKING, fallbacks)."""
+        found = []
+        for node in body:
+            found.append(node)
+            for field in ("body", "orelse", "finalbody", "handlers"):
+                if isinstance(node, (ast.If, ast.Try, ast.With, ast.ExceptHandler)) and hasattr(node, field):
+                    found += statements(getattr(node, field))
+        return found
+
+    def defined(path: str, follow: bool = True) -> set[str]:
+        names = set()
+        for node in statements(ast.parse(files[path]).body):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                names.add(node.name)
+            elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                names |= {n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)}
+            elif isinstance(node, (ast.Import, ast.ImportFrom)):
+                names |= {(a.asname or a.name).split(".")[0] for a in node.names if a.name != "*"}
+                if follow and isinstance(node, ast.ImportFrom) and any(a.name == "*" for a in node.names):
+                    package = path.rsplit("/", 1)[0].replace("/", ".")
+                    target = module(f"{package}.{node.module}" if node.level else node.module)
+                    names |= defined(target, follow=False) if target else set()
+        return names
+
+    problems = []
+    with zipfile.ZipFile(plugin) as archive:
+        sources = {n: archive.read(n).decode() for n in archive.namelist() if n.endswith(".py")}
+    for name, source in sorted(sources.items()):
+        for node in ast.walk(ast.parse(source)):
+            if not (isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] == "vllm"):
+                continue
+            path = module(node.module)
+            if path is None:
+                problems.append(f"{name} imports {node.module}, not a module of {vllm.name}")
+                continue
+            for alias in node.names:
+                if alias.name not in defined(path) and module(f"{node.module}.{alias.name}") is None:
+                    problems.append(f"{name} imports {alias.name} from {node.module}, not defined in {vllm.name}")
     return problems
 
 
@@ -356,7 +516,13 @@ def check(wheels: dict[str, Path]) -> list[str]:
     """Every check of this file, one line per drift."""
     with zipfile.ZipFile(wheels["unsloth"]) as archive:
         rl_source = archive.read("unsloth/models/rl.py").decode()
-    return check_signatures(wheels) + check_configs(rl_source) + check_rewrites(rl_source) + check_facts(wheels)
+    return (
+        check_signatures(wheels)
+        + check_configs(rl_source)
+        + check_rewrites(rl_source)
+        + check_facts(wheels)
+        + check_vllm_bitsandbytes(wheels)
+    )
 
 
 def check_signatures(wheels: dict[str, Path]) -> list[str]:
@@ -402,7 +568,8 @@ def main() -> None:
     checked = sum(len(k) for k in calls.values())
     print(
         f"gpu api: {checked} keywords at {len(calls)} Unsloth / vLLM calls, SamplingParams, both configs' keys, "
-        f"Unsloth's defaults and rewrites, {len(FACTS)} facts checked: {len(problems)} drift(s)"
+        f"Unsloth's defaults and rewrites, {len(FACTS)} facts, vLLM's bitsandbytes (in tree or the plugin's imports) "
+        f"checked: {len(problems)} drift(s)"
     )
     raise SystemExit(1 if problems else 0)
 

@@ -1,20 +1,37 @@
 """The first check on a lent GPU, in one command: does the recipe's GPU path run, one line per check.
 
-    python bench/device_check.py          # on a CUDA GPU: every check below (minutes), then one line each
+    python bench/device_check.py          # on a CUDA GPU: every check below (each under TIMEOUT s), one line each
     python bench/device_check.py --cpu    # the same checks' logic on CPU (tiny model, no Unsloth / vLLM)
+    python bench/device_check.py --rates 5e-6 1e-5 --model /path/to/Qwen3-4B-Base   # the learning-rate probe
 
-Each check is its own `python train_grpo.py` process (Unsloth is imported first in a fresh process,
-and a process holds one vLLM engine), on a small Qwen3 with random weights built from its config
-(bench/gpu_bench.py, no download) and the shipped data, smoke-sized: format priming, MAX_STEPS steps,
-held-out evaluation every EVAL_STEPS, every step's completions logged. What each run wrote is read back:
-  unsloth+vllm    Unsloth with fast_inference (vllm 0.32.0 is past the 0.11-0.27.1 its wrappers name)
-  unsloth         Unsloth with USE_VLLM=False
+Each training check is its own `python train_grpo.py` process (Unsloth is imported first in a fresh
+process, and a process holds one vLLM engine), started in a clean working folder of its own, on a small
+Qwen3 with random weights built from its config (bench/gpu_bench.py, no download) and the shipped data,
+smoke-sized: format priming, MAX_STEPS steps, held-out evaluation every EVAL_STEPS, every step's
+completions logged, and a test-only reward with spread beside the recipe's (random weights give every
+completion of a group the same recipe score: zero advantages, zero gradients, and a broken LoRA backward
+would not show). Cheap checks first, vLLM last (its engine's start is most of a check):
   hf+4bit+vllm    USE_VLLM=True on the hf backend in 4-bit is refused in one line, nothing written;
                   USE_VLLM=auto says off, with the reason
-A training check passes when the run ends with its adapter, metrics.jsonl has the held-out rows at
-step 0 and every EVAL_STEPS, and completions.jsonl holds exactly the training steps' completions
-(held-out ones must not appear as training steps). A check whose library is not installed is SKIP
-with the reason. Logs, runs and a JSON record of the lines go to --out (runs/device_check/).
+  prequantized    the 4-bit model saved pre-quantized once (BitsAndBytesConfig + save_pretrained) and loaded
+                  back: the loader path of Unsloth's `-unsloth-bnb-4bit` twin, which the default run takes
+  unsloth         Unsloth with USE_VLLM=False, on the pre-quantized folder
+  hf, 4-bit       the hf backend quantizing on load; its saved adapter must be float32 (issue 34 item 2)
+  unsloth+vllm    Unsloth with fast_inference on the pre-quantized folder; vLLM must have generated: a
+                  `vllm_gen_lora*` folder written in the check's own working folder, or the engine's log line
+A training check passes when the run exits 0 with its adapter, metrics.jsonl has every GRPO step and the
+held-out rows at step 0 and every EVAL_STEPS, completions.jsonl holds exactly the training steps'
+completions, priming_metrics.jsonl has the priming steps asked with finite non-zero losses, every GRPO
+step has a finite non-zero gradient norm, and the run printed no `WARNING: ` line (the recipe's: a
+fallback to TRL's own trainer, libraries imported before Unsloth). A check that runs past TIMEOUT is
+killed and its folder still read: a run that wrote everything and hung at exit is told from one that
+never finished. A check whose library is not installed is SKIP with the reason. The last line sums up.
+Logs, runs and a JSON record of the lines go to --out (runs/device_check/).
+
+The learning-rate probe (`--rates A B`): the recipe at each rate for --steps GRPO steps after a short
+priming, on --model (a local folder: a lent GPU has no network), then one line per rate: the rewards
+over the first and the last steps, held-out accuracy at step 0 and at the end, the mean gradient norm.
+A few minutes per rate on a 4B model; a direction, not a verdict (one seed, few steps).
 """
 
 from __future__ import annotations
@@ -22,6 +39,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
+import math
 import shutil
 import subprocess
 import sys
@@ -38,8 +56,12 @@ import reports  # noqa: E402
 OUT = REPO / "runs" / "device_check"
 STEPS = 4  # GRPO steps a training check runs
 EVAL_STEPS = 2  # held-out evaluation at step 0, 2, 4
+PRIME_STEPS = 2  # priming steps a training check runs (priming_metrics.jsonl must hold each)
 COMPLETIONS_PER_STEP = 4  # PER_DEVICE_BATCH_SIZE x GRADIENT_ACCUMULATION_STEPS (1): 2 prompts x 2 generations
-TIMEOUT = 900  # seconds a check may take (the vLLM engine's start is most of it)
+TIMEOUT = 300  # seconds a check may take: 5 checks and a model build fit a 15-minute device budget when they pass
+SPREAD_REWARD = "test_spread"  # the test-only reward with spread (registered in the check's process only)
+RECIPE_WARNING = "WARNING: "  # how the recipe prints its warnings (Python logging's default is "WARNING:name:")
+VLLM_ENGINE_LINE = "Initializing a V1 LLM engine"  # vLLM 0.32's log line when it builds an engine (v1/engine/core.py)
 SMALL_QWEN3 = {  # Qwen3-0.6B's layer shape, 4 layers: Unsloth's and vLLM's Qwen3 kernels, built in seconds
     "hidden_size": 1024,
     "intermediate_size": 3072,
@@ -55,7 +77,7 @@ RECIPE = {  # the recipe's settings, smoke-sized
     "EVAL_STEPS": EVAL_STEPS,
     "EVAL_PROBLEMS": 4,
     "PRIME_DATASET": data.PRIMING_DATASET,
-    "PRIME_STEPS": 2,
+    "PRIME_STEPS": PRIME_STEPS,
     "MAX_STEPS": STEPS,
     "NUM_GENERATIONS": 2,
     "PER_DEVICE_BATCH_SIZE": COMPLETIONS_PER_STEP,
@@ -64,32 +86,72 @@ RECIPE = {  # the recipe's settings, smoke-sized
     "LOG_COMPLETIONS_STEPS": 1,
     "SAVE_STEPS": STEPS,
     "VLLM_GPU_MEMORY_UTILIZATION": 0.3,
+    "REWARDS": {
+        "match_format_exactly": 1.0,
+        "match_format_approximately": 1.0,
+        "check_answer": 1.0,
+        "check_numbers": 1.0,
+        SPREAD_REWARD: 1.0,
+    },
 }
+PROBE = {  # the learning-rate probe: the recipe's settings, a short priming, a few GRPO steps
+    "PRIME_STEPS": 20,
+    "EVAL_PROBLEMS": 16,
+    "EVAL_SIZE": 16,
+    "DATASET_NAME": data.SAMPLE_DATASET,
+    "DATASET_CONFIG": None,
+    "PRIME_DATASET": data.PRIMING_DATASET,
+    "MAX_COMPLETION_LENGTH": 256,
+    "USE_VLLM": False,
+    "SAVE_STEPS": 1000,
+}
+
+
+def spread_reward(prompts, completions, **kwargs) -> list[float]:
+    """Test only: a score that differs between completions of a group (distinct characters / 10), so
+    advantages and gradients are not zero on random weights. Never a reward of the recipe."""
+    from judge import completion_text
+
+    return [len(set(completion_text(c))) / 10 for c in completions]
+
+
+def run_recipe(argv: list[str]) -> None:
+    """train_grpo.main with the test-only reward registered (this process only): `--recipe ARGS`."""
+    import config
+    import rewards
+    import train_grpo
+
+    rewards.REWARD_FUNCS[SPREAD_REWARD] = spread_reward
+    rewards.REWARD_BOUNDS[SPREAD_REWARD] = (0.0, 100.0)
+    config.run_main(lambda: train_grpo.main(argv))
 
 
 def installed(package: str) -> bool:
     return importlib.util.find_spec(package) is not None
 
 
-def train(name: str, settings: dict, smoke: bool) -> tuple[int, str, Path]:
-    """One train_grpo.py process; (exit code, its output, its OUTPUT_DIR)."""
-    out = OUT / name
-    shutil.rmtree(out, ignore_errors=True)
+def train(name: str, settings: dict, smoke: bool, timeout: int = TIMEOUT) -> tuple[int | None, str, Path, Path]:
+    """One recipe process in a clean working folder of its own: (exit code or None after a time-out,
+    its output, its OUTPUT_DIR, its working folder)."""
+    out, work = OUT / name, OUT / f"{name}.work"
+    for folder in (out, work):
+        shutil.rmtree(folder, ignore_errors=True)
+    work.mkdir(parents=True)
     args = (["--smoke"] if smoke else []) + [f"--{k}={v!r}" for k, v in {**settings, "OUTPUT_DIR": str(out)}.items()]
     try:
         done = subprocess.run(
-            [sys.executable, str(REPO / "train_grpo.py"), *args],
-            cwd=REPO,
+            [sys.executable, str(Path(__file__).resolve()), "--recipe", *args],
+            cwd=work,  # Unsloth + vLLM write vllm_gen_lora*/ into the working directory: this check's own
             capture_output=True,
             text=True,
-            timeout=TIMEOUT,
+            timeout=timeout,
         )
         code, output = done.returncode, done.stdout + done.stderr
     except subprocess.TimeoutExpired as err:
-        code, output = -1, f"{err.stdout or ''}{err.stderr or ''}\ntimed out after {TIMEOUT} s"
-    OUT.mkdir(parents=True, exist_ok=True)
+        text = [part.decode() if isinstance(part, bytes) else (part or "") for part in (err.stdout, err.stderr)]
+        code, output = None, f"{''.join(text)}\ntimed out after {timeout} s"
     (OUT / f"{name}.log").write_text(output)
-    return code, output, out
+    return code, output, out, work
 
 
 def last_line(output: str) -> str:
@@ -116,18 +178,87 @@ def verify_run(out: Path, steps: int = STEPS, eval_steps: int = EVAL_STEPS, per_
     return not problems, "; ".join(problems) or detail
 
 
-def training_check(name: str, settings: dict, smoke: bool, needs: tuple[str, ...]) -> tuple[str, str]:
+def finite_positive(value) -> bool:
+    return isinstance(value, (int, float)) and math.isfinite(value) and value > 0
+
+
+def verify_priming(out: Path, steps: int = PRIME_STEPS) -> tuple[bool, str]:
+    """priming_metrics.jsonl: a loss at each of the priming steps asked, every one finite and non-zero."""
+    losses = {r["step"]: r["loss"] for r in reports.read_metrics(out / "priming_metrics.jsonl") if "loss" in r}
+    if sorted(losses) != list(range(1, steps + 1)):
+        return False, f"priming losses at steps {sorted(losses)}, expected 1-{steps}"
+    if not all(finite_positive(v) for v in losses.values()):
+        return False, f"priming losses {[losses[s] for s in sorted(losses)]}: not all finite and non-zero"
+    return True, f"priming {steps} steps, loss {losses[1]:.3g} -> {losses[steps]:.3g}"
+
+
+def verify_gradients(out: Path) -> tuple[bool, str]:
+    """Every GRPO step's gradient norm finite and non-zero: the test-only reward's spread reached the LoRA."""
+    norms = [r.get("grad_norm") for r in reports.read_metrics(out / "metrics.jsonl") if "reward" in r]
+    if not norms or not all(finite_positive(v) for v in norms):
+        return False, f"gradient norms {norms}: a step without a finite non-zero gradient"
+    return True, f"grad norm {min(norms):.3g}-{max(norms):.3g}"
+
+
+def recipe_warnings(output: str) -> list[str]:
+    """The recipe's `WARNING: ` lines (start_unsloth: a fallback to TRL's trainer, early imports)."""
+    return [line.strip() for line in output.splitlines() if line.startswith(RECIPE_WARNING)]
+
+
+def vllm_generated(output: str, work: Path) -> tuple[bool, str]:
+    """vLLM built an engine and generated in this check: Unsloth wrote its live LoRA for vLLM
+    (`vllm_gen_lora*/`) in the check's working folder, made empty before it; or vLLM logged its engine."""
+    folders = sorted(p.name for p in work.glob("vllm_gen_lora*"))
+    if folders:
+        return True, f"vLLM generated ({', '.join(folders)} written)"
+    if VLLM_ENGINE_LINE in output:
+        return True, "vLLM generated (its engine's log line)"
+    return False, "no sign that vLLM generated (no vllm_gen_lora* folder, no engine log line)"
+
+
+def adapter_dtypes(out: Path) -> set[str]:
+    """The dtypes of the saved adapter's tensors, read from the safetensors header."""
+    path = out / "final" / "adapter_model.safetensors"
+    with path.open("rb") as fh:
+        size = int.from_bytes(fh.read(8), "little")
+        header = json.loads(fh.read(size))
+    return {v["dtype"] for k, v in header.items() if k != "__metadata__"}
+
+
+def verdict(code: int | None, output: str, out: Path, work: Path, extra=()) -> tuple[str, str]:
+    """PASS / FAIL and the detail of a training check from its exit, output and folders. `extra`:
+    more (passed, detail) checks of the run (vLLM generated, the adapter's dtype)."""
+    written, detail = verify_run(out)
+    if code is None:  # killed at TIMEOUT: what it wrote tells a hang at exit from a run that never finished
+        if written:
+            return "FAIL", f"finished ({detail}), then hung at exit past {TIMEOUT} s (log: {out}.log)"
+        return "FAIL", f"timed out after {TIMEOUT} s before finishing: {detail} (log: {out}.log)"
+    if code != 0:
+        return "FAIL", f"exit {code}: {last_line(output)} (log: {out}.log)"
+    results = [(written, detail), verify_priming(out), verify_gradients(out), *extra]
+    warned = recipe_warnings(output)
+    if warned:
+        results.append((False, f"{len(warned)} recipe warning(s): {warned[0][:200]}"))
+    failed = [d for ok, d in results if not ok]
+    return ("FAIL", "; ".join(failed)) if failed else ("PASS", "; ".join(d for _, d in results))
+
+
+def training_check(
+    name: str, settings: dict, smoke: bool, needs: tuple[str, ...], vllm: bool = False, fp32_adapter: bool = False
+) -> tuple[str, str]:
     missing = [p for p in needs if not installed(p)]
     if missing:
         return "SKIP", f"{', '.join(missing)} not installed"
     start = time.time()
-    code, output, out = train(name, settings, smoke)
-    if code != 0:
-        return "FAIL", f"exit {code}: {last_line(output)} (log: {OUT / name}.log)"
-    passed, detail = verify_run(out)
-    stray = sorted(p.name for p in REPO.glob("vllm_gen_lora*"))  # Unsloth + vLLM's live LoRA (item 7)
-    where = f"; Unsloth left {', '.join(stray)} in the repository root (git-ignored)" if stray else ""
-    return ("PASS" if passed else "FAIL"), f"{detail}{where} ({time.time() - start:.0f} s)"
+    code, output, out, work = train(name, settings, smoke)
+    extra = []
+    if vllm:
+        extra.append(vllm_generated(output, work))
+    if fp32_adapter and (out / "final" / "adapter_model.safetensors").is_file():
+        dtypes = adapter_dtypes(out)
+        extra.append((dtypes == {"F32"}, f"adapter saved in {', '.join(sorted(dtypes))}"))
+    result, detail = verdict(code, output, out, work, extra)
+    return result, f"{detail} ({time.time() - start:.0f} s)"
 
 
 def refusal_check(base: dict, smoke: bool) -> tuple[str, str]:
@@ -140,12 +271,13 @@ def refusal_check(base: dict, smoke: bool) -> tuple[str, str]:
     import train_grpo
 
     settings = {**base, "BACKEND": "hf", "LOAD_IN_4BIT": True}
-    code, output, out = train("hf_4bit_vllm", {**settings, "USE_VLLM": True}, smoke)
+    code, output, out, _ = train("hf_4bit_vllm", {**settings, "USE_VLLM": True}, smoke)
     errors = [line for line in output.splitlines() if line.startswith("error:")]
     if code != 2 or len(errors) != 1 or "--LOAD_IN_4BIT=False" not in errors[0] or out.exists():
         return "FAIL", f"exit {code}, {len(errors)} error line(s), OUTPUT_DIR {'written' if out.exists() else 'absent'}"
     printed = io.StringIO()
     cfg = {**train_grpo.CONFIG, **(train_grpo.SMOKE if smoke else {}), **settings, "USE_VLLM": "auto"}
+    cfg["REWARDS"] = train_grpo.REWARDS  # the test-only reward is registered in the checks' processes only
     try:
         with contextlib.redirect_stdout(printed):
             train_grpo.check_settings(cfg, smoke)
@@ -158,15 +290,64 @@ def refusal_check(base: dict, smoke: bool) -> tuple[str, str]:
     return "PASS", f"True refused in one line ({errors[0][:100]}...); {auto}"
 
 
+def prequantize(source: str, target: str) -> None:
+    """`--prequantize SOURCE TARGET`: the 16-bit model saved in 4-bit (NF4, as the hf backend quantizes) and
+    loaded back from TARGET; exits non-zero when the reloaded model is not 4-bit or cannot generate."""
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer, BitsAndBytesConfig
+
+    quantization = BitsAndBytesConfig(
+        load_in_4bit=True,
+        bnb_4bit_quant_type="nf4",
+        bnb_4bit_compute_dtype=torch.bfloat16,
+        bnb_4bit_use_double_quant=True,
+    )
+    model = AutoModelForCausalLM.from_pretrained(source, quantization_config=quantization, device_map={"": 0})
+    model.save_pretrained(target)
+    AutoTokenizer.from_pretrained(source).save_pretrained(target)
+    del model
+    back = AutoModelForCausalLM.from_pretrained(target, device_map={"": 0})
+    if not getattr(back, "is_loaded_in_4bit", False):
+        raise SystemExit(f"{target} loaded back, but not in 4-bit")
+    ids = torch.tensor([[1, 2, 3]], device="cuda")
+    back.generate(ids, max_new_tokens=2, do_sample=False)
+    print(f"saved pre-quantized to {target} and loaded back in 4-bit")
+
+
+def prequantized_check(source: Path, target: Path) -> tuple[str, str]:
+    if not installed("bitsandbytes"):
+        return "SKIP", "bitsandbytes not installed"
+    shutil.rmtree(target, ignore_errors=True)
+    start = time.time()
+    try:
+        done = subprocess.run(
+            [sys.executable, str(Path(__file__).resolve()), "--prequantize", str(source), str(target)],
+            capture_output=True,
+            text=True,
+            timeout=TIMEOUT,
+        )
+    except subprocess.TimeoutExpired:
+        return "FAIL", f"timed out after {TIMEOUT} s"
+    (OUT / "prequantized.log").write_text(done.stdout + done.stderr)
+    if done.returncode != 0:
+        return "FAIL", f"exit {done.returncode}: {last_line(done.stdout + done.stderr)}"
+    return "PASS", f"{last_line(done.stdout)} ({time.time() - start:.0f} s)"
+
+
 def checks(cpu: bool) -> list[tuple[str, str, str]]:
-    """Every check, as (name, PASS / FAIL / SKIP, detail)."""
+    """Every check, cheap ones first and vLLM last, as (name, PASS / FAIL / SKIP, detail)."""
     import torch
 
-    if cpu:  # the tiny model on CPU: the hf backend's run and the refusal; the GPU checks say why they skip
+    if cpu:  # the tiny model on CPU: the refusal and the hf backend's run; the GPU checks say why they skip
         base = {**RECIPE, "MAX_COMPLETION_LENGTH": 24}
-        results = [("hf (CPU, tiny model)", *training_check("hf_cpu", base, smoke=True, needs=()))]
-        results += [(n, "SKIP", "--cpu: no CUDA GPU used") for n in ("unsloth+vllm", "unsloth")]
-        return results + [("hf+4bit+vllm", *refusal_check(base, smoke=True))]
+        no_gpu = "--cpu: no CUDA GPU used"
+        return [
+            ("hf+4bit+vllm", *refusal_check(base, smoke=True)),
+            ("prequantized", "SKIP", no_gpu),
+            ("unsloth", "SKIP", no_gpu),
+            ("hf (CPU, tiny model)", *training_check("hf_cpu", base, smoke=True, needs=())),
+            ("unsloth+vllm", "SKIP", no_gpu),
+        ]
     if not torch.cuda.is_available():
         raise SystemExit("device check: no CUDA GPU here; `--cpu` checks the script's logic on CPU")
     import gpu_bench
@@ -179,32 +360,109 @@ def checks(cpu: bool) -> list[tuple[str, str, str]]:
     base = {**RECIPE, "MODEL_NAME": str(model), "LOAD_IN_4BIT": four_bit}
     base["OPTIM"] = "adamw_8bit" if four_bit else "adamw_torch"
     bits = "4-bit" if four_bit else "16-bit (bitsandbytes not installed)"
+    results = [("hf+4bit+vllm", *refusal_check(base, smoke=False))]
+    quantized = OUT / "small-qwen3-bnb-4bit"
+    results.append(("prequantized", *prequantized_check(model, quantized)))
     unsloth = {**base, "BACKEND": "unsloth"}
-    return [
-        (
-            f"unsloth+vllm, {bits}",
-            *training_check("unsloth_vllm", {**unsloth, "USE_VLLM": True}, False, ("unsloth", "vllm")),
-        ),
-        (f"unsloth, {bits}", *training_check("unsloth", {**unsloth, "USE_VLLM": False}, False, ("unsloth",))),
-        ("hf+4bit+vllm", *refusal_check(base, smoke=False)),
-    ]
+    if results[-1][1] == "PASS":  # the default run's loader path: Unsloth's pre-quantized twin
+        unsloth["MODEL_NAME"], bits = str(quantized), "4-bit pre-quantized"
+    results.append(
+        (f"unsloth, {bits}", *training_check("unsloth", {**unsloth, "USE_VLLM": False}, False, ("unsloth",)))
+    )
+    hf = {**base, "BACKEND": "hf", "USE_VLLM": False}
+    results.append(
+        (f"hf, {'4-bit' if four_bit else '16-bit'}", *training_check("hf", hf, False, (), fp32_adapter=four_bit))
+    )
+    vllm_needs = ("unsloth", "vllm") + (("vllm_bnb_plugin",) if four_bit else ())
+    vllm_run = {**unsloth, "USE_VLLM": True}
+    results.append((f"unsloth+vllm, {bits}", *training_check("unsloth_vllm", vllm_run, False, vllm_needs, vllm=True)))
+    return results
+
+
+def rate_summary(out: Path, window: int = 5) -> dict:
+    """What the learning-rate probe compares for one run: mean total reward over the first and the last
+    `window` GRPO steps, held-out strict accuracy at the first and the last evaluation, mean gradient norm."""
+    rows = reports.read_metrics(out / "metrics.jsonl")
+    trained = [r for r in rows if isinstance(r.get("reward"), (int, float))]
+    evals = [r["eval/strict_accuracy"] for r in rows if isinstance(r.get("eval/strict_accuracy"), (int, float))]
+    norms = [r["grad_norm"] for r in trained if finite_positive(r.get("grad_norm"))]
+
+    def mean(values):
+        return sum(values) / len(values) if values else float("nan")
+
+    return {
+        "steps": len(trained),
+        "reward_first": mean([r["reward"] for r in trained[:window]]),
+        "reward_last": mean([r["reward"] for r in trained[-window:]]),
+        "accuracy_first": evals[0] if evals else float("nan"),
+        "accuracy_last": evals[-1] if evals else float("nan"),
+        "grad_norm": mean(norms),
+    }
+
+
+def rate_line(rate: float, summary: dict) -> str:
+    """One line per rate of the probe.
+
+    >>> rate_line(1e-5, {"steps": 20, "reward_first": 1.0, "reward_last": 2.5, "accuracy_first": 0.25,
+    ...                  "accuracy_last": 0.375, "grad_norm": 0.12})
+    'LEARNING_RATE=1e-05: 20 steps, reward 1.00 -> 2.50, held-out strict 25.0% -> 37.5%, grad norm 0.12'
+    """
+    s = summary
+    return (
+        f"LEARNING_RATE={rate:g}: {s['steps']} steps, reward {s['reward_first']:.2f} -> {s['reward_last']:.2f}, "
+        f"held-out strict {100 * s['accuracy_first']:.1f}% -> {100 * s['accuracy_last']:.1f}%, "
+        f"grad norm {s['grad_norm']:.2g}"
+    )
+
+
+def rate_probe(rates: list[float], model: str, steps: int, cpu: bool, timeout: int) -> list[str]:
+    """The recipe at each rate on `model`: one line each (a run that fails says so)."""
+    settings = {**PROBE, "MAX_STEPS": steps, "EVAL_STEPS": max(1, steps // 2)}
+    if not cpu:
+        settings["MODEL_NAME"] = model
+    lines = []
+    for rate in rates:
+        code, output, out, _ = train(f"rate_{rate:g}", {**settings, "LEARNING_RATE": rate}, cpu, timeout)
+        if code != 0:
+            lines.append(
+                f"LEARNING_RATE={rate:g}: {'timed out' if code is None else f'exit {code}'}: {last_line(output)}"
+            )
+        else:
+            lines.append(rate_line(rate, rate_summary(out)))
+    return lines
 
 
 def main() -> None:
     global OUT
+    if sys.argv[1:2] == ["--recipe"]:  # one check's recipe process (train() starts it)
+        run_recipe(sys.argv[2:])
+        return
+    if sys.argv[1:2] == ["--prequantize"]:
+        prequantize(*sys.argv[2:4])
+        return
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cpu", action="store_true", help="check the script's logic on CPU with the tiny model")
     parser.add_argument("--out", type=Path, default=OUT, help="logs, runs and results.json (default: %(default)s)")
+    parser.add_argument("--rates", type=float, nargs=2, metavar=("A", "B"), help="the learning-rate probe instead")
+    parser.add_argument("--model", default="unsloth/Qwen3-4B-Base", help="the probe's model (a local folder offline)")
+    parser.add_argument("--steps", type=int, default=20, help="the probe's GRPO steps per rate")
+    parser.add_argument("--timeout", type=int, default=600, help="the probe's seconds per rate")
     args = parser.parse_args()
     OUT = args.out.resolve()
-    results = checks(args.cpu)
     OUT.mkdir(parents=True, exist_ok=True)
+    if args.rates:
+        for line in rate_probe(args.rates, args.model, args.steps, args.cpu, args.timeout):
+            print(line)
+        return
+    results = checks(args.cpu)
     (OUT / "results.json").write_text(
         json.dumps([dict(zip(("check", "result", "detail"), r, strict=True)) for r in results])
     )
     for name, result, detail in results:
         print(f"{result} {name}: {detail}")
-    raise SystemExit(1 if any(result == "FAIL" for _, result, _ in results) else 0)
+    counts = Counter(result for _, result, _ in results)
+    print(f"device check: {counts['PASS']} PASS, {counts['FAIL']} FAIL, {counts['SKIP']} SKIP (results: {OUT})")
+    raise SystemExit(1 if counts["FAIL"] else 0)
 
 
 if __name__ == "__main__":

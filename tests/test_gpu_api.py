@@ -20,7 +20,14 @@ def test_our_unsloth_calls_are_found_in_our_source():
     assert "save_method" in calls["save_pretrained_merged"]
     assert "quantization_method" in calls["save_pretrained_gguf"]
     assert {"sampling_params", "lora_request"} <= calls["fast_generate"]  # lora_request through **request
-    assert {"temperature", "max_tokens", "seed", "min_p", "n"} == check_gpu_api.sampling_params_calls()
+    assert {
+        "temperature",
+        "max_tokens",
+        "seed",
+        "min_p",
+        "n",
+        "stop_token_ids",
+    } == check_gpu_api.sampling_params_calls()
 
 
 def fake_wheels(tmp_path, rename=None):
@@ -28,7 +35,7 @@ def fake_wheels(tmp_path, rename=None):
     sources = {
         "unsloth/models/loader.py": "class FastLanguageModel:\n    def from_pretrained(model_name=None, max_seq_length=2048, dtype=None, load_in_4bit=True, use_gradient_checkpointing='unsloth', fast_inference=False, max_lora_rank=64, gpu_memory_utilization=0.5, random_state=3407, *args, **kwargs): pass\n    def for_inference(model): pass\n",
         "vllm/entrypoints/llm.py": "class LLM:\n    def generate(self, prompts=None, sampling_params=None, use_tqdm=True, lora_request=None): pass\n",
-        "vllm/sampling_params.py": "class SamplingParams:\n    n: int = 1\n    temperature: float = 1.0\n    min_p: float = 0.0\n    seed: int = None\n    max_tokens: int = 16\n",
+        "vllm/sampling_params.py": "class SamplingParams:\n    n: int = 1\n    temperature: float = 1.0\n    min_p: float = 0.0\n    seed: int = None\n    max_tokens: int = 16\n    stop_token_ids: list = None\n",
         "unsloth/models/llama.py": "class FastLlamaModel:\n    def get_peft_model(model, r=16, target_modules=None, lora_alpha=16, lora_dropout=0.0, use_gradient_checkpointing='unsloth', random_state=3407, **kwargs): pass\n",
         "unsloth/save.py": "def unsloth_generic_save_pretrained_merged(self, save_directory, tokenizer=None, save_method='merged_16bit'): pass\ndef unsloth_save_pretrained_gguf(self, save_directory, tokenizer=None, quantization_method='fast_quantized'): pass\n",
         "unsloth_zoo/vllm_utils.py": "def load_lora(model, save_directory, load_tensors=False, lora_request_id=None): pass\n",
@@ -165,3 +172,72 @@ def test_unsloths_sft_dataset_step_trains_the_priming_ids_and_labels_as_given(
     batch = trainer.data_collator([{k: row[k] for k in ("input_ids", "labels")} for row in prepared.select(range(4))])
     width = batch["labels"].shape[1]
     assert batch["labels"].tolist() == [row + [-100] * (width - len(row)) for row in samples["labels"][:4]]
+
+
+# --- vLLM's bitsandbytes (issue 34 item 1) and the facts read from this environment
+
+VLLM_QUANT = "vllm/model_executor/layers/quantization/__init__.py"
+PLUGIN_INIT = "vllm_bnb_plugin/__init__.py"
+
+
+def bnb_wheels(tmp_path, in_tree=False, plugin_import="register_quantization_config"):
+    """A vLLM wheel whose QuantizationMethods has bitsandbytes or not, and a plugin wheel importing one
+    name from it."""
+    methods = '"awq", "fp8"' + (', "bitsandbytes"' if in_tree else "")
+    vllm = {
+        VLLM_QUANT: f"from typing import Literal\nQuantizationMethods = Literal[{methods}]\n"
+        "def register_quantization_config(quantization): pass\n",
+        "vllm/platforms/__init__.py": "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    current_platform: int\n",
+    }
+    plugin = {
+        PLUGIN_INIT: f"from vllm.model_executor.layers.quantization import {plugin_import}\n"
+        "from vllm.platforms import current_platform\n"
+    }
+    wheels = {}
+    for package, files in (("vllm", vllm), ("vllm-bnb-plugin", plugin)):
+        wheels[package] = tmp_path / f"{package.replace('-', '_')}-0-py3-none-any.whl"
+        with zipfile.ZipFile(wheels[package], "w") as archive:
+            for name, text in files.items():
+                archive.writestr(name, text)
+    return wheels
+
+
+def unpinned(name):
+    raise SystemExit(f"{name} is not pinned")
+
+
+BNB_CASES = [
+    # (bitsandbytes in vLLM's own list, plugin pinned, the plugin's import, drift expected)
+    (False, True, "register_quantization_config", None),  # vLLM 0.32 + the pinned plugin, imports resolve
+    (False, False, "register_quantization_config", "pin vllm-bnb-plugin"),  # the fourth reading's crash
+    (False, True, "register_quant_config", "imports register_quant_config"),  # a vLLM that renamed it
+    (True, False, "register_quantization_config", None),  # vLLM <= 0.27: in tree, no plugin needed
+]
+
+
+@pytest.mark.parametrize("in_tree, pin, name, drift", BNB_CASES)
+def test_vllm_without_bitsandbytes_in_tree_requires_the_plugin_pin_and_its_imports(
+    tmp_path, monkeypatch, in_tree, pin, name, drift
+):
+    if not pin:
+        monkeypatch.setattr(check_gpu_api, "pinned", unpinned)
+    problems = check_gpu_api.check_vllm_bitsandbytes(bnb_wheels(tmp_path, in_tree, name))
+    assert (problems == []) if drift is None else (len(problems) == 1 and drift in problems[0])
+
+
+def test_the_vllm_extra_pins_the_plugin_the_check_asks_for():
+    assert check_gpu_api.pinned("vllm-bnb-plugin") == "0.0.3"
+    assert check_gpu_api.pinned("deepspeed")  # the ZeRO configs' version (requirements-deepspeed.txt)
+
+
+def test_facts_of_the_installed_trl_and_transformers_hold():
+    """The facts read from this environment (no download): TRL's bf16 cast of a 4-bit model's adapter in
+    both trainers, vLLM required in server mode too, ZeRO-3's save gathering on every rank."""
+    installed = [fact for fact in check_gpu_api.FACTS if fact[0] in check_gpu_api.INSTALLED]
+    assert len(installed) >= 7
+    monkeypatched = check_gpu_api.FACTS
+    try:
+        check_gpu_api.FACTS = tuple(installed)
+        assert check_gpu_api.check_facts({}) == []
+    finally:
+        check_gpu_api.FACTS = monkeypatched

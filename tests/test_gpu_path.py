@@ -188,16 +188,21 @@ VLLM_AUTO = [
 ]
 
 
-def pretend_vllm(monkeypatch, gpu_on: bool, installed: bool) -> None:
+def pretend_vllm(monkeypatch, gpu_on: bool, installed: bool, plugin: bool = True) -> None:
+    """A GPU in use or not, vLLM installed or not, and with it `vllm-bnb-plugin` or not (vLLM 0.32.0's
+    version as installed: no bitsandbytes in tree)."""
     import importlib.util
+    from importlib import metadata
 
-    find_spec = importlib.util.find_spec
+    find_spec, version = importlib.util.find_spec, metadata.version
+    present = {"vllm": installed, models.VLLM_BNB_MODULE: installed and plugin}
     monkeypatch.setattr(models, "use_gpu", lambda cfg: gpu_on)
     monkeypatch.setattr(
         importlib.util,
         "find_spec",
-        lambda name, *a: (object() if installed else None) if name == "vllm" else find_spec(name, *a),
+        lambda name, *a: (object() if present[name] else None) if name in present else find_spec(name, *a),
     )
+    monkeypatch.setattr(metadata, "version", lambda name: "0.32.0" if name == "vllm" else version(name))
 
 
 @pytest.mark.parametrize("gpu_on, installed, backend, mode, four_bit, expected", VLLM_AUTO)
@@ -346,3 +351,150 @@ def test_unsloth_loader_honours_gradient_checkpointing_and_names_the_weights_it_
     assert calls["get_peft_model"]["use_gradient_checkpointing"] == expected
     assert calls["from_pretrained"]["dtype"] is None  # Unsloth's own precision: what supports_bf16 reads
     assert "Unsloth loaded 'unsloth/Qwen3-4B-Base-unsloth-bnb-4bit'" in capsys.readouterr().out
+
+
+# --- The GPU path's fourth reading (issue 34)
+
+VLLM_BNB = [
+    # (backend, LOAD_IN_4BIT, plugin installed, USE_VLLM=auto resolves to, USE_VLLM=True refused)
+    (
+        "unsloth",
+        True,
+        False,
+        False,
+        True,
+    ),  # the default run with requirements-vllm.txt minus the plugin: load_vllm raises
+    ("unsloth", True, True, True, False),  # the plugin registers bitsandbytes with vLLM: Unsloth's fast path
+    ("unsloth", False, False, True, False),  # 16-bit weights need no bitsandbytes in vLLM
+    ("hf", False, False, True, False),  # hf + 16-bit: TRL colocate, no bitsandbytes either
+]
+
+
+@pytest.mark.parametrize("backend, four_bit, plugin, auto, refused", VLLM_BNB)
+def test_vllm_without_its_bitsandbytes_plugin_is_off_under_auto_and_refused_when_asked(
+    monkeypatch, capsys, backend, four_bit, plugin, auto, refused
+):
+    pretend_vllm(monkeypatch, True, True, plugin=plugin)
+    cfg = {**train_grpo.CONFIG, "LOAD_IN_4BIT": four_bit}
+    assert models.resolve_vllm(cfg, backend) is auto
+    said = [line for line in capsys.readouterr().out.splitlines() if line.startswith("USE_VLLM=auto")]
+    assert len(said) == 1 and (auto or "vllm-bnb-plugin" in said[0])  # one line, naming the package when off
+    forced = {**cfg, "USE_VLLM": True}
+    if refused:
+        with pytest.raises(ConfigError, match="vllm-bnb-plugin.*--USE_VLLM=False"):
+            models.check_vllm(forced, backend)
+    else:
+        models.check_vllm(forced, backend)
+
+
+def test_evaluate_with_vllm_in_4bit_refuses_without_the_plugin(monkeypatch):
+    import evaluate
+
+    pretend_vllm(monkeypatch, True, True, plugin=False)
+    cfg = {**evaluate.CONFIG, "USE_VLLM": True, "ADAPTER": None}
+    with pytest.raises(ConfigError, match="vllm-bnb-plugin"):
+        evaluate.check_vllm_settings(cfg, "unsloth")
+    evaluate.check_vllm_settings({**cfg, "LOAD_IN_4BIT": False}, "unsloth")  # 16-bit: no plugin needed
+    pretend_vllm(monkeypatch, True, True, plugin=True)
+    evaluate.check_vllm_settings(cfg, "unsloth")
+
+
+def test_vllm_extra_pins_the_bitsandbytes_plugin():
+    text = (Path(__file__).resolve().parents[1] / "requirements-vllm.txt").read_text()
+    assert "vllm-bnb-plugin==0.0.3" in text
+
+
+@pytest.mark.parametrize("vllm_here", [False, True])
+def test_vllm_server_mode_needs_vllm_in_the_trainers_environment(monkeypatch, vllm_here):
+    pretend_vllm(monkeypatch, True, vllm_here)
+    cfg = {**train_grpo.CONFIG, "USE_VLLM": True, "VLLM_MODE": "server", "LOAD_IN_4BIT": False}
+    if vllm_here:
+        models.check_vllm(cfg, "hf")  # TRL's client imports vLLM here too: installed, accepted
+    else:  # refused at start, not after the model and data loaded on every GPU
+        with pytest.raises(ConfigError, match="VLLM_MODE='server' needs vLLM in the trainers' environment"):
+            models.check_vllm(cfg, "hf")
+
+
+def build_trainer(stage: str, cfg: dict, model, tokenizer, tmp_path):
+    """A trainer built as train_grpo builds it (priming's SFTTrainer or the GRPOTrainer), not trained."""
+    import datasets
+    from trl import GRPOConfig, GRPOTrainer, SFTConfig, SFTTrainer
+
+    import data
+
+    if stage == "priming":
+        samples = data.priming_samples(data.PRIMING_DATASET, tokenizer=tokenizer, max_tokens=256)
+        args = SFTConfig(**train_grpo.priming_settings(cfg, tmp_path))
+        return SFTTrainer(model=model, args=args, train_dataset=samples, processing_class=tokenizer)
+    grpo = {**train_grpo.grpo_settings(cfg, tmp_path, ["match_format_exactly"]), "max_completion_length": 8}
+    grpo["reward_weights"] = grpo["reward_weights"][:1]
+    prompts = datasets.Dataset.from_dict({"prompt": [[{"role": "user", "content": "1+1?"}]] * 4})
+    return GRPOTrainer(
+        model=model,
+        processing_class=tokenizer,
+        reward_funcs=[rewards.match_format_exactly],
+        args=GRPOConfig(**grpo),
+        train_dataset=prompts,
+    )
+
+
+@pytest.mark.parametrize("stage", ["priming", "grpo"])
+def test_a_4bit_models_lora_weights_are_float32_when_each_trainer_starts_on_the_hf_backend(
+    cfg, tiny_tokenizer, tmp_path, stage
+):
+    import torch
+
+    model, _ = models.load_model({**cfg, "EVAL_STEPS": 0}, "hf", smoke=True)
+    model.get_base_model().is_loaded_in_4bit = True  # what bitsandbytes 4-bit loading sets (read through PEFT)
+    trainer = build_trainer(stage, {**cfg, "EVAL_STEPS": 0}, model, tiny_tokenizer, tmp_path)
+    trainable = [p for p in trainer.model.parameters() if p.requires_grad]
+    assert trainable and {p.dtype for p in trainable} == {torch.bfloat16}  # TRL's constructor cast them (the bug)
+    train_grpo.ready_to_train({"BACKEND": "hf"}, trainer)  # the recipe's step between building and train()
+    assert {p.dtype for p in trainable} == {torch.float32}
+    frozen = [p for p in trainer.model.parameters() if not p.requires_grad]
+    assert {p.dtype for p in frozen} == {torch.float32}  # only the adapter was touched (the tiny model is fp32)
+
+
+def test_a_16bit_models_lora_weights_are_left_as_they_are(tiny_tokenizer):
+    import torch
+
+    model = models.build_tiny_model(tiny_tokenizer).to(torch.bfloat16)
+    assert models.keep_trainable_fp32(model) == 0  # not quantized: TRL casts nothing, nor do we
+    assert {p.dtype for p in model.parameters()} == {torch.bfloat16}
+
+
+@pytest.mark.parametrize("four_bit", [True, False])
+def test_evaluate_loads_a_merged_folder_in_16_bit_and_says_so(tmp_path, monkeypatch, capsys, four_bit):
+    import evaluate
+
+    merged = tmp_path / "merged"
+    merged.mkdir()
+    (merged / "config.json").write_text("{}")
+    loads = []
+    monkeypatch.setattr(models, "load_model", lambda cfg, *a, **k: (loads.append(cfg), ("model", "tokenizer"))[1])
+    monkeypatch.setattr(evaluate, "make_generator", lambda *a: lambda problems, **k: [{} for _ in problems])
+    cfg = {**evaluate.CONFIG, "ADAPTER": str(merged), "LOAD_IN_4BIT": four_bit, "BASE_PROMPTS": ()}
+    evaluate.generate_runs(cfg, "hf", False, "base model", "tokenizer", ["1+1?"])
+    assert [c["MODEL_NAME"] for c in loads] == [str(merged)]  # the base was loaded by the caller
+    assert loads[0]["LOAD_IN_4BIT"] is False  # never re-quantized to NF4
+    said = [line for line in capsys.readouterr().out.splitlines() if line.startswith("merged model")]
+    assert len(said) == (1 if four_bit else 0) and (not said or "loaded in 16-bit" in said[0])
+
+
+TOP_K_RUN = [
+    # (backend, USE_VLLM, TOP_K, top_k passed and recorded)
+    ("unsloth", True, 0, -1),  # Unsloth's config spells "no top-k" -1 under vLLM: recorded as it runs
+    ("unsloth", False, 0, 0),  # Unsloth's own generate: 0 as given
+    ("hf", True, 0, 0),  # TRL colocate keeps 0 (vLLM 0.32 reads 0 and -1 alike)
+    ("unsloth", True, 20, 20),  # a real cut is passed as is
+]
+
+
+@pytest.mark.parametrize("backend, use_vllm, top_k, expected", TOP_K_RUN)
+def test_recipe_config_records_the_top_k_that_runs(cfg, tmp_path, backend, use_vllm, top_k, expected):
+    from trl import GRPOConfig
+
+    settings = {**cfg, "BACKEND": backend, "USE_VLLM": use_vllm, "TOP_K": top_k}
+    grpo = train_grpo.grpo_settings(settings, tmp_path, list(rewards.REWARD_FUNCS))
+    assert grpo["top_k"] == expected  # what resolved["grpo"] in recipe_config.json says
+    assert GRPOConfig(**{**grpo, "max_completion_length": 24}).top_k == expected

@@ -92,3 +92,36 @@ def test_both_backends_log_non_finite_losses_the_same_way():
 
     settings = train_grpo.shared_training_args({**train_grpo.CONFIG, "CPU": True, "BACKEND": "hf", "RUN_NAME": None})
     assert settings["logging_nan_inf_filter"] is False  # Unsloth's config sets False; transformers' default True
+
+
+# Rollouts not from the current policy (issue 34 item 7; Unsloth PR #8701's symptom: the adapter ignored
+# in generation, losses normal)
+FORMAT = "rewards/exact_format/mean"
+GAP = "sampling/sampling_logp_difference/mean"
+OFF_POLICY = [
+    (stream(steps=3, **{FORMAT: 0.0}), True, {"off_policy"}),  # primed, yet no rollout has the format
+    (stream(steps=3, **{FORMAT: 0.0}), False, set()),  # no priming (or a resumed run): nothing to expect
+    (stream(steps=3, **{FORMAT: lambda s: 0.25 if s == 3 else 0.0}), True, set()),  # the format shows at step 3
+    (stream(steps=2, **{FORMAT: 0.0}), True, set()),  # two steps: too early to say
+    (stream(steps=3, **{FORMAT: 0.5, GAP: lambda s: 2.5 if s == 2 else 0.02}), True, {"off_policy"}),  # log-probs apart
+    (stream(steps=3, **{FORMAT: 0.5, GAP: 0.05}), True, set()),  # vLLM's and the trainer's numerics: close
+]
+
+
+@pytest.mark.parametrize("rows, primed, expected", OFF_POLICY, ids=range(len(OFF_POLICY)))
+def test_rollouts_that_do_not_come_from_the_current_policy_are_caught(rows, primed, expected):
+    warnings = reports.health_warnings(rows, primed=primed)
+    assert set(warnings) == expected
+    if expected:
+        assert "USE_VLLM=False" in warnings["off_policy"] and "vllm_gen_lora" in warnings["off_policy"]
+
+
+def test_the_off_policy_warning_is_one_line_from_the_callback(capsys):
+    from types import SimpleNamespace
+
+    callback = reports.health_callback(primed=True)
+    for row in stream(steps=5, **{FORMAT: 0.0}):
+        state = SimpleNamespace(is_world_process_zero=True, global_step=row["step"])
+        callback.on_log(None, state, None, logs={k: v for k, v in row.items() if k != "step"})
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("warning (step 3): format priming ran")

@@ -89,3 +89,53 @@ def test_a_signal_to_one_rank_stops_every_rank_at_the_same_step(tmp_path):
     state = tmp_path / f"checkpoint-{stopped}" / "trainer_state.json"
     assert state.is_file(), err[-3000:]
     assert not (tmp_path / "final").exists() and stopped < 500
+
+
+RECORD_SAVES = """
+import os, sys
+sys.path.insert(0, {repo!r})
+import transformers
+
+save_model = transformers.Trainer.save_model
+
+
+def recorded(self, output_dir=None, _internal_call=False):
+    if not _internal_call:  # checkpoints are saved by the trainer itself, on every rank already
+        with open({log!r}, "a") as fh:
+            fh.write(f"{{os.environ['RANK']}} {{type(self).__name__}} {{output_dir}}\\n")
+    return save_model(self, output_dir, _internal_call)
+
+
+transformers.Trainer.save_model = recorded
+import config, train_grpo
+
+config.run_main(train_grpo.main)
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "steps, saver",
+    [
+        (1, "GRPOTrainer"),  # the GRPO adapter
+        (0, "SFTTrainer"),  # MAX_STEPS=0: the primed adapter, saved by the priming trainer the same way
+    ],
+)
+def test_every_rank_calls_the_final_save_as_zero3_requires(tmp_path, steps, saver):
+    """Under DeepSpeed ZeRO-3 save_model gathers the sharded weights on every rank: a rank that skips it
+    leaves rank 0 waiting forever. On gloo without DeepSpeed the call is the same, and only rank 0 writes."""
+    log, run = tmp_path / "saves.txt", tmp_path / "run"
+    script = tmp_path / "record_saves.py"
+    script.write_text(RECORD_SAVES.format(repo=str(REPO), log=str(log)))
+    cmd = [
+        sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", "29535",
+        str(script), "--smoke", "--PRIME_STEPS=2", f"--MAX_STEPS={steps}", "--EVAL_STEPS=0", f"--OUTPUT_DIR={run}",
+    ]  # fmt: skip
+    result = subprocess.run(
+        cmd, cwd=REPO, capture_output=True, text=True, timeout=600, env={**os.environ, "OMP_NUM_THREADS": "1"}
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    calls = sorted(log.read_text().splitlines())
+    assert calls == [f"0 {saver} {run / 'final'}", f"1 {saver} {run / 'final'}"]
+    assert (run / "final" / "adapter_model.safetensors").is_file()
+    assert result.stdout.count("done: adapter in") == 1  # the tokenizer, reports and card: rank 0 only
