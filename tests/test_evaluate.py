@@ -1,6 +1,8 @@
 """evaluate.py: metrics on known verdicts, the held-out split, the smoke comparison, adapter errors."""
 
 import json
+import sys
+from pathlib import Path
 
 import pytest
 from test_train import run_script, smoke_run  # noqa: F401  (the shared training-run fixture)
@@ -233,6 +235,31 @@ def test_ask_prints_base_and_trained_answers_side_by_side(smoke_run, capsys):  #
     out = capsys.readouterr().out
     assert "Q: What is 2 + 2?" in out
     assert out.index("--- base: solution block") < out.index("--- trained: solution block")
+    assert "--- base-native: solution block" in out and "--- base-fewshot: solution block" in out  # at its best too
+
+
+def test_a_few_shot_base_prompt_is_cut_where_the_model_asks_its_own_question(tiny_tokenizer):
+    text = "So 2 + 2 = 4. The answer is 4.\nQuestion: What is 9 + 9?\nAnswer: The answer is 18."
+    cut, tokens, truncated = evaluate.base_completion(text, 40, True, tiny_tokenizer)
+    assert cut == "So 2 + 2 = 4. The answer is 4." and not truncated  # answered before the budget ran out
+    assert tokens == len(tiny_tokenizer(cut, add_special_tokens=False)["input_ids"])
+    assert evaluate.base_completion("The answer is 4.", 6, False, tiny_tokenizer) == ("The answer is 4.", 6, False)
+
+
+def test_the_fewshot_examples_are_in_no_split_a_run_evaluates_on():
+    import prompts
+
+    sys.path.insert(0, str(Path(evaluate.__file__).parent / "bench"))
+    import real_model_tasks
+
+    examples = prompts.fewshot_examples()
+    assert len(examples) >= 3 and all(e["solution"].endswith(f"The answer is {e['answer']}.") for e in examples)
+    shipped = {prompt_problem(p) for p in data.sample_texts()}
+    shipped |= {
+        prompt_problem(json.loads(line)["problem"]) for line in Path(data.PRIMING_DATASET).read_text().splitlines()
+    }
+    shipped |= {prompt_problem(r["problem"]) for rows in real_model_tasks.build_tasks().values() for r in rows}
+    assert not shipped & {prompt_problem(e["problem"]) for e in examples}
 
 
 def test_ask_reads_a_file_of_questions(tmp_path):
@@ -309,3 +336,24 @@ def test_vllm_outputs_are_counted_as_the_hf_path_counts_them():
     assert evaluate.vllm_completion("4", [7, 2], "stop", {2}) == ("4", 1, False)  # the EOS is not a completion token
     assert evaluate.vllm_completion("x", [7, 8], "stop", {2}) == ("x", 2, False)  # stopped on a stop string
     assert evaluate.vllm_completion("44", [7, 7], "length", {2}) == ("44", 2, True)  # the budget ran out
+
+
+def test_the_headline_is_the_trained_model_against_the_best_base_prompt():
+    import datasets
+
+    problems = datasets.Dataset.from_list([{"problem": f"p{i}", "answer": "4"} for i in range(4)])
+
+    def run(answers):  # lenient answers as plain text: a base prompt has no tags
+        return [{"completions": [f"The answer is {a}."], "tokens": [5], "truncated": [False]} for a in answers]
+
+    runs = {
+        "base": run(["1", "1", "1", "1"]),  # the recipe's template: 0 of 4
+        "base-native": run(["4", "1", "1", "1"]),  # its own template: 1 of 4
+        "base-fewshot": run(["4", "4", "1", "1"]),  # few-shot: 2 of 4, the best
+        "trained": run(["4", "4", "4", "1"]),
+    }
+    report = evaluate.build_report(evaluate.CONFIG, problems, runs)
+    headline = report["headline"]
+    assert headline["base_prompt"] == "base-fewshot" and headline["base_lenient"] == 0.5
+    assert (headline["paired"]["fixed"], headline["paired"]["broken"]) == (1, 0)  # against few-shot, not the 0 % base
+    assert headline["sentence"].startswith("Headline, trained vs the base model at its best prompt (base-fewshot)")
