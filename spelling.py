@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from decimal import Decimal
 from fractions import Fraction
 
 from answers import BOXED, MINUS_SIGNS, closing_brace
@@ -89,7 +90,13 @@ _VULGAR_CHARS = "¼½¾⅐⅑⅒⅓⅔⅕⅖⅗⅘⅙⅚⅛⅜⅝⅞"
 _VULGAR = re.compile(f"(\\d*)([{_VULGAR_CHARS}])")
 
 
-_ROOT = re.compile(r"√\s*(\d+(?:\.\d+)?|[A-Za-z]|\([^()]*\)|\{[^{}]*\})")
+_ROOT = re.compile(r"([√∛∜])\s*(\d+(?:\.\d+)?|[A-Za-z]|\([^()]*\)|\{[^{}]*\})")
+
+
+_ROOT_INDEX = {"√": "", "∛": "[3]", "∜": "[4]"}  # the square, cube and fourth roots
+
+
+_ROOT_OF = re.compile("([³⁴])√")  # ³√2: the cube root written with a superscript index
 
 
 _UNICODE_LATEX = {  # after the patterns above; a trailing space keeps "\\pi r" from reading as "\\pir"
@@ -104,6 +111,9 @@ _UNICODE_LATEX = {  # after the patterns above; a trailing space keeps "\\pi r" 
     "≥": "\\ge ",
     "≠": "\\ne ",
     "⁄": "/",
+    "°": "^{\\circ}",
+    "∈": "\\in ",
+    "∣": "\\mid ",
 }
 
 
@@ -120,6 +130,43 @@ _DIGIT_SPACE_DIGIT = re.compile(r"(?<=\d) (?=\d)")
 
 
 _EMPTY_SET = {"\\emptyset", "\\varnothing", "\\{\\}", "{}", "\\O"}
+
+
+# 3.4e-5, 6.02E23: E-notation when written unspaced as one token. Read before \mathrm{e} becomes e, so
+# 3\mathrm{e}-5 stays Euler's number; write e spaced (2e - 1) to mean it.
+_E_NOTATION = re.compile(r"(?<![\w.\\^_{])(\d+(?:\.\d+)?|\.\d+)[eE]([-+]?\d{1,3})(?![\w.^])")
+
+
+# 6.02 \times 10^{23} as a whole answer: the exact number (math-verify reads 6.02 as a float).
+_SCIENTIFIC = re.compile(r"^(-?\d+(?:\.\d+)?)\s*(?:\\times|\\cdot|\*)\s*10\s*\^\s*\{?\s*([-+]?\d{1,3})\s*\}?$")
+
+
+# Thousands separators of other locales, when they cannot be a decimal point: two or more dot groups
+# (2.500.000, 1.234.567,89 with a decimal comma), or apostrophes (2'500'000).
+_DOT_THOUSANDS = re.compile(r"^-?\d{1,3}(?:\.\d{3}){2,}(?:,\d+)?$")
+
+
+_APOSTROPHE_THOUSANDS = re.compile(r"^-?\d{1,3}(?:['’]\d{3})+(?:\.\d+)?$")
+
+
+# A mixed number written with a space: an integer, then a proper fraction (3 1/4 is 13/4).
+_SPACED_MIXED = re.compile(r"^(-?)(\d+) (\d+)/(\d+)$")
+
+
+# Infinity in words: \text{infinity}, "-infinity", "positive infinity".
+_INFINITY_WORD = re.compile(
+    r"(?:\\(?:text|mathrm|textrm|mbox)\s*\{\s*)?(?:(positive\s+|\+\s*)|(negative\s+|-\s*))?"
+    r"(?<![A-Za-z\\])infinity(?![A-Za-z])(?:\s*\})?",
+    re.IGNORECASE,
+)
+
+
+# A trigonometric function of an angle in degrees: \cos 60^\circ is cos(60 pi / 180) = 1/2. (A degree
+# sign on the whole answer is a unit and goes, _DEGREE_PERCENT.)
+_DEGREE_TRIG = re.compile(
+    r"(?<![A-Za-z])\\?(sin|cos|tan|cot|sec|csc)(\s*\^\s*(?:\d|\{[^{}]*\}))?\s*(?:(\()\s*)?(-?\d+(?:\.\d+)?)\s*"
+    r"(?:\^\s*\{?\s*\\circ\s*\}?|\\degree)(?(3)\s*\))"
+)
 
 
 # A label before the value: "x =", "x_1 =", "(x, y) =", "x \\in", point and segment names ("AB =",
@@ -193,10 +240,11 @@ def _unwrap_boxed(s: str) -> str:
 def _unicode_math(s: str) -> str:
     """LaTeX for the unicode math a model may write: superscript exponents, vulgar fractions, roots,
     operators and constants. Done before NFKC, which would turn x² into x2 and 1½ into 11⁄2."""
+    s = _ROOT_OF.sub(lambda m: "∛" if m.group(1) == "³" else "∜", s)
     s = _SUPERSCRIPTS.sub(lambda m: "^{" + m.group().translate(_SUPERSCRIPT_DIGITS) + "}", s)
     if any(ch in _VULGAR_CHARS for ch in s):
         s = _VULGAR.sub(_vulgar_fraction, s)
-    s = _ROOT.sub(lambda m: "\\sqrt{" + m.group(1).removeprefix("(").removesuffix(")") + "}", s)
+    s = _ROOT.sub(lambda m: f"\\sqrt{_ROOT_INDEX[m.group(1)]}{{{m.group(2).removeprefix('(').removesuffix(')')}}}", s)
     for char, latex in _UNICODE_LATEX.items():
         s = s.replace(char, latex)
     return s
@@ -232,11 +280,17 @@ def normalize_answer(answer: str) -> str:
     s = _CURRENCY.sub("", s)
     s = s.replace("$", "").replace("\\(", "").replace("\\)", "").replace("\\[", "").replace("\\]", "")
     s = s.replace("\\dfrac", "\\frac").replace("\\tfrac", "\\frac").replace("{,}", ",")
+    if "e" in s or "E" in s:
+        s = _E_NOTATION.sub(_e_notation, s)
     s = _UPRIGHT_CONSTANT.sub(r"\1", s)  # \mathrm{e}, \text{i}: the constants e and i
     s = _JOINER_TEXT.sub(r" \1 ", s)
     s = _SPACING.sub(" ", s).strip().rstrip(".").strip()
+    if "nfinity" in s or "NFINITY" in s:
+        s = _INFINITY_WORD.sub(_infinity, s)
     s = _unwrap_text(s)
     s = _brace_arguments(s)
+    if "\\circ" in s or "\\degree" in s:
+        s = _DEGREE_TRIG.sub(_degrees_in_radians, s)
     s = _REPEATING.sub(_repeating_fraction, s)
     s = strip_label(s)
     s = _inequality_interval(s)
@@ -245,6 +299,13 @@ def normalize_answer(answer: str) -> str:
     s = " ".join(s.split())
     if _SPACE_THOUSANDS.match(s):
         s = s.replace(" ", "")  # 12 500: digit groups of three
+    s = _spaced_mixed_number(s)
+    if "10" in s:
+        s = _SCIENTIFIC.sub(_e_notation, s)
+    if _DOT_THOUSANDS.match(s):
+        s = s.replace(".", "").replace(",", ".")  # 2.500.000; 1.234.567,89
+    elif _APOSTROPHE_THOUSANDS.match(s):
+        s = s.replace("'", "").replace("’", "")
     s = _DIGIT_SPACE_DIGIT.sub(", ", s)  # 1 2: two numbers, never twelve
     if _THOUSANDS.match(s.replace(" ", "")):
         s = s.replace(",", "").replace(" ", "")
@@ -307,6 +368,37 @@ def _brace_arguments(s: str) -> str:
 
 def _unbrace(arg: str) -> str:
     return arg[1:-1] if arg.startswith("{") else arg
+
+
+def _e_notation(match: re.Match) -> str:
+    """3.4e-5, 3.4 \\times 10^{-5} -> 0.000034: the exact decimal (exponents beyond MAX_NUMBER_CHARS stay
+    as written)."""
+    mantissa, exponent = match.groups()
+    if abs(int(exponent)) > MAX_NUMBER_CHARS:
+        return match.group()
+    text = format(Decimal(f"{mantissa}e{exponent}"), "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def _infinity(match: re.Match) -> str:
+    return "-\\infty" if match.group(2) else "\\infty"
+
+
+def _degrees_in_radians(match: re.Match) -> str:
+    """\\cos 60^\\circ -> \\cos(\\frac{60\\pi}{180}): the angle in radians, as math-verify reads it."""
+    function, power, _, degrees = match.groups()
+    return f"\\{function}{power or ''}(\\frac{{{degrees}\\pi}}{{180}})"
+
+
+def _spaced_mixed_number(s: str) -> str:
+    """3 1/4 -> \\frac{13}{4}: an integer and a proper fraction, one value (never the two numbers)."""
+    match = _SPACED_MIXED.match(s)
+    if match is None:
+        return s
+    sign, whole, numerator, denominator = match.groups()
+    if not 0 < int(numerator) < int(denominator):
+        return s
+    return f"{sign}\\frac{{{int(whole) * int(denominator) + int(numerator)}}}{{{denominator}}}"
 
 
 def _repeating_fraction(match: re.Match) -> str:

@@ -312,6 +312,46 @@ EQUIVALENCE = [
     ("120", "5!", True),  # a factorial
     (r"\frac{11}{4}", r"2\frac{3}{4}", True),  # a mixed number is one value, not a product
     ("-5", "(-5)", True),  # a signed number in brackets
+    # --- E-notation and scientific notation are exact numbers
+    ("0.000034", "3.4e-5", True),  # E-notation, negative exponent
+    ("3.4e-5", "0.000034", True),  # ... in the gold
+    (r"6.02 \times 10^{23}", "6.02E23", True),  # upper-case E against \times 10^{n}
+    ("1500", "1.5e3", True),  # positive exponent
+    ("0.000034", "3.4e-6", False),  # another exponent
+    (r"6.02 \times 10^{23}", "6.02e22", False),  # ... against scientific notation
+    (r"3\mathrm{e}-5", "0.00003", False),  # Euler's number written upright is never E-notation
+    # --- thousands separators of other locales, when a decimal point is impossible
+    ("2500000", "2.500.000", True),  # two dot groups
+    ("1.234.567,89", "1234567.89", True),  # dot groups and a decimal comma, in the gold
+    ("1000000", "1'000'000", True),  # apostrophes
+    ("2500000", "2.500.001", False),  # another number
+    ("2500", "2.500", False),  # one dot is a decimal point: two and a half
+    # --- unicode roots
+    (r"\sqrt[3]{2}", "∛2", True),  # cube root sign
+    ("∜16", "2", True),  # fourth root, in the gold
+    (r"\sqrt[3]{2}", "³√2", True),  # a superscript index before the root sign
+    (r"\sqrt[3]{2}", "∜2", False),  # another root
+    ("3", "∛9", False),  # a wrong radicand
+    # --- a mixed number written with a space is one value
+    (r"\frac{13}{4}", "3 1/4", True),  # integer, space, proper fraction
+    ("-3 1/4", "-3.25", True),  # negative, in the gold
+    (r"\frac{13}{4}", "3 1/5", False),  # another fraction part
+    (r"\frac{3}{4}", "3 1/4", False),  # not the product 3 x 1/4
+    ("3, 5/4", "3 5/4", True),  # an improper fraction after a space: still two numbers
+    # --- infinity in words
+    (r"\infty", r"\text{infinity}", True),  # \text{infinity}
+    (r"(-\infty, 3]", "(-infinity, 3]", True),  # inside an interval
+    (r"-\text{infinity}", r"-\infty", True),  # negative, in the gold
+    (r"-\infty", r"\text{infinity}", False),  # the other sign
+    # --- a trigonometric function of an angle in degrees is its value
+    (r"\frac{1}{2}", r"\cos 60^\circ", True),  # \cos 60^\circ = 1/2
+    (r"\sin(60^{\circ})", r"\frac{\sqrt{3}}{2}", True),  # brackets and braces, in the gold
+    ("1", "tan 45°", True),  # unicode degree sign
+    (r"\frac{3}{4}", r"\sin^2 60^\circ", True),  # a power of the function
+    (r"\frac{1}{2}", r"\sin 60^\circ", False),  # another function
+    (r"\frac{1}{2}", r"\cos 60", False),  # no degree sign: 60 radians
+    ("60", r"60^\circ", True),  # a degree sign on the whole answer stays a unit
+    (r"\frac{\pi}{3}", r"60^\circ", False),  # ... and is not converted to radians
 ]
 
 
