@@ -41,7 +41,17 @@ from equivalence import (
     tuple_components,
     yes_no_verdict,
 )
-from spelling import LABEL, NUMBER, as_number, is_bare_arithmetic, is_multi_valued, is_prose, normalize_answer
+from spelling import (
+    LABEL,
+    NUMBER,
+    as_number,
+    is_bare_arithmetic,
+    is_conditional,
+    is_multi_valued,
+    is_prose,
+    normalize_answer,
+    time_of_day,
+)
 from symbolic import warm_up
 
 # The names other modules take from the judge (the one entry).
@@ -94,6 +104,8 @@ class PreparedGold:
         "equation",
         "components",
         "arithmetic",
+        "conditional",
+        "clock",
         "_parsed",
     )
 
@@ -113,6 +125,8 @@ class PreparedGold:
         self.equation = equation_sides(self.norm) if short else None
         self.components = tuple_components(self.norm) if short else None
         self.arithmetic = is_bare_arithmetic(self.norm) if short else False
+        self.conditional = is_conditional(self.raw) if short else False
+        self.clock = time_of_day(self.norm)
         self._parsed = None
 
     def parsed(self, seconds: float = symbolic.GOLD_PARSE_CPU_SECONDS) -> list | None:
@@ -144,11 +158,20 @@ def judge_prepared(pred: str | None, gold: PreparedGold, budget: float = 1.0) ->
     key = norm.replace(" ", "")
     if not key:
         return UNPARSEABLE
-    if key == gold.key:
+    conditional = is_conditional(pred)  # on the answer as written: a condition after a box counts
+    if key == gold.key and conditional == gold.conditional:
         return EQUIVALENT  # a gold is always an answer to itself, whatever its form
+    if conditional or gold.conditional:  # "6 when k is odd" states a value only in a case: a hedge
+        return UNPARSEABLE if conditional else WRONG
     arithmetic = is_bare_arithmetic(norm)
     if arithmetic != gold.arithmetic:  # "19 \times 9 - 73" restates the problem: it states no value
         return UNPARSEABLE if arithmetic else WRONG  # (the other way round too: the verdict stays symmetric)
+    clock = time_of_day(norm)
+    if (clock and clock[1]) or (gold.clock and gold.clock[1]):  # a time with its meridiem on either side
+        if clock is not None and gold.clock is not None:  # 11:20 PM = 23:20; 11:20 AM is the other half
+            return EQUIVALENT if clock[0] == gold.clock[0] else WRONG
+        if not is_multi_valued(norm):  # "11:20" without its half of the day, or no time at all
+            return WRONG
     verdict = yes_no_verdict(key, gold.key) or _forms_verdict(pred, norm, gold, budget)
     if verdict is not None:
         return verdict
@@ -287,7 +310,9 @@ def is_hedged(answer: str) -> bool:
 
     >>> is_hedged("3 or 4"), is_hedged("7 or more"), is_hedged("7 squared"), is_hedged("-4 apples")
     (True, True, True, False)
+    >>> is_hedged(r"\\boxed{6} \\text{ when } k \\text{ is odd}")
+    True
     """
-    text = unicodedata.normalize("NFKC", answer).translate(MINUS_SIGNS)
-    norm = normalize_answer(text[:MAX_ANSWER_CHARS])
-    return is_multi_valued(norm) or prose_verdict(norm) is not None
+    text = unicodedata.normalize("NFKC", answer).translate(MINUS_SIGNS)[:MAX_ANSWER_CHARS]
+    norm = normalize_answer(text)
+    return is_multi_valued(norm) or prose_verdict(norm) is not None or is_conditional(text)

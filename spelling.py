@@ -60,7 +60,13 @@ _HEDGES = (
 )
 
 
-HEDGE_WORDS = frozenset(_HEDGES.split()) | NUMBER_WORDS.keys() | NUMBER_SCALES.keys()
+# Words that state a value only in a case ("6 when k is odd", "x = 2 if a > 0"): a hedge, never a unit.
+CONDITION_WORDS = frozenset(
+    ["if", "iff", "when", "whenever", "unless", "provided", "providing", "assuming", "otherwise"]
+)
+
+
+HEDGE_WORDS = frozenset(_HEDGES.split()) | NUMBER_WORDS.keys() | NUMBER_SCALES.keys() | CONDITION_WORDS
 
 
 _OPERATORS = "plus minus times multiplied divided by squared cubed power powers root roots sqrt factorial"
@@ -167,6 +173,15 @@ _DEGREE_TRIG = re.compile(
     r"(?<![A-Za-z])\\?(sin|cos|tan|cot|sec|csc)(\s*\^\s*(?:\d|\{[^{}]*\}))?\s*(?:(\()\s*)?(-?\d+(?:\.\d+)?)\s*"
     r"(?:\^\s*\{?\s*\\circ\s*\}?|\\degree)(?(3)\s*\))"
 )
+
+
+# A time of day with its meridiem (AM / PM in any spelling: pm, p.m., \text{ p.m.}), or noon / midnight.
+_MERIDIEM = r"(?:\\(?:text|mathrm|textrm|mbox|rm)\s*\{\s*([AaPp])\.?\s*[Mm]\.?\s*\}|([AaPp])\.?\s*[Mm]\.?)"
+_CLOCK = re.compile(rf"^(\d{{1,2}})(?::(\d{{2}}))?(?::(\d{{2}}))?\s*{_MERIDIEM}$")
+_NOON = re.compile(r"^(?:12(?::00)?\s*)?(noon|midnight)$", re.IGNORECASE)
+# Canonical spellings: "11:20 PM", and a 24-hour time (hour 0 or 13-23, or a zero-padded hour: 09:30).
+_CANONICAL_CLOCK = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2}))? ([AP])M$")
+_24_HOUR = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2}))?$")
 
 
 # A label before the value: "x =", "x_1 =", "(x, y) =", "x \\in", point and segment names ("AB =",
@@ -288,6 +303,9 @@ def normalize_answer(answer: str) -> str:
     if "nfinity" in s or "NFINITY" in s:
         s = _INFINITY_WORD.sub(_infinity, s)
     s = _unwrap_text(s)
+    clock = _clock_time(s)
+    if clock is not None:
+        return clock
     s = _brace_arguments(s)
     if "\\circ" in s or "\\degree" in s:
         s = _DEGREE_TRIG.sub(_degrees_in_radians, s)
@@ -312,6 +330,70 @@ def normalize_answer(answer: str) -> str:
     if s.replace(" ", "") in _EMPTY_SET:
         s = "\\emptyset"
     return _base_numeral(s)
+
+
+def _clock_time(s: str) -> str | None:
+    """The canonical spelling of a time of day with a meridiem ("11:20 p.m." -> "11:20 PM", "5pm" ->
+    "5:00 PM", "noon" -> "12:00 PM"), or None. The meridiem is part of the value: it is kept, never
+    stripped as a unit."""
+    if "m" not in s and "M" not in s and "oon" not in s and "ight" not in s:
+        return None
+    noon = _NOON.match(s)
+    if noon:
+        return "12:00 PM" if noon.group(1).lower() == "noon" else "12:00 AM"
+    match = _CLOCK.match(s)
+    if match is None:
+        return None
+    hour, minutes, seconds, wrapped, bare = match.groups()
+    if not 1 <= int(hour) <= 12 or int(minutes or 0) > 59 or int(seconds or 0) > 59:
+        return None
+    text = f"{int(hour)}:{minutes or '00'}" + (f":{seconds}" if seconds else "")
+    return f"{text} {(wrapped or bare).upper()}M"
+
+
+def time_of_day(norm: str) -> tuple[int, bool] | None:
+    """(seconds after midnight, whether a meridiem was written) for a normalised time of day: "11:20 PM"
+    with its meridiem, or a 24-hour time that cannot be a 12-hour one (hour 0 or 13-23, or written with a
+    leading zero: "23:20", "09:30"); None for anything else, "11:20" included (which half of the day?).
+
+    >>> time_of_day("11:20 PM"), time_of_day("23:20"), time_of_day("11:20"), time_of_day("12:05 AM")
+    ((84000, True), (84000, False), None, (300, True))
+    """
+    match = _CANONICAL_CLOCK.match(norm)
+    if match:
+        hour, minutes, seconds, half = match.groups()
+        hour = int(hour) % 12 + (12 if half == "P" else 0)
+        return hour * 3600 + int(minutes) * 60 + int(seconds or 0), True
+    match = _24_HOUR.match(norm)
+    if match is None:
+        return None
+    hour, minutes, seconds = match.groups()
+    if int(minutes) > 59 or int(seconds or 0) > 59 or int(hour) > 23:
+        return None
+    if not (int(hour) == 0 or int(hour) >= 13 or hour.startswith("0")):
+        return None
+    return int(hour) * 3600 + int(minutes) * 60 + int(seconds or 0), False
+
+
+# A condition on the problem's variables after a value: the words above, "for k odd", "for all n",
+# \forall, or a piecewise answer.
+_CONDITION = re.compile(
+    r"(?<![\\A-Za-z])(?:" + "|".join(sorted(CONDITION_WORDS)) + r")(?![A-Za-z])"
+    r"|(?<![\\A-Za-z])for(?:\s|\})+(?:all|every|each|any|some|odd|even|[A-Za-z](?![A-Za-z])|\\[A-Za-z]+)"
+    r"|\\forall(?![A-Za-z])|\\begin\s*\{cases\}",
+    re.IGNORECASE,
+)
+
+
+def is_conditional(text: str) -> bool:
+    """True when an answer states a value only in a case ("6 \\text{ when } k \\text{ is odd}",
+    "x = 2 if a > 0", "\\boxed{6} for k odd", a piecewise answer): read on the answer as written, so a
+    condition outside a box counts.
+
+    >>> is_conditional(r"6 \\text{ when } k \\text{ is odd}"), is_conditional(r"\\boxed{(3, 3)} for part (a)")
+    (True, False)
+    """
+    return bool(_CONDITION.search(text))
 
 
 def strip_label(s: str) -> str:

@@ -352,6 +352,29 @@ EQUIVALENCE = [
     (r"\frac{1}{2}", r"\cos 60", False),  # no degree sign: 60 radians
     ("60", r"60^\circ", True),  # a degree sign on the whole answer stays a unit
     (r"\frac{\pi}{3}", r"60^\circ", False),  # ... and is not converted to radians
+    # --- the hour of a clock: the meridiem is part of the value
+    ("11:20 PM", "11:20 p.m.", True),  # another spelling of the meridiem
+    (r"11:20 \text{ p.m.}", "11:20pm", True),  # \text{ p.m.} against pm, glued
+    ("11:20 PM", "23:20", True),  # a 24-hour time is its 12-hour spelling
+    ("00:15", "12:15 a.m.", True),  # ... just after midnight, in the gold
+    ("5 PM", "17:00", True),  # an hour alone with its meridiem
+    ("9:30 AM", "09:30", True),  # a zero-padded hour is a 24-hour time
+    ("11:20 PM", "11:20 AM", False),  # the other half of the day
+    ("11:20 AM", "23:20", False),  # ... against a 24-hour time
+    ("11:20 PM", "11:20", False),  # no meridiem: which half is not stated
+    ("11:20", "11:20 AM", False),  # ... in the gold too (the verdict is symmetric)
+    ("5 PM", "5", False),  # a bare number is not a time
+    ("11:20", "11:20", True),  # a time without meridiem equals itself only
+    ("12:00 PM", r"\text{noon}", True),  # noon
+    ("12:00 AM", "noon", False),  # midnight is not noon
+    # --- conditional answers: a value in a case only is a hedge
+    ("6", r"6 \text{ when } k \text{ is odd}", False),  # a condition on the problem's variable
+    ("2", "x = 2 if a > 0", False),  # a labelled value with a condition
+    (r"\boxed{6} \text{ for } k \text{ odd}", "6", False),  # a condition after a box, in the gold
+    ("5", r"5 \text{ unless } n = 1", False),  # unless
+    ("1", r"\begin{cases} 1 & n \text{ odd} \\ 0 & n \text{ even} \end{cases}", False),  # piecewise
+    (r"6 \text{ when } k \text{ is odd}", r"6 \text{ when } k \text{ is odd}", True),  # a gold equals itself
+    ("6", r"\boxed{6} \text{ for part (a)}", True),  # "for" naming a part is no condition
 ]
 
 
@@ -386,6 +409,10 @@ def test_is_equivalent_table(gold, pred, expected):
         ("42", "banana split", "unparseable"),  # prose: nothing to judge
         ("98", r"19 \times 9 - 73", "unparseable"),  # a restated problem states no value: below a wrong number
         (r"19 \times 9 - 73", "98", "wrong"),  # ... and a number is not that expression (symmetric)
+        ("6", r"6 \text{ when } k \text{ is odd}", "unparseable"),  # a conditional answer is a hedge
+        (r"6 \text{ when } k \text{ is odd}", "6", "wrong"),  # ... and a value is not a conditional gold
+        ("11:20 PM", "11:20 AM", "wrong"),  # the other half of the day: a wrong time
+        ("11:20 PM", "11:20 PM or 11:20 AM", "unparseable"),  # both halves: a hedge
     ],
 )
 def test_judge_answer_grades_near_misses(gold, pred, verdict):
