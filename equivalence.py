@@ -171,17 +171,14 @@ def answer_parts(raw: str, norm: str) -> tuple[str, list[str]] | None:
         s = _TUPLE_LABEL.sub("", norm, count=1)
         inner = braced_body(s)
         s = s if inner is None else inner
-        plus_minus = _PLUS_MINUS.split(s)
-        if len(plus_minus) == 2 and not _JOINER.search(s) and "," not in s:  # \frac{1 \pm \sqrt{5}}{2} too
-            left, right = plus_minus
-            plus = f"{left}+{right}".strip().removeprefix("+").strip()
-            return "set", [normalize_answer(plus), normalize_answer(f"{left}-{right}")]
+        if len(_PLUS_MINUS.split(s)) == 2 and not _JOINER.search(s) and "," not in s:  # \frac{1 \pm \sqrt{5}}{2} too
+            return "set", [normalize_answer(value) for value in _plus_minus_values(s)]
         solutions = [p for p in split_top_level(s, ";") if p.strip()]
         if len(solutions) > 1:  # "p=5,q=2;p=7,q=2": each solution's labelled values are one point
             pieces = [_labelled_point(x) for x in solutions]
         else:
             pieces = [p for piece in split_top_level(s) for p in _split_joiners(piece)]
-    pieces = [_commas_inside(p.strip()) for p in pieces if p.strip()]
+    pieces = [_commas_inside(p.strip()) for piece in pieces if piece.strip() for p in _plus_minus_values(piece)]
     if len(pieces) < 2 or len(pieces) > MAX_PARTS:
         return None
     values = [strip_label(normalize_answer(p)) for p in pieces]
@@ -194,6 +191,20 @@ def answer_parts(raw: str, norm: str) -> tuple[str, list[str]] | None:
     if len(set(names)) < len(names):  # "x = 4 or x = -2": solutions of one variable are a set
         return "set", values
     return "labels", [v for _, v in sorted(zip(names, values, strict=True), key=lambda pair: pair[0])]
+
+
+def _plus_minus_values(piece: str) -> list[str]:
+    """The two values of a piece holding one \\pm ("\\pm 2" -> "2", "-2"; "x = 1 \\pm \\sqrt{2}" -> "x = 1+\\sqrt{2}",
+    "x = 1-\\sqrt{2}"), so "0, \\pm 2" is three solutions; any other piece unchanged."""
+    halves = _PLUS_MINUS.split(piece)
+    if len(halves) != 2:
+        return [piece]
+    left, right = halves
+    label = LABEL.match(left)
+    head, rest = (left[: label.end()], left[label.end() :]) if label else ("", left)
+    if not rest.strip():  # a sign before the value
+        return [f"{head}{right.strip()}", f"{head}-{right.strip()}"]
+    return [f"{head}{rest}+{right}", f"{head}{rest}-{right}"]
 
 
 def _natural_key(label: str) -> tuple:

@@ -45,11 +45,14 @@ from spelling import (
     LABEL,
     NUMBER,
     as_number,
+    choice_parts,
     is_bare_arithmetic,
+    is_choice,
     is_conditional,
     is_multi_valued,
     is_prose,
     normalize_answer,
+    numeral_digits,
     time_of_day,
 )
 from symbolic import warm_up
@@ -106,6 +109,8 @@ class PreparedGold:
         "arithmetic",
         "conditional",
         "clock",
+        "choice",
+        "digits",
         "_parsed",
     )
 
@@ -127,6 +132,8 @@ class PreparedGold:
         self.arithmetic = is_bare_arithmetic(self.norm) if short else False
         self.conditional = is_conditional(self.raw) if short else False
         self.clock = time_of_day(self.norm)
+        self.choice = is_choice(self.norm)
+        self.digits = numeral_digits(self.raw) if short else None  # "123" for a gold of 123_4
         self._parsed = None
 
     def parsed(self, seconds: float = symbolic.GOLD_PARSE_CPU_SECONDS) -> list | None:
@@ -163,6 +170,12 @@ def judge_prepared(pred: str | None, gold: PreparedGold, budget: float = 1.0) ->
         return EQUIVALENT  # a gold is always an answer to itself, whatever its form
     if conditional or gold.conditional:  # "6 when k is odd" states a value only in a case: a hedge
         return UNPARSEABLE if conditional else WRONG
+    if gold.digits is not None or "_" in pred:  # 123 for 123_4: the digits asked for, without the base
+        if gold.digits is not None and "_" not in pred and key.upper() == gold.digits.upper():
+            return EQUIVALENT
+        digits = numeral_digits(pred)
+        if digits is not None and "_" not in gold.raw and gold.key.upper() == digits.upper():
+            return EQUIVALENT
     arithmetic = is_bare_arithmetic(norm)
     if arithmetic != gold.arithmetic:  # "19 \times 9 - 73" restates the problem: it states no value
         return UNPARSEABLE if arithmetic else WRONG  # (the other way round too: the verdict stays symmetric)
@@ -172,6 +185,8 @@ def judge_prepared(pred: str | None, gold: PreparedGold, budget: float = 1.0) ->
             return EQUIVALENT if clock[0] == gold.clock[0] else WRONG
         if not is_multi_valued(norm):  # "11:20" without its half of the day, or no time at all
             return WRONG
+    if gold.choice or is_choice(norm):  # "\textbf{(C)}\ 12": its letter, its value, or both
+        return _choice_verdict(choice_parts(norm), choice_parts(gold.norm), budget)
     verdict = yes_no_verdict(key, gold.key) or _forms_verdict(pred, norm, gold, budget)
     if verdict is not None:
         return verdict
@@ -203,6 +218,20 @@ def judge_prepared(pred: str | None, gold: PreparedGold, budget: float = 1.0) ->
             return EQUIVALENT  # "50%" for a gold of 0.5, and 0.5 for a gold of 50%
         return numeric_verdict(number, gold.number)
     return symbolic_verdict(norm, gold, number, budget)
+
+
+def _choice_verdict(pred: tuple, gold: tuple, budget: float) -> str:
+    """A multiple-choice answer against another answer: letters must agree where both sides have one,
+    values where both have one (a right letter with a wrong value contradicts itself), and at least
+    one of the two must be compared. A value near the choice's is another choice: wrong, never close."""
+    (pred_letter, pred_value), (gold_letter, gold_value) = pred, gold
+    letters = pred_letter is not None and gold_letter is not None
+    if letters and pred_letter != gold_letter:
+        return WRONG
+    if pred_value is None or gold_value is None:
+        return EQUIVALENT if letters else WRONG
+    verdict = judge_prepared(pred_value, prepare_gold(gold_value), budget)
+    return verdict if verdict in (EQUIVALENT, UNPARSEABLE, TIMEOUT) else WRONG
 
 
 def _part_judge(budget: float):
@@ -284,13 +313,16 @@ def is_equivalent(pred: str | None, gold) -> bool:
 
 
 def numeric_gold(gold) -> Decimal | None:
-    """The gold as a decimal when it is a plain number after normalisation, else None.
+    """The gold as a decimal when it is a plain number after normalisation, else None (a numeral in a
+    base too: its digits are as right as its value).
 
-    >>> numeric_gold("12,500"), numeric_gold(r"\\frac{1}{2}")
-    (Decimal('12500'), None)
+    >>> numeric_gold("12,500"), numeric_gold(r"\\frac{1}{2}"), numeric_gold("123_4")
+    (Decimal('12500'), None, None)
     """
-    key = prepare_gold(completion_text(gold).strip()).key  # normalised once per process
-    return Decimal(key) if NUMBER.match(key) else None
+    prepared = prepare_gold(completion_text(gold).strip())  # normalised once per process
+    if prepared.digits is not None:  # 123_4: its value and its digits are both right answers
+        return None
+    return Decimal(prepared.key) if NUMBER.match(prepared.key) else None
 
 
 def is_unevaluated(answer: str) -> bool:

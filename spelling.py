@@ -184,6 +184,15 @@ _CANONICAL_CLOCK = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2}))? ([AP])M$")
 _24_HOUR = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2}))?$")
 
 
+# A multiple-choice answer: a letter in brackets, optionally bold or in \text, then optionally its value:
+# "\textbf{(C)}\ 12", "(C) 12", "\text{(C)}". A bare capital letter is a letter only against one of these.
+CHOICE_LETTERS = "ABCDEFGHIJ"
+_CHOICE = re.compile(
+    rf"^(?:\\(?:textbf|text|mathrm|mathbf|textrm|mbox)\s*\{{\s*\(\s*([{CHOICE_LETTERS}])\s*\)\s*\}}"
+    rf"|\(\s*([{CHOICE_LETTERS}])\s*\))\s*[.:]?\s*(.*)$"
+)
+
+
 # A label before the value: "x =", "x_1 =", "(x, y) =", "x \\in", point and segment names ("AB =",
 # "OR =", "\\frac{NO}{BO} ="). Stripped only when the value holds no variable (LABELLED_VALUE), so
 # "y = 2x + 1" stays an equation.
@@ -290,6 +299,11 @@ def normalize_answer(answer: str) -> str:
     >>> normalize_answer(r"0.\\overline{81}"), normalize_answer(r"-3 < x \\le 1"), normalize_answer("seven")
     ('\\\\frac{9}{11}', '(-3,1]', '7')
     """
+    return _base_numeral(_spelled(answer))
+
+
+def _spelled(answer: str) -> str:
+    """normalize_answer but for the value of a base numeral (123_4 stays 123_4)."""
     s = unicodedata.normalize("NFKC", _unicode_math(answer)).translate(MINUS_SIGNS)
     s = _unwrap_boxed(s)
     s = _CURRENCY.sub("", s)
@@ -329,7 +343,23 @@ def normalize_answer(answer: str) -> str:
         s = s.replace(",", "").replace(" ", "")
     if s.replace(" ", "") in _EMPTY_SET:
         s = "\\emptyset"
-    return _base_numeral(s)
+    return s
+
+
+def numeral_digits(answer: str) -> str | None:
+    """The digits of a numeral written with a base subscript other than ten ("123_4" -> "123"), else None:
+    a gold asked "in base 4" may be answered with the digits alone.
+
+    >>> numeral_digits("123_4"), numeral_digits("(1F)_{16}"), numeral_digits("27_{10}"), numeral_digits("x_2")
+    ('123', '1F', None, None)
+    """
+    if "_" not in answer:
+        return None
+    s = _spelled(answer)
+    match = _BASE_NUMERAL.match(s.replace(" ", ""))
+    if match is None or match.group(2) == "10" or _base_numeral(s) == s:
+        return None
+    return match.group(1)
 
 
 def _clock_time(s: str) -> str | None:
@@ -383,6 +413,28 @@ _CONDITION = re.compile(
     r"|\\forall(?![A-Za-z])|\\begin\s*\{cases\}",
     re.IGNORECASE,
 )
+
+
+def choice_parts(norm: str) -> tuple[str | None, str | None] | None:
+    """(letter, value) of a multiple-choice answer ("(C) 12" -> ("C", "12"), "(C)" -> ("C", None)); a bare
+    capital letter gives (letter, None) and anything else (None, the answer itself), so a choice can be
+    compared with either; None for an empty answer.
+
+    >>> choice_parts(r"\\textbf{(C)} 12"), choice_parts("C"), choice_parts("12")
+    (('C', '12'), ('C', None), (None, '12'))
+    """
+    s = norm.strip()
+    match = _CHOICE.match(s)
+    if match:
+        return match.group(1) or match.group(2), match.group(3).strip() or None
+    if len(s) == 1 and s in CHOICE_LETTERS:
+        return s, None
+    return (None, s) if s else None
+
+
+def is_choice(norm: str) -> bool:
+    """True when an answer is marked as a multiple-choice letter: "(C)", "\\textbf{(C)} 12"."""
+    return "(" in norm and bool(_CHOICE.match(norm.strip()))
 
 
 def is_conditional(text: str) -> bool:

@@ -133,11 +133,17 @@ EQUIVALENCE = [
     ("101_2", "5", True),  # ... in the gold
     ("(1011)_2", "1011_{2}", True),  # other spellings of the subscript
     ("123_4", "27", True),  # the value in base 10
-    ("1011_2", "1011", False),  # bare digits are decimal: one thousand and eleven is not eleven
-    ("10", "10_2", False),  # 10 in base 2 is two, not ten
+    ("1011_2", "1011", True),  # the digits asked for, without the subscript (was False before issue 35)
+    ("10", "10_2", True),  # ... the same rule, the other way: symmetric (was False before issue 35)
+    ("1011_2", "1101", False),  # other digits
+    ("1011_2", "1011_3", False),  # the same digits in another base: another value
     ("123_4", "123_5", False),  # another base: another value
     ("27", "27_{10}", True),  # a base-10 subscript is just decimal
     ("123_4", "129_4", False),  # a digit base 4 does not have
+    ("123", "123_4", True),  # a gold of digits, the numeral with its base
+    ("(1F)_{16}", "1f", True),  # hexadecimal digits in either case
+    ("123_4", "123_{10}", False),  # an explicit base ten is another value
+    ("123_4", "124", False),  # other digits
     # --- words after a number: units and counted nouns go, words that change the value stay
     ("7", "7 apples", True),  # counted noun
     ("7", "7 cm^2", True),  # unit with an exponent
@@ -375,6 +381,25 @@ EQUIVALENCE = [
     ("1", r"\begin{cases} 1 & n \text{ odd} \\ 0 & n \text{ even} \end{cases}", False),  # piecewise
     (r"6 \text{ when } k \text{ is odd}", r"6 \text{ when } k \text{ is odd}", True),  # a gold equals itself
     ("6", r"\boxed{6} \text{ for part (a)}", True),  # "for" naming a part is no condition
+    # --- multiple choice: a letter and a value are one answer
+    (r"\textbf{(C)}\ 12", "C", True),  # the letter alone
+    (r"\textbf{(C)}\ 12", "12", True),  # the value alone
+    (r"\textbf{(C)}\ 12", r"\text{(C) } 12", True),  # both
+    ("(B) 7", r"\textbf{(B)}", True),  # the bold letter, the other way
+    (r"\boxed{D}", r"\textbf{(D)}\ \frac{1}{2}", True),  # a boxed letter as the gold
+    (r"\textbf{(C)}\ \frac{1}{2}", "0.5", True),  # the value in another spelling
+    (r"\textbf{(C)}\ 12", "D", False),  # another letter
+    (r"\textbf{(C)}\ 12", "13", False),  # another value
+    (r"\textbf{(C)}\ 12", "(D) 12", False),  # another letter with the value
+    (r"\textbf{(C)}\ 12", "(C) 13", False),  # the letter with another value contradicts itself
+    ("(B) 7", "(B) or (C)", False),  # two letters: a hedge
+    # --- \pm inside a list of solutions
+    (r"0, \pm 2", "-2, 0, 2", True),  # three solutions
+    ("-1, 1, -3, 3", r"\pm 1, \pm 3", True),  # two \pm, in the answer
+    (r"x = 0, x = \pm 2", r"\{-2, 0, 2\}", True),  # labelled solutions against a set
+    (r"0, \pm 2", "0, 2", False),  # a solution missing
+    (r"0, \pm 2", r"0, \pm 3", False),  # another pair
+    (r"1, \pm \sqrt{2}", r"1, \sqrt{2}, -\sqrt{2}", True),  # a root's two signs
 ]
 
 
@@ -413,6 +438,7 @@ def test_is_equivalent_table(gold, pred, expected):
         (r"6 \text{ when } k \text{ is odd}", "6", "wrong"),  # ... and a value is not a conditional gold
         ("11:20 PM", "11:20 AM", "wrong"),  # the other half of the day: a wrong time
         ("11:20 PM", "11:20 PM or 11:20 AM", "unparseable"),  # both halves: a hedge
+        (r"\textbf{(C)}\ 12", "12.5", "wrong"),  # a value near a choice's is another choice, never close
     ],
 )
 def test_judge_answer_grades_near_misses(gold, pred, verdict):
