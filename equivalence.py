@@ -277,12 +277,15 @@ def parts_verdict(pred: tuple[str, list[str]], gold: tuple[str, list[str]], same
 # --- Sets of reals, equations, and the symbolic comparison
 
 _UNION = re.compile(r"\\cup(?![A-Za-z])")
+# The reals without a point, or the reals: x \ne 3, \mathbb{R} \setminus \{3\}, \mathbb{R}.
+_REALS_FORM = re.compile(r"\\neq?(?![A-Za-z])|\\setminus(?![A-Za-z])|\\mathbb\s*\{?\s*R\b")
 _INTERVAL = re.compile(r"^[(\[][^,()\[\]]+,[^,()\[\]]+[)\]]$")
 
 
 def is_set_form(norm: str) -> bool:
-    """An inequality or a union: a set of reals, never a point (an interval alone may be a point)."""
-    return bool(RELATION.search(norm) or _UNION.search(norm))
+    """An inequality, a union, x \\ne a or the reals: a set of reals, never a point (an interval alone
+    may be a point)."""
+    return bool(RELATION.search(norm) or _UNION.search(norm) or _REALS_FORM.search(norm))
 
 
 def set_pieces(norm: str) -> list[str] | None:

@@ -4,6 +4,7 @@ words, thousands separators and inequalities, and what its words say (several ca
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 from decimal import Decimal
@@ -193,6 +194,16 @@ _CHOICE = re.compile(
 )
 
 
+# Set-builder notation: \{x \mid x > 2\}, \{n \in \mathbb{Z} : 1 \le n \le 3\}, \{x \in \mathbb{R} | x \ne 3\}.
+_SET_BUILDER = re.compile(
+    r"^\\?\{\s*([A-Za-z])\s*(?:\\in\s*(?:\\mathbb\s*\{?\s*([RZNQ])\s*\}?|\\([RZNQ])(?![A-Za-z])|([RZNQ]))"
+    r"\s*(\^\s*\{?\s*[+*]\s*\}?|_\s*\{?\s*(?:>|\\geq?)?\s*0\s*\}?)?)?"
+    r"\s*(?:\\mid|\||:|\\colon)\s*(.+?)\s*\\?\}$"
+)
+_INTERVAL_BOUNDS = re.compile(r"^([(\[])(.+),(.+)([)\]])$")
+MAX_SET_MEMBERS = 50  # an integer set-builder with more members is compared as written
+
+
 # A label before the value: "x =", "x_1 =", "(x, y) =", "x \\in", point and segment names ("AB =",
 # "OR =", "\\frac{NO}{BO} ="). Stripped only when the value holds no variable (LABELLED_VALUE), so
 # "y = 2x + 1" stays an equation.
@@ -324,6 +335,8 @@ def _spelled(answer: str) -> str:
     if "\\circ" in s or "\\degree" in s:
         s = _DEGREE_TRIG.sub(_degrees_in_radians, s)
     s = _REPEATING.sub(_repeating_fraction, s)
+    if "{" in s and ("mid" in s or "|" in s or ":" in s or "colon" in s):
+        s = _set_builder(s)
     s = strip_label(s)
     s = _inequality_interval(s)
     s = _fraction_words(s) or (_NUMBER_PHRASE.sub(_number_phrase_value, s, count=1) if _NUMBER_PHRASE.match(s) else s)
@@ -360,6 +373,45 @@ def numeral_digits(answer: str) -> str | None:
     if match is None or match.group(2) == "10" or _base_numeral(s) == s:
         return None
     return match.group(1)
+
+
+def _set_builder(s: str) -> str:
+    """The set a set-builder describes, in the spelling the judge compares: over the reals its condition
+    (x > 2, later the interval (2,\\infty); x \\ne 3, the reals without 3); over the integers the finite
+    set its bounds enclose (\\{1, 2, 3\\}). Anything else (unbounded integers, 0 in \\mathbb{N}, whose
+    convention varies) stays as written."""
+    match = _SET_BUILDER.match(s)
+    if match is None:
+        return s
+    var, *domains, restriction, condition = match.groups()
+    domain = next((d for d in domains if d), "R")
+    if var not in condition:
+        return s
+    if domain == "R" and not restriction:
+        return condition
+    bounds = _INTERVAL_BOUNDS.match(_inequality_interval(condition).replace(" ", ""))
+    if domain not in "ZN" or bounds is None:
+        return s
+    left, low, high, right = bounds.groups()
+    smallest = None  # the least member the domain allows: \\mathbb{Z}^+, \\mathbb{N}_0, \\mathbb{N}
+    if restriction:
+        smallest = 0 if "0" in restriction and ">" not in restriction else 1
+    elif domain == "N":
+        smallest = 0
+    low_value, high_value = as_number(low), as_number(high)
+    if low_value is None and low == "-\\infty" and smallest is not None:
+        low_value, left = Fraction(smallest), "["
+    if low_value is None or high_value is None:
+        return s
+    first = math.floor(low_value) + 1 if left == "(" or low_value != int(low_value) else int(low_value)
+    last = math.ceil(high_value) - 1 if right == ")" or high_value != int(high_value) else int(high_value)
+    first = first if smallest is None else max(first, smallest)
+    if domain == "N" and not restriction and first <= 0:
+        return s  # is 0 a natural number? the convention varies
+    if last - first + 1 > MAX_SET_MEMBERS:
+        return s
+    members = range(first, last + 1)
+    return "\\{" + ", ".join(map(str, members)) + "\\}" if members else "\\emptyset"
 
 
 def _clock_time(s: str) -> str | None:

@@ -400,6 +400,34 @@ EQUIVALENCE = [
     (r"0, \pm 2", "0, 2", False),  # a solution missing
     (r"0, \pm 2", r"0, \pm 3", False),  # another pair
     (r"1, \pm \sqrt{2}", r"1, \sqrt{2}, -\sqrt{2}", True),  # a root's two signs
+    # --- set-builder notation is the set it describes
+    (r"\{x \mid x > 2\}", r"(2, \infty)", True),  # over the reals: the interval
+    (r"[-1, 4)", r"\{x \in \mathbb{R} : -1 \le x < 4\}", True),  # a named domain, in the answer
+    (r"\{x \mid x^2 < 9\}", "(-3, 3)", True),  # a quadratic condition
+    (r"\{x \mid x < 1 \text{ or } x > 3\}", r"(-\infty,1)\cup(3,\infty)", True),  # a union
+    (r"\{1, 2, 3\}", r"\{n \in \mathbb{Z} : 1 \le n \le 3\}", True),  # over the integers: a finite set
+    (r"\{n \in \mathbb{Z}^+ \mid n < 4\}", "1, 2, 3", True),  # the positive integers, in the gold
+    (r"\{x \mid x > 2\}", r"[2, \infty)", False),  # an endpoint added
+    (r"\{x \mid x^2 < 9\}", "(-3, 3]", False),  # ... and against a quadratic condition
+    (r"\{n \in \mathbb{Z} \mid 0 < n < 4\}", "0, 1, 2, 3", False),  # a member too many
+    (r"\{1, 2, 3\}", r"\{n \in \mathbb{N} : n < 4\}", False),  # is 0 natural? not decided: as written
+    # --- x \ne a is the reals without a
+    (r"x \neq 3", r"(-\infty,3)\cup(3,\infty)", True),  # the union of two open rays
+    (r"(-\infty,-1)\cup(-1,\infty)", r"x \ne -1", True),  # ... the other way
+    (r"\mathbb{R} \setminus \{3\}", r"x \neq 3", True),  # the reals minus a point
+    (r"\{x \mid x \neq 3\}", r"\mathbb{R} \setminus \{3\}", True),  # a set-builder of it
+    (r"x \neq 3", r"(-\infty,3)\cup(4,\infty)", False),  # another gap
+    (r"x \neq 3", r"x \neq 4", False),  # another point
+    (r"x \neq 3", "3", False),  # the point itself
+    # --- equations with terms reordered or moved across the sign
+    ("(x-1)^2 + (y+2)^2 = 9", "(y+2)^2 + (x-1)^2 = 9", True),  # a circle's two squares swapped
+    ("(x-1)^2 + (y+2)^2 = 9", "(y+2)^2 = 9 - (x-1)^2", True),  # a square moved across
+    ("x^2 + y^2 - 2x + 4y - 4 = 0", "(x-1)^2 + (y+2)^2 = 9", True),  # expanded, in the gold
+    (r"\frac{x^2}{4} + \frac{y^2}{9} = 1", "9x^2 + 4y^2 = 36", True),  # an ellipse scaled
+    ("y^2 = 4x", "4x = y^2", True),  # sides swapped
+    ("(x-1)^2 + (y+2)^2 = 9", "(x-1)^2 + (y-2)^2 = 9", False),  # the centre moved
+    ("(x-1)^2 + (y+2)^2 = 9", "(x+1)^2 + (y+2)^2 = 9", False),  # ... along the other axis
+    ("x^2 - y^2 = 1", "y^2 - x^2 = 1", False),  # the conjugate hyperbola
 ]
 
 
