@@ -22,6 +22,7 @@ from spelling import (
     RELATION,
     as_number,
     braced_body,
+    has_variable,
     normalize_answer,
     prose_words,
     split_top_level,
@@ -205,6 +206,31 @@ def _plus_minus_values(piece: str) -> list[str]:
     if not rest.strip():  # a sign before the value
         return [f"{head}{right.strip()}", f"{head}-{right.strip()}"]
     return [f"{head}{rest}+{right}", f"{head}{rest}-{right}"]
+
+
+_OR_WORD = re.compile(r"(?<![A-Za-z\\])or(?![A-Za-z])")
+_AND_WORD = re.compile(r"(?<![A-Za-z\\])and(?![A-Za-z])|;|\\pm|\\mp")
+_ALSO_WRITTEN = re.compile(r"^(.+?)\s*(?:\(\s*(?:or|i\.e\.?,?)\s*(.+)\)|,?\s*i\.e\.?,?\s*(.+))$")
+
+
+def value_writings(norm: str) -> list[str] | None:
+    """The writings of an answer that may state one value twice: joined by "or" ("\\frac{1}{2} or 0.5"),
+    "(or ...)", "i.e." or "=" between two sides with no variable ("\\frac{1}{2} = 0.5"); None for
+    anything else (a list, "and", \\pm, an equation).
+
+    >>> value_writings(r"\\frac{1}{2} or 0.5"), value_writings("0.5 (or 1/2)"), value_writings("x = 2x - 1")
+    (['\\\\frac{1}{2}', '0.5'], ['0.5', '1/2'], None)
+    """
+    also = _ALSO_WRITTEN.match(norm) if "(" in norm or "i.e" in norm else None
+    if also:
+        return [also.group(1), also.group(2) or also.group(3)]
+    if _OR_WORD.search(norm) and not _AND_WORD.search(norm):
+        parts = [p.strip() for piece in split_top_level(norm) for p in _split_joiners(piece)]
+        return parts if len(parts) > 1 and "," not in norm and all(parts) else None
+    equation = equation_sides(norm)
+    if equation is not None and not has_variable(norm):
+        return list(equation)
+    return None
 
 
 def _natural_key(label: str) -> tuple:

@@ -15,7 +15,15 @@ import unicodedata
 from decimal import Decimal
 
 import symbolic
-from answers import MAX_ANSWER_CHARS, MINUS_SIGNS, completion_text, extract_answer, first_number, lenient_answer
+from answers import (
+    MAX_ANSWER_CHARS,
+    MINUS_SIGNS,
+    completion_text,
+    extract_answer,
+    first_number,
+    lenient_answer,
+    stated_answer,
+)
 from equivalence import (
     CLOSE_10,
     CLOSE_20,
@@ -39,6 +47,7 @@ from equivalence import (
     sets_verdict,
     symbolic_verdict,
     tuple_components,
+    value_writings,
     yes_no_verdict,
 )
 from spelling import (
@@ -78,6 +87,7 @@ __all__ = [
     "lenient_answer",
     "numeric_gold",
     "normalize_answer",
+    "stated_answer",
     "warm_up",
 ]
 
@@ -111,11 +121,13 @@ class PreparedGold:
         "clock",
         "choice",
         "digits",
+        "writings",
+        "_one_value",
         "_parsed",
     )
 
     def __init__(self, gold) -> None:
-        self.raw = "" if gold is None else completion_text(gold).strip()
+        self.raw = "" if gold is None else stated_answer(completion_text(gold).strip())
         self.norm = normalize_answer(self.raw) if len(self.raw) <= MAX_ANSWER_CHARS else self.raw
         self.key = self.norm.replace(" ", "")
         self.number = as_number(self.norm)
@@ -134,7 +146,15 @@ class PreparedGold:
         self.clock = time_of_day(self.norm)
         self.choice = is_choice(self.norm)
         self.digits = numeral_digits(self.raw) if short else None  # "123" for a gold of 123_4
+        self.writings = value_writings(self.norm) if short else None
+        self._one_value = False  # not yet decided
         self._parsed = None
+
+    def one_value(self, budget: float) -> str | None:
+        """The gold's one value when it is written twice ("\\frac{1}{2} or 0.5"), else None; decided once."""
+        if self._one_value is False:
+            self._one_value = _one_value(self.writings, budget)
+        return self._one_value
 
     def parsed(self, seconds: float = symbolic.GOLD_PARSE_CPU_SECONDS) -> list | None:
         """math-verify's parse of the gold; None when the budget ran out (not remembered)."""
@@ -161,6 +181,7 @@ def judge_prepared(pred: str | None, gold: PreparedGold, budget: float = 1.0) ->
         return NO_BLOCK
     if len(pred) > MAX_ANSWER_CHARS:  # too long to normalise safely: exact text or nothing
         return EQUIVALENT if pred.strip() == gold.raw else UNPARSEABLE
+    pred = stated_answer(pred)  # a trailing check, working before a marked final answer, an open box
     norm = normalize_answer(pred)
     key = norm.replace(" ", "")
     if not key:
@@ -187,6 +208,11 @@ def judge_prepared(pred: str | None, gold: PreparedGold, budget: float = 1.0) ->
             return WRONG
     if gold.choice or is_choice(norm):  # "\textbf{(C)}\ 12": its letter, its value, or both
         return _choice_verdict(choice_parts(norm), choice_parts(gold.norm), budget)
+    one = _one_value(value_writings(norm), budget)  # "\frac{1}{2} or 0.5": one value, not a hedge
+    if one is not None:
+        return judge_prepared(one, gold, budget)
+    if gold.writings is not None and (gold_one := gold.one_value(budget)) is not None:
+        return judge_prepared(pred, prepare_gold(gold_one), budget)
     verdict = yes_no_verdict(key, gold.key) or _forms_verdict(pred, norm, gold, budget)
     if verdict is not None:
         return verdict
@@ -218,6 +244,18 @@ def judge_prepared(pred: str | None, gold: PreparedGold, budget: float = 1.0) ->
             return EQUIVALENT  # "50%" for a gold of 0.5, and 0.5 for a gold of 50%
         return numeric_verdict(number, gold.number)
     return symbolic_verdict(norm, gold, number, budget)
+
+
+def _one_value(writings: list[str] | None, budget: float) -> str | None:
+    """The value that every writing states ("\\frac{1}{2} or 0.5" -> "0.5"), the last one; None when
+    they are not all exactly that value ("1/2 or 1/3" stays a hedge) or when one is arithmetic left
+    undone ("1 + 1 = 2" is working, not two writings)."""
+    if writings is None or any(is_bare_arithmetic(normalize_answer(w)) for w in writings):
+        return None
+    last = prepare_gold(writings[-1])
+    if all(judge_prepared(w, last, budget) == EQUIVALENT for w in writings[:-1]):
+        return writings[-1]
+    return None
 
 
 def _choice_verdict(pred: tuple, gold: tuple, budget: float) -> str:
@@ -345,6 +383,8 @@ def is_hedged(answer: str) -> bool:
     >>> is_hedged(r"\\boxed{6} \\text{ when } k \\text{ is odd}")
     True
     """
-    text = unicodedata.normalize("NFKC", answer).translate(MINUS_SIGNS)[:MAX_ANSWER_CHARS]
+    text = stated_answer(unicodedata.normalize("NFKC", answer).translate(MINUS_SIGNS)[:MAX_ANSWER_CHARS])
     norm = normalize_answer(text)
+    if _one_value(value_writings(norm), 1.0) is not None:
+        return False  # "0.5 or \frac{1}{2}": one value written twice
     return is_multi_valued(norm) or prose_verdict(norm) is not None or is_conditional(text)

@@ -204,6 +204,12 @@ _INTERVAL_BOUNDS = re.compile(r"^([(\[])(.+),(.+)([)\]])$")
 MAX_SET_MEMBERS = 50  # an integer set-builder with more members is compared as written
 
 
+# One math value at the end of a sentence: "So the vertex is $(-1, 4)$." Words that could change the value
+# keep the sentence whole ("at least $7$"; "at" alone is a place: "the vertex is at $(2, -3)$").
+_MATH_SEGMENT = re.compile(r"\$([^$]+)\$|\\\((.+?)\\\)")
+_NOT_SENTENCE_WORDS = NOT_UNIT_WORDS - {"at"}
+
+
 # A label before the value: "x =", "x_1 =", "(x, y) =", "x \\in", point and segment names ("AB =",
 # "OR =", "\\frac{NO}{BO} ="). Stripped only when the value holds no variable (LABELLED_VALUE), so
 # "y = 2x + 1" stays an equation.
@@ -318,6 +324,8 @@ def _spelled(answer: str) -> str:
     s = unicodedata.normalize("NFKC", _unicode_math(answer)).translate(MINUS_SIGNS)
     s = _unwrap_boxed(s)
     s = _CURRENCY.sub("", s)
+    if "$" in s or "\\(" in s:
+        s = _sentence_value(s)
     s = s.replace("$", "").replace("\\(", "").replace("\\)", "").replace("\\[", "").replace("\\]", "")
     s = s.replace("\\dfrac", "\\frac").replace("\\tfrac", "\\frac").replace("{,}", ",")
     if "e" in s or "E" in s:
@@ -412,6 +420,22 @@ def _set_builder(s: str) -> str:
         return s
     members = range(first, last + 1)
     return "\\{" + ", ".join(map(str, members)) + "\\}" if members else "\\emptyset"
+
+
+def _sentence_value(s: str) -> str:
+    """The math of a sentence that ends in one math value and states nothing else ("So the vertex is
+    $(-1, 4)$." -> "(-1, 4)"); s unchanged when the words could change the value (a hedge, a
+    condition, an operator: "at least $7$"), hold a number, or follow the value ("$5$ apples": a unit)."""
+    segments = list(_MATH_SEGMENT.finditer(s.replace("$$", "$")))
+    if len(segments) != 1:
+        return s
+    text = s.replace("$$", "$")
+    match = segments[0]
+    before, after = text[: match.start()], text[match.end() :]
+    words = {w.lower() for w in WORD.findall(before)}
+    if after.strip(" .!") or not words or any(ch.isdigit() for ch in before) or words & _NOT_SENTENCE_WORDS:
+        return s
+    return match.group(1) or match.group(2)
 
 
 def _clock_time(s: str) -> str | None:

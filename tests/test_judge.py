@@ -428,6 +428,26 @@ EQUIVALENCE = [
     ("(x-1)^2 + (y+2)^2 = 9", "(x-1)^2 + (y-2)^2 = 9", False),  # the centre moved
     ("(x-1)^2 + (y+2)^2 = 9", "(x+1)^2 + (y+2)^2 = 9", False),  # ... along the other axis
     ("x^2 - y^2 = 1", "y^2 - x^2 = 1", False),  # the conjugate hyperbola
+    # --- what a small model writes around one value inside the block
+    ("36", r"36 \quad (\text{check: } 6 \times 6 = 36 ✓)", True),  # a trailing check
+    (r"\frac{3}{4} (verify: 3/4 \cdot 4 = 3)", "0.75", True),  # ... in the gold
+    ("37", r"36 (check: 6 \times 6 = 36 ✓)", False),  # the check does not change a wrong value
+    ("10", r"2 + 3 = 5, \; 5 \times 2 = 10. \text{Final answer: } 10", True),  # working, then a marked answer
+    ("5", r"2 + 3 = 5, \; 5 \times 2 = 10. \text{Final answer: } 10", False),  # ... never an intermediate result
+    ("12", "Final Answer: 12. I hope it is correct.", True),  # a sentence after it that states no value
+    ("12", "Final answer: 12. Or maybe 13.", False),  # ... a second value after it: a hedge
+    ("(-1, 4)", "So the answer is $(-1, 4)$.", True),  # one value inside a sentence
+    (r"The vertex is at $\left(2, -3\right)$.", "(2, -3)", True),  # ... without a marker, in the gold
+    ("(-1, 4)", "So the answer is $(4, -1)$.", False),  # the sentence's value is wrong
+    ("7", "at least $7$", False),  # words that change the value stay
+    (r"\frac{1}{2}", r"\frac{1}{2} \text{ or } 0.5", True),  # two writings of one value
+    ("0.25", r"\frac{1}{4} (or 0.25)", True),  # ... the second in brackets
+    (r"\frac{1}{2} = 0.5", "0.5", True),  # ... joined by "=", in the gold
+    (r"\frac{1}{2}", r"\frac{1}{2} \text{ or } \frac{1}{3}", False),  # two values stay a hedge
+    (r"\frac{1}{3}", r"\frac{1}{3} \text{ or } 0.333", False),  # an approximation is another value
+    ("5", r"\boxed{5", True),  # an unbalanced box at the end
+    (r"\frac{1}{2}", r"x = \boxed{\frac{1}{2}", True),  # ... after a label
+    ("6", r"\boxed{7", False),  # ... holding a wrong value
 ]
 
 
@@ -467,6 +487,8 @@ def test_is_equivalent_table(gold, pred, expected):
         ("11:20 PM", "11:20 AM", "wrong"),  # the other half of the day: a wrong time
         ("11:20 PM", "11:20 PM or 11:20 AM", "unparseable"),  # both halves: a hedge
         (r"\textbf{(C)}\ 12", "12.5", "wrong"),  # a value near a choice's is another choice, never close
+        ("12", "Final answer: 12. Or maybe 13.", "unparseable"),  # a second value after the marked one: a hedge
+        ("5", r"2 + 3 = 5, \; 5 \times 2 = 10. \text{Final answer: } 10", "wrong"),  # the marked value is judged
     ],
 )
 def test_judge_answer_grades_near_misses(gold, pred, verdict):
