@@ -107,6 +107,68 @@ def _last_boxed(text: str) -> str | None:
     return text[matches[-1].end() : end].strip() or None if end is not None else None
 
 
+# What a small model writes around its one value inside the block. A trailing check ("36 (check: 6 x 6 =
+# 36 ✓)") restates working after the answer: it goes. Working that ends in one marked final answer ("6^2
+# = 36. Final answer: 36") is judged on the marked answer, never on an intermediate result; two markers
+# stay as written (two statements: a hedge when they differ). Working with no marker is not cut: the
+# block asks for the answer alone, and the last value of arbitrary working could be any candidate (the
+# judge's own rules read it; a chain of equalities at its last side, as math-verify does).
+_CHECK_TAIL = re.compile(
+    r"(?:\\(?:text|textbf|textrm|mathrm)\s*\{\s*)?[(\[]\s*(?:\\text\s*\{\s*)?(?:check|verif)"
+    r"|(?<![A-Za-z])(?:check(?:ing)?|verification|verify)\s*:",
+    re.IGNORECASE,
+)
+_CHECK_MARKS = re.compile(r"(?:\s|\\quad|\\checkmark|✓|✔)+$")
+_FINAL_MARKER = re.compile(
+    r"(?:final\s+answer|(?<![A-Za-z])answer)\s*(?:is\b\s*:?|:|=)|final\s+answer\b|\\therefore(?![A-Za-z])",
+    re.IGNORECASE,
+)
+_SENTENCE_END = re.compile(r"\.\s+(?=[A-Za-z])")
+
+
+def stated_answer(answer: str) -> str:
+    r"""The one value a solution block states, without what a small model writes around it: a closing
+    brace an unbalanced \boxed{ at the end lacks (the block's end tag already ends the answer, so the
+    brace adds nothing: read the box), a trailing check, the working before one marked final answer
+    and a sentence after it that states no value.
+
+    >>> stated_answer(r"36 (check: $6 \times 6 = 36$ ✓)"), stated_answer("6^2 = 36. Final answer: 36.")
+    ('36', '36.')
+    >>> stated_answer(r"x = \boxed{5"), stated_answer("the answer is 7, the answer is 9")
+    ('x = 5', 'the answer is 7, the answer is 9')
+    """
+    boxes = list(BOXED.finditer(answer))
+    if boxes and closing_brace(answer, boxes[-1].end()) is None:
+        inside = answer[boxes[-1].end() :]
+        if inside.count("{") == inside.count("}"):
+            answer = answer[: boxes[-1].start()] + inside
+    lower = answer.lower()
+    if "check" in lower or "verif" in lower or "✓" in answer or "✔" in answer:
+        tail = _CHECK_TAIL.search(answer)
+        if tail is not None and answer[: tail.start()].strip():
+            answer = answer[: tail.start()]
+        answer = _CHECK_MARKS.sub("", answer)
+    if "answer" in lower or "therefore" in lower:
+        markers = list(_FINAL_MARKER.finditer(answer))
+        if len(markers) == 1:
+            answer = _close_braces(answer[markers[0].end() :]).strip(" :*")
+            end = _SENTENCE_END.search(answer)
+            if end is not None and not any(ch.isdigit() for ch in answer[end.end() :]):
+                answer = answer[: end.start() + 1]  # "36. I hope it is correct": the sentence states no value
+    return answer.strip()
+
+
+def _close_braces(text: str) -> str:
+    """text without the closing braces it has no opening for (what followed "\text{Final answer: ")."""
+    depth, kept = 0, []
+    for ch in text:
+        if ch == "}" and depth == 0:
+            continue
+        depth += {"{": 1, "}": -1}.get(ch, 0)
+        kept.append(ch)
+    return "".join(kept)
+
+
 def lenient_answer(text) -> str | None:
     r"""The model's final answer wherever a grader would look, in this order: the single solution
     block; else the last \boxed{}; else the last "answer is ..." / "Answer: ..." statement (up to the

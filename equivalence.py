@@ -22,6 +22,7 @@ from spelling import (
     RELATION,
     as_number,
     braced_body,
+    has_variable,
     normalize_answer,
     prose_words,
     split_top_level,
@@ -171,17 +172,14 @@ def answer_parts(raw: str, norm: str) -> tuple[str, list[str]] | None:
         s = _TUPLE_LABEL.sub("", norm, count=1)
         inner = braced_body(s)
         s = s if inner is None else inner
-        plus_minus = _PLUS_MINUS.split(s)
-        if len(plus_minus) == 2 and not _JOINER.search(s) and "," not in s:  # \frac{1 \pm \sqrt{5}}{2} too
-            left, right = plus_minus
-            plus = f"{left}+{right}".strip().removeprefix("+").strip()
-            return "set", [normalize_answer(plus), normalize_answer(f"{left}-{right}")]
+        if len(_PLUS_MINUS.split(s)) == 2 and not _JOINER.search(s) and "," not in s:  # \frac{1 \pm \sqrt{5}}{2} too
+            return "set", [normalize_answer(value) for value in _plus_minus_values(s)]
         solutions = [p for p in split_top_level(s, ";") if p.strip()]
         if len(solutions) > 1:  # "p=5,q=2;p=7,q=2": each solution's labelled values are one point
             pieces = [_labelled_point(x) for x in solutions]
         else:
             pieces = [p for piece in split_top_level(s) for p in _split_joiners(piece)]
-    pieces = [_commas_inside(p.strip()) for p in pieces if p.strip()]
+    pieces = [_commas_inside(p.strip()) for piece in pieces if piece.strip() for p in _plus_minus_values(piece)]
     if len(pieces) < 2 or len(pieces) > MAX_PARTS:
         return None
     values = [strip_label(normalize_answer(p)) for p in pieces]
@@ -194,6 +192,45 @@ def answer_parts(raw: str, norm: str) -> tuple[str, list[str]] | None:
     if len(set(names)) < len(names):  # "x = 4 or x = -2": solutions of one variable are a set
         return "set", values
     return "labels", [v for _, v in sorted(zip(names, values, strict=True), key=lambda pair: pair[0])]
+
+
+def _plus_minus_values(piece: str) -> list[str]:
+    """The two values of a piece holding one \\pm ("\\pm 2" -> "2", "-2"; "x = 1 \\pm \\sqrt{2}" -> "x = 1+\\sqrt{2}",
+    "x = 1-\\sqrt{2}"), so "0, \\pm 2" is three solutions; any other piece unchanged."""
+    halves = _PLUS_MINUS.split(piece)
+    if len(halves) != 2:
+        return [piece]
+    left, right = halves
+    label = LABEL.match(left)
+    head, rest = (left[: label.end()], left[label.end() :]) if label else ("", left)
+    if not rest.strip():  # a sign before the value
+        return [f"{head}{right.strip()}", f"{head}-{right.strip()}"]
+    return [f"{head}{rest}+{right}", f"{head}{rest}-{right}"]
+
+
+_OR_WORD = re.compile(r"(?<![A-Za-z\\])or(?![A-Za-z])")
+_AND_WORD = re.compile(r"(?<![A-Za-z\\])and(?![A-Za-z])|;|\\pm|\\mp")
+_ALSO_WRITTEN = re.compile(r"^(.+?)\s*(?:\(\s*(?:or|i\.e\.?,?)\s*(.+)\)|,?\s*i\.e\.?,?\s*(.+))$")
+
+
+def value_writings(norm: str) -> list[str] | None:
+    """The writings of an answer that may state one value twice: joined by "or" ("\\frac{1}{2} or 0.5"),
+    "(or ...)", "i.e." or "=" between two sides with no variable ("\\frac{1}{2} = 0.5"); None for
+    anything else (a list, "and", \\pm, an equation).
+
+    >>> value_writings(r"\\frac{1}{2} or 0.5"), value_writings("0.5 (or 1/2)"), value_writings("x = 2x - 1")
+    (['\\\\frac{1}{2}', '0.5'], ['0.5', '1/2'], None)
+    """
+    also = _ALSO_WRITTEN.match(norm) if "(" in norm or "i.e" in norm else None
+    if also:
+        return [also.group(1), also.group(2) or also.group(3)]
+    if _OR_WORD.search(norm) and not _AND_WORD.search(norm):
+        parts = [p.strip() for piece in split_top_level(norm) for p in _split_joiners(piece)]
+        return parts if len(parts) > 1 and "," not in norm and all(parts) else None
+    equation = equation_sides(norm)
+    if equation is not None and not has_variable(norm):
+        return list(equation)
+    return None
 
 
 def _natural_key(label: str) -> tuple:
@@ -266,12 +303,15 @@ def parts_verdict(pred: tuple[str, list[str]], gold: tuple[str, list[str]], same
 # --- Sets of reals, equations, and the symbolic comparison
 
 _UNION = re.compile(r"\\cup(?![A-Za-z])")
+# The reals without a point, or the reals: x \ne 3, \mathbb{R} \setminus \{3\}, \mathbb{R}.
+_REALS_FORM = re.compile(r"\\neq?(?![A-Za-z])|\\setminus(?![A-Za-z])|\\mathbb\s*\{?\s*R\b")
 _INTERVAL = re.compile(r"^[(\[][^,()\[\]]+,[^,()\[\]]+[)\]]$")
 
 
 def is_set_form(norm: str) -> bool:
-    """An inequality or a union: a set of reals, never a point (an interval alone may be a point)."""
-    return bool(RELATION.search(norm) or _UNION.search(norm))
+    """An inequality, a union, x \\ne a or the reals: a set of reals, never a point (an interval alone
+    may be a point)."""
+    return bool(RELATION.search(norm) or _UNION.search(norm) or _REALS_FORM.search(norm))
 
 
 def set_pieces(norm: str) -> list[str] | None:

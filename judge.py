@@ -15,7 +15,15 @@ import unicodedata
 from decimal import Decimal
 
 import symbolic
-from answers import MAX_ANSWER_CHARS, MINUS_SIGNS, completion_text, extract_answer, first_number, lenient_answer
+from answers import (
+    MAX_ANSWER_CHARS,
+    MINUS_SIGNS,
+    completion_text,
+    extract_answer,
+    first_number,
+    lenient_answer,
+    stated_answer,
+)
 from equivalence import (
     CLOSE_10,
     CLOSE_20,
@@ -39,9 +47,23 @@ from equivalence import (
     sets_verdict,
     symbolic_verdict,
     tuple_components,
+    value_writings,
     yes_no_verdict,
 )
-from spelling import LABEL, NUMBER, as_number, is_bare_arithmetic, is_multi_valued, is_prose, normalize_answer
+from spelling import (
+    LABEL,
+    NUMBER,
+    as_number,
+    choice_parts,
+    is_bare_arithmetic,
+    is_choice,
+    is_conditional,
+    is_multi_valued,
+    is_prose,
+    normalize_answer,
+    numeral_digits,
+    time_of_day,
+)
 from symbolic import warm_up
 
 # The names other modules take from the judge (the one entry).
@@ -65,6 +87,7 @@ __all__ = [
     "lenient_answer",
     "numeric_gold",
     "normalize_answer",
+    "stated_answer",
     "warm_up",
 ]
 
@@ -94,11 +117,17 @@ class PreparedGold:
         "equation",
         "components",
         "arithmetic",
+        "conditional",
+        "clock",
+        "choice",
+        "digits",
+        "writings",
+        "_one_value",
         "_parsed",
     )
 
     def __init__(self, gold) -> None:
-        self.raw = "" if gold is None else completion_text(gold).strip()
+        self.raw = "" if gold is None else stated_answer(completion_text(gold).strip())
         self.norm = normalize_answer(self.raw) if len(self.raw) <= MAX_ANSWER_CHARS else self.raw
         self.key = self.norm.replace(" ", "")
         self.number = as_number(self.norm)
@@ -113,7 +142,19 @@ class PreparedGold:
         self.equation = equation_sides(self.norm) if short else None
         self.components = tuple_components(self.norm) if short else None
         self.arithmetic = is_bare_arithmetic(self.norm) if short else False
+        self.conditional = is_conditional(self.raw) if short else False
+        self.clock = time_of_day(self.norm)
+        self.choice = is_choice(self.norm)
+        self.digits = numeral_digits(self.raw) if short else None  # "123" for a gold of 123_4
+        self.writings = value_writings(self.norm) if short else None
+        self._one_value = False  # not yet decided
         self._parsed = None
+
+    def one_value(self, budget: float) -> str | None:
+        """The gold's one value when it is written twice ("\\frac{1}{2} or 0.5"), else None; decided once."""
+        if self._one_value is False:
+            self._one_value = _one_value(self.writings, budget)
+        return self._one_value
 
     def parsed(self, seconds: float = symbolic.GOLD_PARSE_CPU_SECONDS) -> list | None:
         """math-verify's parse of the gold; None when the budget ran out (not remembered)."""
@@ -140,15 +181,38 @@ def judge_prepared(pred: str | None, gold: PreparedGold, budget: float = 1.0) ->
         return NO_BLOCK
     if len(pred) > MAX_ANSWER_CHARS:  # too long to normalise safely: exact text or nothing
         return EQUIVALENT if pred.strip() == gold.raw else UNPARSEABLE
+    pred = stated_answer(pred)  # a trailing check, working before a marked final answer, an open box
     norm = normalize_answer(pred)
     key = norm.replace(" ", "")
     if not key:
         return UNPARSEABLE
-    if key == gold.key:
+    conditional = is_conditional(pred)  # on the answer as written: a condition after a box counts
+    if key == gold.key and conditional == gold.conditional:
         return EQUIVALENT  # a gold is always an answer to itself, whatever its form
+    if conditional or gold.conditional:  # "6 when k is odd" states a value only in a case: a hedge
+        return UNPARSEABLE if conditional else WRONG
+    if gold.digits is not None or "_" in pred:  # 123 for 123_4: the digits asked for, without the base
+        if gold.digits is not None and "_" not in pred and key.upper() == gold.digits.upper():
+            return EQUIVALENT
+        digits = numeral_digits(pred)
+        if digits is not None and "_" not in gold.raw and gold.key.upper() == digits.upper():
+            return EQUIVALENT
     arithmetic = is_bare_arithmetic(norm)
     if arithmetic != gold.arithmetic:  # "19 \times 9 - 73" restates the problem: it states no value
         return UNPARSEABLE if arithmetic else WRONG  # (the other way round too: the verdict stays symmetric)
+    clock = time_of_day(norm)
+    if (clock and clock[1]) or (gold.clock and gold.clock[1]):  # a time with its meridiem on either side
+        if clock is not None and gold.clock is not None:  # 11:20 PM = 23:20; 11:20 AM is the other half
+            return EQUIVALENT if clock[0] == gold.clock[0] else WRONG
+        if not is_multi_valued(norm):  # "11:20" without its half of the day, or no time at all
+            return WRONG
+    if gold.choice or is_choice(norm):  # "\textbf{(C)}\ 12": its letter, its value, or both
+        return _choice_verdict(choice_parts(norm), choice_parts(gold.norm), budget)
+    one = _one_value(value_writings(norm), budget)  # "\frac{1}{2} or 0.5": one value, not a hedge
+    if one is not None:
+        return judge_prepared(one, gold, budget)
+    if gold.writings is not None and (gold_one := gold.one_value(budget)) is not None:
+        return judge_prepared(pred, prepare_gold(gold_one), budget)
     verdict = yes_no_verdict(key, gold.key) or _forms_verdict(pred, norm, gold, budget)
     if verdict is not None:
         return verdict
@@ -180,6 +244,32 @@ def judge_prepared(pred: str | None, gold: PreparedGold, budget: float = 1.0) ->
             return EQUIVALENT  # "50%" for a gold of 0.5, and 0.5 for a gold of 50%
         return numeric_verdict(number, gold.number)
     return symbolic_verdict(norm, gold, number, budget)
+
+
+def _one_value(writings: list[str] | None, budget: float) -> str | None:
+    """The value that every writing states ("\\frac{1}{2} or 0.5" -> "0.5"), the last one; None when
+    they are not all exactly that value ("1/2 or 1/3" stays a hedge) or when one is arithmetic left
+    undone ("1 + 1 = 2" is working, not two writings)."""
+    if writings is None or any(is_bare_arithmetic(normalize_answer(w)) for w in writings):
+        return None
+    last = prepare_gold(writings[-1])
+    if all(judge_prepared(w, last, budget) == EQUIVALENT for w in writings[:-1]):
+        return writings[-1]
+    return None
+
+
+def _choice_verdict(pred: tuple, gold: tuple, budget: float) -> str:
+    """A multiple-choice answer against another answer: letters must agree where both sides have one,
+    values where both have one (a right letter with a wrong value contradicts itself), and at least
+    one of the two must be compared. A value near the choice's is another choice: wrong, never close."""
+    (pred_letter, pred_value), (gold_letter, gold_value) = pred, gold
+    letters = pred_letter is not None and gold_letter is not None
+    if letters and pred_letter != gold_letter:
+        return WRONG
+    if pred_value is None or gold_value is None:
+        return EQUIVALENT if letters else WRONG
+    verdict = judge_prepared(pred_value, prepare_gold(gold_value), budget)
+    return verdict if verdict in (EQUIVALENT, UNPARSEABLE, TIMEOUT) else WRONG
 
 
 def _part_judge(budget: float):
@@ -261,13 +351,16 @@ def is_equivalent(pred: str | None, gold) -> bool:
 
 
 def numeric_gold(gold) -> Decimal | None:
-    """The gold as a decimal when it is a plain number after normalisation, else None.
+    """The gold as a decimal when it is a plain number after normalisation, else None (a numeral in a
+    base too: its digits are as right as its value).
 
-    >>> numeric_gold("12,500"), numeric_gold(r"\\frac{1}{2}")
-    (Decimal('12500'), None)
+    >>> numeric_gold("12,500"), numeric_gold(r"\\frac{1}{2}"), numeric_gold("123_4")
+    (Decimal('12500'), None, None)
     """
-    key = prepare_gold(completion_text(gold).strip()).key  # normalised once per process
-    return Decimal(key) if NUMBER.match(key) else None
+    prepared = prepare_gold(completion_text(gold).strip())  # normalised once per process
+    if prepared.digits is not None:  # 123_4: its value and its digits are both right answers
+        return None
+    return Decimal(prepared.key) if NUMBER.match(prepared.key) else None
 
 
 def is_unevaluated(answer: str) -> bool:
@@ -287,7 +380,11 @@ def is_hedged(answer: str) -> bool:
 
     >>> is_hedged("3 or 4"), is_hedged("7 or more"), is_hedged("7 squared"), is_hedged("-4 apples")
     (True, True, True, False)
+    >>> is_hedged(r"\\boxed{6} \\text{ when } k \\text{ is odd}")
+    True
     """
-    text = unicodedata.normalize("NFKC", answer).translate(MINUS_SIGNS)
-    norm = normalize_answer(text[:MAX_ANSWER_CHARS])
-    return is_multi_valued(norm) or prose_verdict(norm) is not None
+    text = stated_answer(unicodedata.normalize("NFKC", answer).translate(MINUS_SIGNS)[:MAX_ANSWER_CHARS])
+    norm = normalize_answer(text)
+    if _one_value(value_writings(norm), 1.0) is not None:
+        return False  # "0.5 or \frac{1}{2}": one value written twice
+    return is_multi_valued(norm) or prose_verdict(norm) is not None or is_conditional(text)

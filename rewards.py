@@ -197,6 +197,7 @@ def _number_score(completion, gold) -> float:
     if target is None:
         return NUMBER_NOT_APPLICABLE
     pred = extract_answer(completion)
+    pred = None if pred is None else judge.stated_answer(pred)  # the marked answer, not the working before it
     if pred is None or judge.is_unevaluated(pred):
         return NUMBER_NONE  # "19 \times 9 - 73": its first number is not its value, and it states none
     if judge.is_hedged(pred):

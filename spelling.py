@@ -4,8 +4,10 @@ words, thousands separators and inequalities, and what its words say (several ca
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
+from decimal import Decimal
 from fractions import Fraction
 
 from answers import BOXED, MINUS_SIGNS, closing_brace
@@ -59,7 +61,13 @@ _HEDGES = (
 )
 
 
-HEDGE_WORDS = frozenset(_HEDGES.split()) | NUMBER_WORDS.keys() | NUMBER_SCALES.keys()
+# Words that state a value only in a case ("6 when k is odd", "x = 2 if a > 0"): a hedge, never a unit.
+CONDITION_WORDS = frozenset(
+    ["if", "iff", "when", "whenever", "unless", "provided", "providing", "assuming", "otherwise"]
+)
+
+
+HEDGE_WORDS = frozenset(_HEDGES.split()) | NUMBER_WORDS.keys() | NUMBER_SCALES.keys() | CONDITION_WORDS
 
 
 _OPERATORS = "plus minus times multiplied divided by squared cubed power powers root roots sqrt factorial"
@@ -89,7 +97,13 @@ _VULGAR_CHARS = "¼½¾⅐⅑⅒⅓⅔⅕⅖⅗⅘⅙⅚⅛⅜⅝⅞"
 _VULGAR = re.compile(f"(\\d*)([{_VULGAR_CHARS}])")
 
 
-_ROOT = re.compile(r"√\s*(\d+(?:\.\d+)?|[A-Za-z]|\([^()]*\)|\{[^{}]*\})")
+_ROOT = re.compile(r"([√∛∜])\s*(\d+(?:\.\d+)?|[A-Za-z]|\([^()]*\)|\{[^{}]*\})")
+
+
+_ROOT_INDEX = {"√": "", "∛": "[3]", "∜": "[4]"}  # the square, cube and fourth roots
+
+
+_ROOT_OF = re.compile("([³⁴])√")  # ³√2: the cube root written with a superscript index
 
 
 _UNICODE_LATEX = {  # after the patterns above; a trailing space keeps "\\pi r" from reading as "\\pir"
@@ -104,6 +118,9 @@ _UNICODE_LATEX = {  # after the patterns above; a trailing space keeps "\\pi r" 
     "≥": "\\ge ",
     "≠": "\\ne ",
     "⁄": "/",
+    "°": "^{\\circ}",
+    "∈": "\\in ",
+    "∣": "\\mid ",
 }
 
 
@@ -120,6 +137,77 @@ _DIGIT_SPACE_DIGIT = re.compile(r"(?<=\d) (?=\d)")
 
 
 _EMPTY_SET = {"\\emptyset", "\\varnothing", "\\{\\}", "{}", "\\O"}
+
+
+# 3.4e-5, 6.02E23: E-notation when written unspaced as one token. Read before \mathrm{e} becomes e, so
+# 3\mathrm{e}-5 stays Euler's number; write e spaced (2e - 1) to mean it.
+_E_NOTATION = re.compile(r"(?<![\w.\\^_{])(\d+(?:\.\d+)?|\.\d+)[eE]([-+]?\d{1,3})(?![\w.^])")
+
+
+# 6.02 \times 10^{23} as a whole answer: the exact number (math-verify reads 6.02 as a float).
+_SCIENTIFIC = re.compile(r"^(-?\d+(?:\.\d+)?)\s*(?:\\times|\\cdot|\*)\s*10\s*\^\s*\{?\s*([-+]?\d{1,3})\s*\}?$")
+
+
+# Thousands separators of other locales, when they cannot be a decimal point: two or more dot groups
+# (2.500.000, 1.234.567,89 with a decimal comma), or apostrophes (2'500'000).
+_DOT_THOUSANDS = re.compile(r"^-?\d{1,3}(?:\.\d{3}){2,}(?:,\d+)?$")
+
+
+_APOSTROPHE_THOUSANDS = re.compile(r"^-?\d{1,3}(?:['’]\d{3})+(?:\.\d+)?$")
+
+
+# A mixed number written with a space: an integer, then a proper fraction (3 1/4 is 13/4).
+_SPACED_MIXED = re.compile(r"^(-?)(\d+) (\d+)/(\d+)$")
+
+
+# Infinity in words: \text{infinity}, "-infinity", "positive infinity".
+_INFINITY_WORD = re.compile(
+    r"(?:\\(?:text|mathrm|textrm|mbox)\s*\{\s*)?(?:(positive\s+|\+\s*)|(negative\s+|-\s*))?"
+    r"(?<![A-Za-z\\])infinity(?![A-Za-z])(?:\s*\})?",
+    re.IGNORECASE,
+)
+
+
+# A trigonometric function of an angle in degrees: \cos 60^\circ is cos(60 pi / 180) = 1/2. (A degree
+# sign on the whole answer is a unit and goes, _DEGREE_PERCENT.)
+_DEGREE_TRIG = re.compile(
+    r"(?<![A-Za-z])\\?(sin|cos|tan|cot|sec|csc)(\s*\^\s*(?:\d|\{[^{}]*\}))?\s*(?:(\()\s*)?(-?\d+(?:\.\d+)?)\s*"
+    r"(?:\^\s*\{?\s*\\circ\s*\}?|\\degree)(?(3)\s*\))"
+)
+
+
+# A time of day with its meridiem (AM / PM in any spelling: pm, p.m., \text{ p.m.}), or noon / midnight.
+_MERIDIEM = r"(?:\\(?:text|mathrm|textrm|mbox|rm)\s*\{\s*([AaPp])\.?\s*[Mm]\.?\s*\}|([AaPp])\.?\s*[Mm]\.?)"
+_CLOCK = re.compile(rf"^(\d{{1,2}})(?::(\d{{2}}))?(?::(\d{{2}}))?\s*{_MERIDIEM}$")
+_NOON = re.compile(r"^(?:12(?::00)?\s*)?(noon|midnight)$", re.IGNORECASE)
+# Canonical spellings: "11:20 PM", and a 24-hour time (hour 0 or 13-23, or a zero-padded hour: 09:30).
+_CANONICAL_CLOCK = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2}))? ([AP])M$")
+_24_HOUR = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2}))?$")
+
+
+# A multiple-choice answer: a letter in brackets, optionally bold or in \text, then optionally its value:
+# "\textbf{(C)}\ 12", "(C) 12", "\text{(C)}". A bare capital letter is a letter only against one of these.
+CHOICE_LETTERS = "ABCDEFGHIJ"
+_CHOICE = re.compile(
+    rf"^(?:\\(?:textbf|text|mathrm|mathbf|textrm|mbox)\s*\{{\s*\(\s*([{CHOICE_LETTERS}])\s*\)\s*\}}"
+    rf"|\(\s*([{CHOICE_LETTERS}])\s*\))\s*[.:]?\s*(.*)$"
+)
+
+
+# Set-builder notation: \{x \mid x > 2\}, \{n \in \mathbb{Z} : 1 \le n \le 3\}, \{x \in \mathbb{R} | x \ne 3\}.
+_SET_BUILDER = re.compile(
+    r"^\\?\{\s*([A-Za-z])\s*(?:\\in\s*(?:\\mathbb\s*\{?\s*([RZNQ])\s*\}?|\\([RZNQ])(?![A-Za-z])|([RZNQ]))"
+    r"\s*(\^\s*\{?\s*[+*]\s*\}?|_\s*\{?\s*(?:>|\\geq?)?\s*0\s*\}?)?)?"
+    r"\s*(?:\\mid|\||:|\\colon)\s*(.+?)\s*\\?\}$"
+)
+_INTERVAL_BOUNDS = re.compile(r"^([(\[])(.+),(.+)([)\]])$")
+MAX_SET_MEMBERS = 50  # an integer set-builder with more members is compared as written
+
+
+# One math value at the end of a sentence: "So the vertex is $(-1, 4)$." Words that could change the value
+# keep the sentence whole ("at least $7$"; "at" alone is a place: "the vertex is at $(2, -3)$").
+_MATH_SEGMENT = re.compile(r"\$([^$]+)\$|\\\((.+?)\\\)")
+_NOT_SENTENCE_WORDS = NOT_UNIT_WORDS - {"at"}
 
 
 # A label before the value: "x =", "x_1 =", "(x, y) =", "x \\in", point and segment names ("AB =",
@@ -193,10 +281,11 @@ def _unwrap_boxed(s: str) -> str:
 def _unicode_math(s: str) -> str:
     """LaTeX for the unicode math a model may write: superscript exponents, vulgar fractions, roots,
     operators and constants. Done before NFKC, which would turn x² into x2 and 1½ into 11⁄2."""
+    s = _ROOT_OF.sub(lambda m: "∛" if m.group(1) == "³" else "∜", s)
     s = _SUPERSCRIPTS.sub(lambda m: "^{" + m.group().translate(_SUPERSCRIPT_DIGITS) + "}", s)
     if any(ch in _VULGAR_CHARS for ch in s):
         s = _VULGAR.sub(_vulgar_fraction, s)
-    s = _ROOT.sub(lambda m: "\\sqrt{" + m.group(1).removeprefix("(").removesuffix(")") + "}", s)
+    s = _ROOT.sub(lambda m: f"\\sqrt{_ROOT_INDEX[m.group(1)]}{{{m.group(2).removeprefix('(').removesuffix(')')}}}", s)
     for char, latex in _UNICODE_LATEX.items():
         s = s.replace(char, latex)
     return s
@@ -227,17 +316,35 @@ def normalize_answer(answer: str) -> str:
     >>> normalize_answer(r"0.\\overline{81}"), normalize_answer(r"-3 < x \\le 1"), normalize_answer("seven")
     ('\\\\frac{9}{11}', '(-3,1]', '7')
     """
+    return _base_numeral(_spelled(answer))
+
+
+def _spelled(answer: str) -> str:
+    """normalize_answer but for the value of a base numeral (123_4 stays 123_4)."""
     s = unicodedata.normalize("NFKC", _unicode_math(answer)).translate(MINUS_SIGNS)
     s = _unwrap_boxed(s)
     s = _CURRENCY.sub("", s)
+    if "$" in s or "\\(" in s:
+        s = _sentence_value(s)
     s = s.replace("$", "").replace("\\(", "").replace("\\)", "").replace("\\[", "").replace("\\]", "")
     s = s.replace("\\dfrac", "\\frac").replace("\\tfrac", "\\frac").replace("{,}", ",")
+    if "e" in s or "E" in s:
+        s = _E_NOTATION.sub(_e_notation, s)
     s = _UPRIGHT_CONSTANT.sub(r"\1", s)  # \mathrm{e}, \text{i}: the constants e and i
     s = _JOINER_TEXT.sub(r" \1 ", s)
     s = _SPACING.sub(" ", s).strip().rstrip(".").strip()
+    if "nfinity" in s or "NFINITY" in s:
+        s = _INFINITY_WORD.sub(_infinity, s)
     s = _unwrap_text(s)
+    clock = _clock_time(s)
+    if clock is not None:
+        return clock
     s = _brace_arguments(s)
+    if "\\circ" in s or "\\degree" in s:
+        s = _DEGREE_TRIG.sub(_degrees_in_radians, s)
     s = _REPEATING.sub(_repeating_fraction, s)
+    if "{" in s and ("mid" in s or "|" in s or ":" in s or "colon" in s):
+        s = _set_builder(s)
     s = strip_label(s)
     s = _inequality_interval(s)
     s = _fraction_words(s) or (_NUMBER_PHRASE.sub(_number_phrase_value, s, count=1) if _NUMBER_PHRASE.match(s) else s)
@@ -245,12 +352,176 @@ def normalize_answer(answer: str) -> str:
     s = " ".join(s.split())
     if _SPACE_THOUSANDS.match(s):
         s = s.replace(" ", "")  # 12 500: digit groups of three
+    s = _spaced_mixed_number(s)
+    if "10" in s:
+        s = _SCIENTIFIC.sub(_e_notation, s)
+    if _DOT_THOUSANDS.match(s):
+        s = s.replace(".", "").replace(",", ".")  # 2.500.000; 1.234.567,89
+    elif _APOSTROPHE_THOUSANDS.match(s):
+        s = s.replace("'", "").replace("’", "")
     s = _DIGIT_SPACE_DIGIT.sub(", ", s)  # 1 2: two numbers, never twelve
     if _THOUSANDS.match(s.replace(" ", "")):
         s = s.replace(",", "").replace(" ", "")
     if s.replace(" ", "") in _EMPTY_SET:
         s = "\\emptyset"
-    return _base_numeral(s)
+    return s
+
+
+def numeral_digits(answer: str) -> str | None:
+    """The digits of a numeral written with a base subscript other than ten ("123_4" -> "123"), else None:
+    a gold asked "in base 4" may be answered with the digits alone.
+
+    >>> numeral_digits("123_4"), numeral_digits("(1F)_{16}"), numeral_digits("27_{10}"), numeral_digits("x_2")
+    ('123', '1F', None, None)
+    """
+    if "_" not in answer:
+        return None
+    s = _spelled(answer)
+    match = _BASE_NUMERAL.match(s.replace(" ", ""))
+    if match is None or match.group(2) == "10" or _base_numeral(s) == s:
+        return None
+    return match.group(1)
+
+
+def _set_builder(s: str) -> str:
+    """The set a set-builder describes, in the spelling the judge compares: over the reals its condition
+    (x > 2, later the interval (2,\\infty); x \\ne 3, the reals without 3); over the integers the finite
+    set its bounds enclose (\\{1, 2, 3\\}). Anything else (unbounded integers, 0 in \\mathbb{N}, whose
+    convention varies) stays as written."""
+    match = _SET_BUILDER.match(s)
+    if match is None:
+        return s
+    var, *domains, restriction, condition = match.groups()
+    domain = next((d for d in domains if d), "R")
+    if var not in condition:
+        return s
+    if domain == "R" and not restriction:
+        return condition
+    bounds = _INTERVAL_BOUNDS.match(_inequality_interval(condition).replace(" ", ""))
+    if domain not in "ZN" or bounds is None:
+        return s
+    left, low, high, right = bounds.groups()
+    smallest = None  # the least member the domain allows: \\mathbb{Z}^+, \\mathbb{N}_0, \\mathbb{N}
+    if restriction:
+        smallest = 0 if "0" in restriction and ">" not in restriction else 1
+    elif domain == "N":
+        smallest = 0
+    low_value, high_value = as_number(low), as_number(high)
+    if low_value is None and low == "-\\infty" and smallest is not None:
+        low_value, left = Fraction(smallest), "["
+    if low_value is None or high_value is None:
+        return s
+    first = math.floor(low_value) + 1 if left == "(" or low_value != int(low_value) else int(low_value)
+    last = math.ceil(high_value) - 1 if right == ")" or high_value != int(high_value) else int(high_value)
+    first = first if smallest is None else max(first, smallest)
+    if domain == "N" and not restriction and first <= 0:
+        return s  # is 0 a natural number? the convention varies
+    if last - first + 1 > MAX_SET_MEMBERS:
+        return s
+    members = range(first, last + 1)
+    return "\\{" + ", ".join(map(str, members)) + "\\}" if members else "\\emptyset"
+
+
+def _sentence_value(s: str) -> str:
+    """The math of a sentence that ends in one math value and states nothing else ("So the vertex is
+    $(-1, 4)$." -> "(-1, 4)"); s unchanged when the words could change the value (a hedge, a
+    condition, an operator: "at least $7$"), hold a number, or follow the value ("$5$ apples": a unit)."""
+    segments = list(_MATH_SEGMENT.finditer(s.replace("$$", "$")))
+    if len(segments) != 1:
+        return s
+    text = s.replace("$$", "$")
+    match = segments[0]
+    before, after = text[: match.start()], text[match.end() :]
+    words = {w.lower() for w in WORD.findall(before)}
+    if after.strip(" .!") or not words or any(ch.isdigit() for ch in before) or words & _NOT_SENTENCE_WORDS:
+        return s
+    return match.group(1) or match.group(2)
+
+
+def _clock_time(s: str) -> str | None:
+    """The canonical spelling of a time of day with a meridiem ("11:20 p.m." -> "11:20 PM", "5pm" ->
+    "5:00 PM", "noon" -> "12:00 PM"), or None. The meridiem is part of the value: it is kept, never
+    stripped as a unit."""
+    if "m" not in s and "M" not in s and "oon" not in s and "ight" not in s:
+        return None
+    noon = _NOON.match(s)
+    if noon:
+        return "12:00 PM" if noon.group(1).lower() == "noon" else "12:00 AM"
+    match = _CLOCK.match(s)
+    if match is None:
+        return None
+    hour, minutes, seconds, wrapped, bare = match.groups()
+    if not 1 <= int(hour) <= 12 or int(minutes or 0) > 59 or int(seconds or 0) > 59:
+        return None
+    text = f"{int(hour)}:{minutes or '00'}" + (f":{seconds}" if seconds else "")
+    return f"{text} {(wrapped or bare).upper()}M"
+
+
+def time_of_day(norm: str) -> tuple[int, bool] | None:
+    """(seconds after midnight, whether a meridiem was written) for a normalised time of day: "11:20 PM"
+    with its meridiem, or a 24-hour time that cannot be a 12-hour one (hour 0 or 13-23, or written with a
+    leading zero: "23:20", "09:30"); None for anything else, "11:20" included (which half of the day?).
+
+    >>> time_of_day("11:20 PM"), time_of_day("23:20"), time_of_day("11:20"), time_of_day("12:05 AM")
+    ((84000, True), (84000, False), None, (300, True))
+    """
+    match = _CANONICAL_CLOCK.match(norm)
+    if match:
+        hour, minutes, seconds, half = match.groups()
+        hour = int(hour) % 12 + (12 if half == "P" else 0)
+        return hour * 3600 + int(minutes) * 60 + int(seconds or 0), True
+    match = _24_HOUR.match(norm)
+    if match is None:
+        return None
+    hour, minutes, seconds = match.groups()
+    if int(minutes) > 59 or int(seconds or 0) > 59 or int(hour) > 23:
+        return None
+    if not (int(hour) == 0 or int(hour) >= 13 or hour.startswith("0")):
+        return None
+    return int(hour) * 3600 + int(minutes) * 60 + int(seconds or 0), False
+
+
+# A condition on the problem's variables after a value: the words above, "for k odd", "for all n",
+# \forall, or a piecewise answer.
+_CONDITION = re.compile(
+    r"(?<![\\A-Za-z])(?:" + "|".join(sorted(CONDITION_WORDS)) + r")(?![A-Za-z])"
+    r"|(?<![\\A-Za-z])for(?:\s|\})+(?:all|every|each|any|some|odd|even|[A-Za-z](?![A-Za-z])|\\[A-Za-z]+)"
+    r"|\\forall(?![A-Za-z])|\\begin\s*\{cases\}",
+    re.IGNORECASE,
+)
+
+
+def choice_parts(norm: str) -> tuple[str | None, str | None] | None:
+    """(letter, value) of a multiple-choice answer ("(C) 12" -> ("C", "12"), "(C)" -> ("C", None)); a bare
+    capital letter gives (letter, None) and anything else (None, the answer itself), so a choice can be
+    compared with either; None for an empty answer.
+
+    >>> choice_parts(r"\\textbf{(C)} 12"), choice_parts("C"), choice_parts("12")
+    (('C', '12'), ('C', None), (None, '12'))
+    """
+    s = norm.strip()
+    match = _CHOICE.match(s)
+    if match:
+        return match.group(1) or match.group(2), match.group(3).strip() or None
+    if len(s) == 1 and s in CHOICE_LETTERS:
+        return s, None
+    return (None, s) if s else None
+
+
+def is_choice(norm: str) -> bool:
+    """True when an answer is marked as a multiple-choice letter: "(C)", "\\textbf{(C)} 12"."""
+    return "(" in norm and bool(_CHOICE.match(norm.strip()))
+
+
+def is_conditional(text: str) -> bool:
+    """True when an answer states a value only in a case ("6 \\text{ when } k \\text{ is odd}",
+    "x = 2 if a > 0", "\\boxed{6} for k odd", a piecewise answer): read on the answer as written, so a
+    condition outside a box counts.
+
+    >>> is_conditional(r"6 \\text{ when } k \\text{ is odd}"), is_conditional(r"\\boxed{(3, 3)} for part (a)")
+    (True, False)
+    """
+    return bool(_CONDITION.search(text))
 
 
 def strip_label(s: str) -> str:
@@ -307,6 +578,37 @@ def _brace_arguments(s: str) -> str:
 
 def _unbrace(arg: str) -> str:
     return arg[1:-1] if arg.startswith("{") else arg
+
+
+def _e_notation(match: re.Match) -> str:
+    """3.4e-5, 3.4 \\times 10^{-5} -> 0.000034: the exact decimal (exponents beyond MAX_NUMBER_CHARS stay
+    as written)."""
+    mantissa, exponent = match.groups()
+    if abs(int(exponent)) > MAX_NUMBER_CHARS:
+        return match.group()
+    text = format(Decimal(f"{mantissa}e{exponent}"), "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def _infinity(match: re.Match) -> str:
+    return "-\\infty" if match.group(2) else "\\infty"
+
+
+def _degrees_in_radians(match: re.Match) -> str:
+    """\\cos 60^\\circ -> \\cos(\\frac{60\\pi}{180}): the angle in radians, as math-verify reads it."""
+    function, power, _, degrees = match.groups()
+    return f"\\{function}{power or ''}(\\frac{{{degrees}\\pi}}{{180}})"
+
+
+def _spaced_mixed_number(s: str) -> str:
+    """3 1/4 -> \\frac{13}{4}: an integer and a proper fraction, one value (never the two numbers)."""
+    match = _SPACED_MIXED.match(s)
+    if match is None:
+        return s
+    sign, whole, numerator, denominator = match.groups()
+    if not 0 < int(numerator) < int(denominator):
+        return s
+    return f"{sign}\\frac{{{int(whole) * int(denominator) + int(numerator)}}}{{{denominator}}}"
 
 
 def _repeating_fraction(match: re.Match) -> str:

@@ -143,6 +143,7 @@ def load_math_verify():
                 probe(*(parsed[0] for parsed in imaginary_unit(gold, pred)))  # evalf / expand first use
         _math_verify_module = math_verify
         real_set(["-x > -1", r"(-\infty,2]"], WARM_UP_SECONDS)  # solveset and set unions: first use
+        real_set(["x^2 < 4", r"x \ne 3", r"\mathbb{R} \setminus \{3\}"], WARM_UP_SECONDS)  # ... polynomial, \ne
         equations_equal(("y", "2x + 1"), ("2x - y + 1", "0"), WARM_UP_SECONDS)  # cancel: first use
     return _math_verify_module
 
@@ -256,11 +257,12 @@ def _parse_one(text: str):
 
 
 def real_set(pieces: list[str], seconds: float):
-    """The set of reals that inequalities in one variable and intervals describe, their union when
-    several ("x \\le -1 or x \\ge 4", "(-\\infty,-1] \\cup [4,\\infty)", "-x > -1"); None when a
+    """The set of reals that inequalities in one variable (x \\ne 3 too) and intervals describe, their union
+    when several ("x \\le -1 or x \\ge 4", "(-\\infty,-1] \\cup [4,\\infty)", "-x > -1"); None when a
     piece is neither; TIMED_OUT when the budget ran out."""
     import sympy
 
+    load_math_verify()  # a process's first parse warms up outside the budget
     try:
         with time_limit(seconds):
             sets = []
@@ -268,10 +270,12 @@ def real_set(pieces: list[str], seconds: float):
                 value = _parse_one(piece)
                 if value is TIMED_OUT:
                     return TIMED_OUT
+                if isinstance(value, sympy.Set):
+                    value = value.doit()  # \mathbb{R} \setminus \{3\} arrives unevaluated
                 if isinstance(value, sympy.Set) and value.is_subset(sympy.S.Reals):
                     sets.append(value)
                 elif isinstance(value, sympy.core.relational.Relational) and len(value.free_symbols) == 1:
-                    if isinstance(value, (sympy.Eq, sympy.Ne)):
+                    if isinstance(value, sympy.Eq):  # x = 3 is a solution, not a set of reals
                         return None
                     (var,) = value.free_symbols
                     sets.append(sympy.solveset(value, var, domain=sympy.S.Reals))
@@ -290,6 +294,7 @@ def equations_equal(pred: tuple[str, str], gold: tuple[str, str], seconds: float
     2x - y + 1 = 0): (left - right) of one is a constant multiple of the other's; TIMED_OUT."""
     import sympy
 
+    load_math_verify()  # a process's first parse warms up outside the budget
     try:
         with time_limit(seconds):
             sides = []

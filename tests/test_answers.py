@@ -2,7 +2,7 @@
 
 import pytest
 
-from answers import completion_text, extract_answer, first_number, lenient_answer
+from answers import completion_text, extract_answer, first_number, lenient_answer, stated_answer
 from equivalence import boxed_contents
 from prompts import REASONING_END, SOLUTION_END, SOLUTION_START
 
@@ -37,6 +37,28 @@ BOXES = [
 @pytest.mark.parametrize("text, expected", BOXES)
 def test_boxed_contents_lists_every_balanced_box(text, expected):
     assert boxed_contents(text) == expected
+
+
+STATED = [
+    # (what the block holds, the value it states)
+    (r"36 (check: $6 \times 6 = 36$ ✓)", "36"),  # a trailing check
+    (r"36 \quad \text{(verify: } 6^2 = 36)", "36"),  # ... in \text, with \quad
+    ("36 ✓", "36"),  # a tick alone
+    ("2 + 3 = 5, 5 x 2 = 10. Final answer: 10", "10"),  # working before a marked final answer
+    (r"\textbf{Final answer:} 36", "36"),  # a bold marker: its brace goes
+    ("So the answer is $(-1, 4)$.", "$(-1, 4)$."),  # the sentence before the marker goes
+    ("Final answer: 36. I hope it is correct.", "36."),  # a sentence after it that states no value
+    ("Final answer: 7. Or maybe 9.", "7. Or maybe 9."),  # ... one that states a value stays (a hedge)
+    ("the answer is 7, the answer is 9", "the answer is 7, the answer is 9"),  # two markers: as written
+    (r"\boxed{\frac{1}{2}", r"\frac{1}{2}"),  # an unbalanced box at the end is read
+    (r"\boxed{\frac{1}{2", r"\boxed{\frac{1}{2"),  # ... not when its content is unbalanced too
+    ("2 + 3 = 5", "2 + 3 = 5"),  # working without a marker is not cut
+]
+
+
+@pytest.mark.parametrize("answer, expected", STATED)
+def test_stated_answer_keeps_the_one_value_a_block_states(answer, expected):
+    assert stated_answer(answer) == expected
 
 
 def test_first_number_reads_thousands_and_unicode_minus():

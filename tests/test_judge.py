@@ -133,11 +133,17 @@ EQUIVALENCE = [
     ("101_2", "5", True),  # ... in the gold
     ("(1011)_2", "1011_{2}", True),  # other spellings of the subscript
     ("123_4", "27", True),  # the value in base 10
-    ("1011_2", "1011", False),  # bare digits are decimal: one thousand and eleven is not eleven
-    ("10", "10_2", False),  # 10 in base 2 is two, not ten
+    ("1011_2", "1011", True),  # the digits asked for, without the subscript (was False before issue 35)
+    ("10", "10_2", True),  # ... the same rule, the other way: symmetric (was False before issue 35)
+    ("1011_2", "1101", False),  # other digits
+    ("1011_2", "1011_3", False),  # the same digits in another base: another value
     ("123_4", "123_5", False),  # another base: another value
     ("27", "27_{10}", True),  # a base-10 subscript is just decimal
     ("123_4", "129_4", False),  # a digit base 4 does not have
+    ("123", "123_4", True),  # a gold of digits, the numeral with its base
+    ("(1F)_{16}", "1f", True),  # hexadecimal digits in either case
+    ("123_4", "123_{10}", False),  # an explicit base ten is another value
+    ("123_4", "124", False),  # other digits
     # --- words after a number: units and counted nouns go, words that change the value stay
     ("7", "7 apples", True),  # counted noun
     ("7", "7 cm^2", True),  # unit with an exponent
@@ -312,6 +318,136 @@ EQUIVALENCE = [
     ("120", "5!", True),  # a factorial
     (r"\frac{11}{4}", r"2\frac{3}{4}", True),  # a mixed number is one value, not a product
     ("-5", "(-5)", True),  # a signed number in brackets
+    # --- E-notation and scientific notation are exact numbers
+    ("0.000034", "3.4e-5", True),  # E-notation, negative exponent
+    ("3.4e-5", "0.000034", True),  # ... in the gold
+    (r"6.02 \times 10^{23}", "6.02E23", True),  # upper-case E against \times 10^{n}
+    ("1500", "1.5e3", True),  # positive exponent
+    ("0.000034", "3.4e-6", False),  # another exponent
+    (r"6.02 \times 10^{23}", "6.02e22", False),  # ... against scientific notation
+    (r"3\mathrm{e}-5", "0.00003", False),  # Euler's number written upright is never E-notation
+    # --- thousands separators of other locales, when a decimal point is impossible
+    ("2500000", "2.500.000", True),  # two dot groups
+    ("1.234.567,89", "1234567.89", True),  # dot groups and a decimal comma, in the gold
+    ("1000000", "1'000'000", True),  # apostrophes
+    ("2500000", "2.500.001", False),  # another number
+    ("2500", "2.500", False),  # one dot is a decimal point: two and a half
+    # --- unicode roots
+    (r"\sqrt[3]{2}", "∛2", True),  # cube root sign
+    ("∜16", "2", True),  # fourth root, in the gold
+    (r"\sqrt[3]{2}", "³√2", True),  # a superscript index before the root sign
+    (r"\sqrt[3]{2}", "∜2", False),  # another root
+    ("3", "∛9", False),  # a wrong radicand
+    # --- a mixed number written with a space is one value
+    (r"\frac{13}{4}", "3 1/4", True),  # integer, space, proper fraction
+    ("-3 1/4", "-3.25", True),  # negative, in the gold
+    (r"\frac{13}{4}", "3 1/5", False),  # another fraction part
+    (r"\frac{3}{4}", "3 1/4", False),  # not the product 3 x 1/4
+    ("3, 5/4", "3 5/4", True),  # an improper fraction after a space: still two numbers
+    # --- infinity in words
+    (r"\infty", r"\text{infinity}", True),  # \text{infinity}
+    (r"(-\infty, 3]", "(-infinity, 3]", True),  # inside an interval
+    (r"-\text{infinity}", r"-\infty", True),  # negative, in the gold
+    (r"-\infty", r"\text{infinity}", False),  # the other sign
+    # --- a trigonometric function of an angle in degrees is its value
+    (r"\frac{1}{2}", r"\cos 60^\circ", True),  # \cos 60^\circ = 1/2
+    (r"\sin(60^{\circ})", r"\frac{\sqrt{3}}{2}", True),  # brackets and braces, in the gold
+    ("1", "tan 45°", True),  # unicode degree sign
+    (r"\frac{3}{4}", r"\sin^2 60^\circ", True),  # a power of the function
+    (r"\frac{1}{2}", r"\sin 60^\circ", False),  # another function
+    (r"\frac{1}{2}", r"\cos 60", False),  # no degree sign: 60 radians
+    ("60", r"60^\circ", True),  # a degree sign on the whole answer stays a unit
+    (r"\frac{\pi}{3}", r"60^\circ", False),  # ... and is not converted to radians
+    # --- the hour of a clock: the meridiem is part of the value
+    ("11:20 PM", "11:20 p.m.", True),  # another spelling of the meridiem
+    (r"11:20 \text{ p.m.}", "11:20pm", True),  # \text{ p.m.} against pm, glued
+    ("11:20 PM", "23:20", True),  # a 24-hour time is its 12-hour spelling
+    ("00:15", "12:15 a.m.", True),  # ... just after midnight, in the gold
+    ("5 PM", "17:00", True),  # an hour alone with its meridiem
+    ("9:30 AM", "09:30", True),  # a zero-padded hour is a 24-hour time
+    ("11:20 PM", "11:20 AM", False),  # the other half of the day
+    ("11:20 AM", "23:20", False),  # ... against a 24-hour time
+    ("11:20 PM", "11:20", False),  # no meridiem: which half is not stated
+    ("11:20", "11:20 AM", False),  # ... in the gold too (the verdict is symmetric)
+    ("5 PM", "5", False),  # a bare number is not a time
+    ("11:20", "11:20", True),  # a time without meridiem equals itself only
+    ("12:00 PM", r"\text{noon}", True),  # noon
+    ("12:00 AM", "noon", False),  # midnight is not noon
+    # --- conditional answers: a value in a case only is a hedge
+    ("6", r"6 \text{ when } k \text{ is odd}", False),  # a condition on the problem's variable
+    ("2", "x = 2 if a > 0", False),  # a labelled value with a condition
+    (r"\boxed{6} \text{ for } k \text{ odd}", "6", False),  # a condition after a box, in the gold
+    ("5", r"5 \text{ unless } n = 1", False),  # unless
+    ("1", r"\begin{cases} 1 & n \text{ odd} \\ 0 & n \text{ even} \end{cases}", False),  # piecewise
+    (r"6 \text{ when } k \text{ is odd}", r"6 \text{ when } k \text{ is odd}", True),  # a gold equals itself
+    ("6", r"\boxed{6} \text{ for part (a)}", True),  # "for" naming a part is no condition
+    # --- multiple choice: a letter and a value are one answer
+    (r"\textbf{(C)}\ 12", "C", True),  # the letter alone
+    (r"\textbf{(C)}\ 12", "12", True),  # the value alone
+    (r"\textbf{(C)}\ 12", r"\text{(C) } 12", True),  # both
+    ("(B) 7", r"\textbf{(B)}", True),  # the bold letter, the other way
+    (r"\boxed{D}", r"\textbf{(D)}\ \frac{1}{2}", True),  # a boxed letter as the gold
+    (r"\textbf{(C)}\ \frac{1}{2}", "0.5", True),  # the value in another spelling
+    (r"\textbf{(C)}\ 12", "D", False),  # another letter
+    (r"\textbf{(C)}\ 12", "13", False),  # another value
+    (r"\textbf{(C)}\ 12", "(D) 12", False),  # another letter with the value
+    (r"\textbf{(C)}\ 12", "(C) 13", False),  # the letter with another value contradicts itself
+    ("(B) 7", "(B) or (C)", False),  # two letters: a hedge
+    # --- \pm inside a list of solutions
+    (r"0, \pm 2", "-2, 0, 2", True),  # three solutions
+    ("-1, 1, -3, 3", r"\pm 1, \pm 3", True),  # two \pm, in the answer
+    (r"x = 0, x = \pm 2", r"\{-2, 0, 2\}", True),  # labelled solutions against a set
+    (r"0, \pm 2", "0, 2", False),  # a solution missing
+    (r"0, \pm 2", r"0, \pm 3", False),  # another pair
+    (r"1, \pm \sqrt{2}", r"1, \sqrt{2}, -\sqrt{2}", True),  # a root's two signs
+    # --- set-builder notation is the set it describes
+    (r"\{x \mid x > 2\}", r"(2, \infty)", True),  # over the reals: the interval
+    (r"[-1, 4)", r"\{x \in \mathbb{R} : -1 \le x < 4\}", True),  # a named domain, in the answer
+    (r"\{x \mid x^2 < 9\}", "(-3, 3)", True),  # a quadratic condition
+    (r"\{x \mid x < 1 \text{ or } x > 3\}", r"(-\infty,1)\cup(3,\infty)", True),  # a union
+    (r"\{1, 2, 3\}", r"\{n \in \mathbb{Z} : 1 \le n \le 3\}", True),  # over the integers: a finite set
+    (r"\{n \in \mathbb{Z}^+ \mid n < 4\}", "1, 2, 3", True),  # the positive integers, in the gold
+    (r"\{x \mid x > 2\}", r"[2, \infty)", False),  # an endpoint added
+    (r"\{x \mid x^2 < 9\}", "(-3, 3]", False),  # ... and against a quadratic condition
+    (r"\{n \in \mathbb{Z} \mid 0 < n < 4\}", "0, 1, 2, 3", False),  # a member too many
+    (r"\{1, 2, 3\}", r"\{n \in \mathbb{N} : n < 4\}", False),  # is 0 natural? not decided: as written
+    # --- x \ne a is the reals without a
+    (r"x \neq 3", r"(-\infty,3)\cup(3,\infty)", True),  # the union of two open rays
+    (r"(-\infty,-1)\cup(-1,\infty)", r"x \ne -1", True),  # ... the other way
+    (r"\mathbb{R} \setminus \{3\}", r"x \neq 3", True),  # the reals minus a point
+    (r"\{x \mid x \neq 3\}", r"\mathbb{R} \setminus \{3\}", True),  # a set-builder of it
+    (r"x \neq 3", r"(-\infty,3)\cup(4,\infty)", False),  # another gap
+    (r"x \neq 3", r"x \neq 4", False),  # another point
+    (r"x \neq 3", "3", False),  # the point itself
+    # --- equations with terms reordered or moved across the sign
+    ("(x-1)^2 + (y+2)^2 = 9", "(y+2)^2 + (x-1)^2 = 9", True),  # a circle's two squares swapped
+    ("(x-1)^2 + (y+2)^2 = 9", "(y+2)^2 = 9 - (x-1)^2", True),  # a square moved across
+    ("x^2 + y^2 - 2x + 4y - 4 = 0", "(x-1)^2 + (y+2)^2 = 9", True),  # expanded, in the gold
+    (r"\frac{x^2}{4} + \frac{y^2}{9} = 1", "9x^2 + 4y^2 = 36", True),  # an ellipse scaled
+    ("y^2 = 4x", "4x = y^2", True),  # sides swapped
+    ("(x-1)^2 + (y+2)^2 = 9", "(x-1)^2 + (y-2)^2 = 9", False),  # the centre moved
+    ("(x-1)^2 + (y+2)^2 = 9", "(x+1)^2 + (y+2)^2 = 9", False),  # ... along the other axis
+    ("x^2 - y^2 = 1", "y^2 - x^2 = 1", False),  # the conjugate hyperbola
+    # --- what a small model writes around one value inside the block
+    ("36", r"36 \quad (\text{check: } 6 \times 6 = 36 ✓)", True),  # a trailing check
+    (r"\frac{3}{4} (verify: 3/4 \cdot 4 = 3)", "0.75", True),  # ... in the gold
+    ("37", r"36 (check: 6 \times 6 = 36 ✓)", False),  # the check does not change a wrong value
+    ("10", r"2 + 3 = 5, \; 5 \times 2 = 10. \text{Final answer: } 10", True),  # working, then a marked answer
+    ("5", r"2 + 3 = 5, \; 5 \times 2 = 10. \text{Final answer: } 10", False),  # ... never an intermediate result
+    ("12", "Final Answer: 12. I hope it is correct.", True),  # a sentence after it that states no value
+    ("12", "Final answer: 12. Or maybe 13.", False),  # ... a second value after it: a hedge
+    ("(-1, 4)", "So the answer is $(-1, 4)$.", True),  # one value inside a sentence
+    (r"The vertex is at $\left(2, -3\right)$.", "(2, -3)", True),  # ... without a marker, in the gold
+    ("(-1, 4)", "So the answer is $(4, -1)$.", False),  # the sentence's value is wrong
+    ("7", "at least $7$", False),  # words that change the value stay
+    (r"\frac{1}{2}", r"\frac{1}{2} \text{ or } 0.5", True),  # two writings of one value
+    ("0.25", r"\frac{1}{4} (or 0.25)", True),  # ... the second in brackets
+    (r"\frac{1}{2} = 0.5", "0.5", True),  # ... joined by "=", in the gold
+    (r"\frac{1}{2}", r"\frac{1}{2} \text{ or } \frac{1}{3}", False),  # two values stay a hedge
+    (r"\frac{1}{3}", r"\frac{1}{3} \text{ or } 0.333", False),  # an approximation is another value
+    ("5", r"\boxed{5", True),  # an unbalanced box at the end
+    (r"\frac{1}{2}", r"x = \boxed{\frac{1}{2}", True),  # ... after a label
+    ("6", r"\boxed{7", False),  # ... holding a wrong value
 ]
 
 
@@ -346,6 +482,13 @@ def test_is_equivalent_table(gold, pred, expected):
         ("42", "banana split", "unparseable"),  # prose: nothing to judge
         ("98", r"19 \times 9 - 73", "unparseable"),  # a restated problem states no value: below a wrong number
         (r"19 \times 9 - 73", "98", "wrong"),  # ... and a number is not that expression (symmetric)
+        ("6", r"6 \text{ when } k \text{ is odd}", "unparseable"),  # a conditional answer is a hedge
+        (r"6 \text{ when } k \text{ is odd}", "6", "wrong"),  # ... and a value is not a conditional gold
+        ("11:20 PM", "11:20 AM", "wrong"),  # the other half of the day: a wrong time
+        ("11:20 PM", "11:20 PM or 11:20 AM", "unparseable"),  # both halves: a hedge
+        (r"\textbf{(C)}\ 12", "12.5", "wrong"),  # a value near a choice's is another choice, never close
+        ("12", "Final answer: 12. Or maybe 13.", "unparseable"),  # a second value after the marked one: a hedge
+        ("5", r"2 + 3 = 5, \; 5 \times 2 = 10. \text{Final answer: } 10", "wrong"),  # the marked value is judged
     ],
 )
 def test_judge_answer_grades_near_misses(gold, pred, verdict):

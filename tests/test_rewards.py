@@ -79,6 +79,9 @@ CHECK_ANSWER = [
     (done("40, 41, 42"), "42", R.ANSWER_UNPARSEABLE),  # hedging with a list
     (done(r"\pm 42"), "42", R.ANSWER_UNPARSEABLE),  # hedging with plus-minus
     (done(r"6 \times 9 - 12"), "42", R.ANSWER_UNPARSEABLE),  # the problem restated: no value stated
+    (done(r"6 \times 7 = 42. \text{Final answer: } 42"), "42", R.ANSWER_EQUIVALENT),  # a marked final answer
+    (done(r"42 \text{ when } n \text{ is even}"), "42", R.ANSWER_UNPARSEABLE),  # a conditional answer: a hedge
+    (done("11:20 AM"), "11:20 PM", R.ANSWER_WRONG),  # the other half of the day
     ("The answer is 42.", "42", R.ANSWER_NO_BLOCK),  # answer only in prose
     (f"<SOLUTION>42</SOLUTION>{REASONING_END}", "42", R.ANSWER_NO_BLOCK),  # block in the reasoning
     (done("42") + done("41"), "42", R.ANSWER_NO_BLOCK),  # two blocks
@@ -106,6 +109,10 @@ CHECK_NUMBERS = [
     (done(r"\boxed{42}\boxed{43}"), "42", R.NUMBER_WRONG),  # two boxes are a hedge too
     (done("forty-two"), "42", R.NUMBER_NONE),  # no number in the block
     (done(r"6 \times 9 - 12"), "42", R.NUMBER_NONE),  # arithmetic left undone states no number
+    (done("6 x 7 = 42. Final answer: 42"), "42", R.NUMBER_MATCH),  # the marked answer's number, not the working's
+    (done(r"0.5 \text{ or } \frac{1}{2}"), "0.5", R.NUMBER_MATCH),  # one value written twice is no hedge
+    (done(r"42 \text{ if } n > 1"), "42", R.NUMBER_WRONG),  # a conditional answer is a hedge
+    (done("123"), "123_4", R.NUMBER_NOT_APPLICABLE),  # a numeral in a base: digits and value both right
     ("42", "42", R.NUMBER_NONE),  # no block
     (done("1/2"), r"\frac{1}{2}", R.NUMBER_NOT_APPLICABLE),  # gold is not a plain number
     (done("42"), None, R.NUMBER_NOT_APPLICABLE),  # no gold

@@ -23,6 +23,15 @@ SPELLINGS = [
     ("28 %", "28"),  # a spaced percent sign
     ("AB = 4", "4"),  # a segment's name
     ("y = 2x + 1", "y = 2x + 1"),  # an equation keeps its left side
+    ("3.4e-5", "0.000034"),  # E-notation is the exact decimal
+    (r"6.02 \times 10^{23}", "602000000000000000000000"),  # ... and so is scientific notation
+    (r"2e - 1", "2e - 1"),  # Euler's number, spaced, stays
+    ("2.500.000", "2500000"),  # dot thousands groups
+    ("2.500", "2.500"),  # one dot: a decimal point
+    ("∛2", r"\sqrt[3]{2}"),  # a unicode cube root
+    ("3 1/4", r"\frac{13}{4}"),  # a mixed number with a space
+    (r"\text{infinity}", r"\infty"),  # infinity in words
+    (r"\cos 60^\circ", r"\cos(\frac{60\pi}{180})"),  # degrees inside a trigonometric function
 ]
 
 
