@@ -800,24 +800,38 @@ def is_bare_arithmetic(norm: str) -> bool:
     + - x / (\\times, \\cdot, \\div, *), brackets allowed, at least one operation ("19 \\times 9 - 73",
     "2(3 + 4)"). It restates a computation instead of stating its value. Closed forms are values: a
     signed number, a fraction of two numbers (3/4, \\frac{3}{4}), and anything with a power, root,
-    factorial, constant or letter (4 \\times 10^{5}, 2^{10}, 1 + \\sqrt{2}, 5!, 2\\pi).
+    factorial, constant or letter (4 \\times 10^{5}, 2^{10}, 1 + \\sqrt{2}, 5!, 2\\pi). An equation of
+    such constants states its last side, as math-verify reads it: "19 \\times 9 - 73 = 98" states 98,
+    "98 = 19 \\times 9 - 73" and the problem written twice state no value.
 
     >>> [is_bare_arithmetic(s) for s in (r"19 \\times 9 - 73", "(12 + 3) / 5", "2(3 + 4)", r"\\frac{7 + 1}{2}")]
     [True, True, True, True]
     >>> [is_bare_arithmetic(s) for s in ("-5", "(-3)", "3/4", r"\\frac{3}{4}", r"4 \\times 10^{5}", r"1 + \\sqrt{2}")]
     [False, False, False, False, False, False]
+    >>> [is_bare_arithmetic(s) for s in ("6 + 7 = 13", "13 = 6 + 7", "6 + 7 = 6 + 7", "x = 6 + 7")]
+    [False, True, True, False]
     """
-    s = _LITERAL_FRACTION.sub(" \0 ", norm)  # \0: a placeholder no answer holds
+    sides = [_arithmetic_operations(side) for side in norm.split("=")]
+    if any(count is None for count in sides):
+        return False  # anything else (a letter, ^, !, \\sqrt, a comma) makes it more than arithmetic
+    return sides[-1] > 0
+
+
+def _arithmetic_operations(s: str) -> int | None:
+    """How many operations join the plain numbers of `s`, or None when `s` holds anything else."""
+    s = _LITERAL_FRACTION.sub(" \0 ", s)  # \0: a placeholder no answer holds
     previous = None
-    while previous != s:  # innermost first: \frac{\frac{1 + 1}{2}}{3}
+    while previous != s:  # innermost first: \\frac{\\frac{1 + 1}{2}}{3}
         previous, s = s, _FRAC_OF_ARITHMETIC.sub(r"(\1)/(\2)", s)
     tokens, position = [], 0
     while position < len(s.rstrip()):
         match = _ARITHMETIC_TOKEN.match(s, position)
         if match is None:
-            return False  # anything else (a letter, ^, !, \sqrt, =, a comma) makes it more than arithmetic
+            return None
         tokens.append(match.group(1))
         position = match.end()
+    if not tokens:
+        return None  # an empty side ("= 5") is not arithmetic
     operand_end = {")", "]", "}"}  # what can stand left of a binary operation
     operations = 0
     for left, right in zip(tokens, tokens[1:], strict=False):  # each neighbouring pair
@@ -825,4 +839,4 @@ def is_bare_arithmetic(norm: str) -> bool:
         right_operand = right in "([{" or right[0].isdigit() or right[0] in ".\0"
         if left_operand and (right in _BINARY or right_operand):  # a binary operator, or 2(3) / (2)(3)
             operations += 1
-    return operations > 0
+    return operations

@@ -302,6 +302,9 @@ EQUIVALENCE = [
     (r"12\pi", r"13\pi \text{ cm}^2", False),  # ... a wrong value with a unit
     # --- arithmetic of plain numbers left undone is not an answer (it restates the problem)
     ("98", r"19 \times 9 - 73", False),  # the problem's own expression
+    ("98", r"19 \times 9 - 73 = 19 \times 9 - 73", False),  # ... written twice: an equation of it states no value
+    ("98", r"98 = 19 \times 9 - 73", False),  # ... an equation ending in it (math-verify reads the last side)
+    ("98", r"19 \times 9 - 73 = 98", True),  # the working, then the value: it states 98
     ("253", "(92 + 89) + 72", False),  # a chain, brackets kept
     ("14", "2(3 + 4)", False),  # implicit product with a bracket
     ("3", r"\frac{5 + 1}{2}", False),  # a fraction of arithmetic
