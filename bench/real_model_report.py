@@ -58,28 +58,29 @@ def shortcut_figures(results: list[dict]) -> dict:
     }
 
 
-def _tally(results: list[dict], cell_of) -> dict[str, tuple[int, int]]:
+def _tally(results: list[dict], cell_of, verdicts=None) -> dict[str, tuple[int, int]]:
     """(right, answered) per cell, `cell_of(ops, presentation)` naming a problem's cell, pooled over
-    the results given, in cell order."""
+    the results given, in cell order; right by `verdicts` (strict unless given: lenient for the base
+    model's tag-free prompts)."""
     cells: dict[str, list[int]] = {}
     for r in results:
-        for ok, ops, presentation in zip(strict(r), r["ops"], r["presentation"], strict=True):
+        for ok, ops, presentation in zip((verdicts or strict)(r), r["ops"], r["presentation"], strict=True):
             cell = cells.setdefault(cell_of(ops, presentation), [0, 0])
             cell[0] += ok
             cell[1] += 1
     return {k: (v[0], v[1]) for k, v in sorted(cells.items())}
 
 
-def type_accuracy(results: list[dict]) -> dict[str, tuple[int, int]]:
+def type_accuracy(results: list[dict], verdicts=None) -> dict[str, tuple[int, int]]:
     """(right, answered) per operations x presentation cell, pooled over the results given."""
-    return _tally(results, lambda ops, presentation: f"{ops} {presentation}")
+    return _tally(results, lambda ops, presentation: f"{ops} {presentation}", verdicts)
 
 
-def by_operation(results: list[dict]) -> dict[str, tuple[int, int]]:
+def by_operation(results: list[dict], verdicts=None) -> dict[str, tuple[int, int]]:
     """(right, answered) per operation of one-step problems (or number of operations), then per
     presentation, pooled."""
-    operations = _tally(results, lambda ops, _: ops if "+" not in ops else f"{ops.count('+') + 1} ops")
-    return {**operations, **_tally(results, lambda _, presentation: presentation)}
+    operations = _tally(results, lambda ops, _: ops if "+" not in ops else f"{ops.count('+') + 1} ops", verdicts)
+    return {**operations, **_tally(results, lambda _, presentation: presentation, verdicts)}
 
 
 BASE_ARMS = ("base", "base-native", "base-fewshot")  # the base model: the run's template, its own, few-shot
@@ -122,14 +123,18 @@ def groups(seeds: list[int]) -> list[dict]:
     return found
 
 
-def arm_line(family: str, label: str, results: list[dict], seeds_shown) -> list[str]:
+def arm_line(family: str, label: str, results: list[dict], seeds_shown, tagged: bool = True) -> list[str]:
     """An arm's two lines: strict and lenient accuracy (Wilson, the problem as the unit), per operation
-    and presentation, the shortcut figures and the restated share; then its per-cell accuracy."""
+    and presentation, the shortcut figures and the restated share; then its per-cell accuracy. Per
+    operation and cell the accuracy is strict, or lenient for a prompt without the tags (`tagged`)."""
+    kind = None if tagged else lenient
     right = [x for r in results for x in strict(r)]
     loose = [x for r in results for x in lenient(r)]
     figures = shortcut_figures(results)
     per_seed = " / ".join(f"{100 * sum(strict(r)) / len(r['gold']):.1f}" for r in results)
-    ops = "; ".join(f"{k} {100 * a / n:.0f}%" for k, (a, n) in by_operation(results).items())  # where a gain lives
+    ops = "; ".join(
+        f"{k} {100 * a / n:.0f}%" for k, (a, n) in by_operation(results, kind).items()
+    )  # where a gain lives
     runs = len(results)
     head = (
         f"{family:10} {label:16} problems={len(right) // runs:4} seeds={seeds_shown}: "
@@ -141,8 +146,14 @@ def arm_line(family: str, label: str, results: list[dict], seeds_shown) -> list[
         f"truncated {100 * figures['truncated']:.0f}%, most common opening {100 * figures['top_opening_share']:.0f}% "
         f"({figures['top_opening'][:50]!r}), distinct answers {figures['distinct_answers']}"
     )
-    cells = "; ".join(f"{k} {metrics.rate_with_interval(a, n, runs)}" for k, (a, n) in type_accuracy(results).items())
-    return [head, f"{family:10} {label:16} per operations x presentation: {cells}"]
+    cells = "; ".join(
+        f"{k} {metrics.rate_with_interval(a, n, runs)}" for k, (a, n) in type_accuracy(results, kind).items()
+    )
+    per = "per operations x presentation" if tagged else "per operations x presentation (lenient)"
+    return [
+        head.replace("; add ", f"; {'' if tagged else 'lenient '}add ", 1),
+        f"{family:10} {label:16} {per}: {cells}",
+    ]
 
 
 def comparison_line(family: str, label: str, control: str, test: dict) -> str:
@@ -169,7 +180,7 @@ def summarize(seeds: list[int]) -> list[str]:
         if "base" not in bases:
             continue
         for arm, result in bases.items():
-            lines += arm_line(family, bench.ARM_LABELS[arm], [result], "-")
+            lines += arm_line(family, bench.ARM_LABELS[arm], [result], "-", tagged=arm == "base")
         best = max(bases, key=lambda arm: (sum(lenient(bases[arm])), -BASE_ARMS.index(arm)))
         stored = {}  # (arm, step) -> {seed: result}
         for group in groups(seeds):
