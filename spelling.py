@@ -63,7 +63,7 @@ _HEDGES = (
 
 # Words that state a value only in a case ("6 when k is odd", "x = 2 if a > 0"): a hedge, never a unit.
 CONDITION_WORDS = frozenset(
-    ["if", "iff", "when", "whenever", "unless", "provided", "providing", "assuming", "otherwise"]
+    ["if", "iff", "when", "whenever", "unless", "provided", "providing", "assuming", "otherwise", "given"]
 )
 
 
@@ -171,8 +171,8 @@ _INFINITY_WORD = re.compile(
 # A trigonometric function of an angle in degrees: \cos 60^\circ is cos(60 pi / 180) = 1/2. (A degree
 # sign on the whole answer is a unit and goes, _DEGREE_PERCENT.)
 _DEGREE_TRIG = re.compile(
-    r"(?<![A-Za-z])\\?(sin|cos|tan|cot|sec|csc)(\s*\^\s*(?:\d|\{[^{}]*\}))?\s*(?:(\()\s*)?(-?\d+(?:\.\d+)?)\s*"
-    r"(?:\^\s*\{?\s*\\circ\s*\}?|\\degree)(?(3)\s*\))"
+    r"(?<![A-Za-z])\\?(sin|cos|tan|cot|sec|csc)(\s*\^\s*(?:\d|\{[^{}]*\}))?\s*(?:([({]\s*\(?)\s*)?(-?\d+(?:\.\d+)?)\s*"
+    r"(?:\^\s*\{?\s*\\circ\s*\}?|\\degree)(?(3)\s*\)?\s*[)}])"
 )
 
 
@@ -326,8 +326,10 @@ def _spelled(answer: str) -> str:
     s = _CURRENCY.sub("", s)
     if "$" in s or "\\(" in s:
         s = _sentence_value(s)
+    elif " " in s and not s.lstrip().startswith("\\"):
+        s = _plain_sentence_value(s)
     s = s.replace("$", "").replace("\\(", "").replace("\\)", "").replace("\\[", "").replace("\\]", "")
-    s = s.replace("\\dfrac", "\\frac").replace("\\tfrac", "\\frac").replace("{,}", ",")
+    s = s.replace("\\dfrac", "\\frac").replace("\\tfrac", "\\frac").replace("{,}", ",").replace("{:}", ":")
     if "e" in s or "E" in s:
         s = _E_NOTATION.sub(_e_notation, s)
     s = _UPRIGHT_CONSTANT.sub(r"\1", s)  # \mathrm{e}, \text{i}: the constants e and i
@@ -364,7 +366,7 @@ def _spelled(answer: str) -> str:
         s = s.replace(",", "").replace(" ", "")
     if s.replace(" ", "") in _EMPTY_SET:
         s = "\\emptyset"
-    return s
+    return _worked_value(s)
 
 
 def numeral_digits(answer: str) -> str | None:
@@ -433,9 +435,40 @@ def _sentence_value(s: str) -> str:
     match = segments[0]
     before, after = text[: match.start()], text[match.end() :]
     words = {w.lower() for w in WORD.findall(before)}
-    if after.strip(" .!") or not words or any(ch.isdigit() for ch in before) or words & _NOT_SENTENCE_WORDS:
+    if not _counted_words(after) or not words or any(ch.isdigit() for ch in before) or words & _NOT_SENTENCE_WORDS:
         return s
     return match.group(1) or match.group(2)
+
+
+_TOTAL_WORDS = frozenset({"in", "total", "all", "altogether", "each", "now", "left"})  # "12 apples in total."
+_PLAIN_NUMBER = re.compile(r"(?<![\\\w.])-?\d+(?:,\d{3})*(?:\.\d+)?(?![\w.]*\d)")
+
+
+def _counted_words(after: str) -> bool:
+    """True when what follows a sentence's value only names what it counts ("apples in total."): words
+    that are units or counted nouns, or "in total", "altogether"; never a hedge or an operator."""
+    words = WORD.findall(after.replace("\\text", " "))
+    rest = WORD.sub(" ", after.replace("\\text", " ")).strip(" .!{}")
+    return not rest and all(w.lower() in _TOTAL_WORDS or (len(w) > 1 and _is_unit_word(w)) for w in words)
+
+
+def _plain_sentence_value(s: str) -> str:
+    """The one number of a plain sentence that states it ("So there are 12 apples in total." -> "12"),
+    under the same conditions as a sentence with math delimiters: words before it, only counted words
+    after it, no second number, nothing that could change the value."""
+    numbers = list(_PLAIN_NUMBER.finditer(s))
+    if len(numbers) != 1:
+        return s
+    before, after = s[: numbers[0].start()], s[numbers[0].end() :]
+    words = {w.lower() for w in WORD.findall(before)}
+    if (
+        len(words) < 2
+        or words & _NOT_SENTENCE_WORDS
+        or not _counted_words(after)
+        or any(ch in before for ch in "=^_{}\\")
+    ):
+        return s
+    return numbers[0].group()
 
 
 def _clock_time(s: str) -> str | None:
@@ -485,8 +518,10 @@ def time_of_day(norm: str) -> tuple[int, bool] | None:
 # \forall, or a piecewise answer.
 _CONDITION = re.compile(
     r"(?<![\\A-Za-z])(?:" + "|".join(sorted(CONDITION_WORDS)) + r")(?![A-Za-z])"
-    r"|(?<![\\A-Za-z])for(?:\s|\})+(?:all|every|each|any|some|odd|even|[A-Za-z](?![A-Za-z])|\\[A-Za-z]+)"
-    r"|\\forall(?![A-Za-z])|\\begin\s*\{cases\}",
+    r"|(?<![\\A-Za-z])in(?:\s|\})+case(?![A-Za-z])"
+    # "for n odd", "for some k": a case; "for all n" states the value everywhere, so it is no condition
+    r"|(?<![\\A-Za-z])for(?:\s|\})+(?!(?:all|every|each|any)(?![A-Za-z]))(?:some|odd|even|[A-Za-z](?![A-Za-z])|\\(?!forall)[A-Za-z]+)"
+    r"|\\begin\s*\{cases\}",
     re.IGNORECASE,
 )
 
@@ -790,9 +825,23 @@ _LITERAL_FRACTION = re.compile(
 )
 _FRAC_OF_ARITHMETIC = re.compile(r"\\frac\{([^{}]*)\}\{([^{}]*)\}")  # \frac{19 \times 9}{2}: its arguments' arithmetic
 _ARITHMETIC_TOKEN = re.compile(
-    rf"\s*(\0|{_PLAIN}|\\times(?![A-Za-z])|\\cdot(?![A-Za-z])|\\div(?![A-Za-z])|[-+*/()\[\]{{}}])"
+    rf"\s*(\0|{_PLAIN}|\\(?:times|cdotp|cdot|div|ast|bullet)(?![A-Za-z])|[-+*/()\[\]{{}}\u22c5\u2217\u2219\u2715])"
 )
-_BINARY = {"\\times", "\\cdot", "\\div", "*", "/", "+", "-"}
+_BINARY = {"\\times", "\\cdot", "\\cdotp", "\\div", "\\ast", "\\bullet", "*", "/", "+", "-"} | set(
+    "\u22c5\u2217\u2219\u2715"
+)
+# What can stand around arithmetic without stating a value: words and \text{} without digits (units,
+# "So", "Q.E.D."), sizing and spacing commands, a degree sign, a percent sign, end-of-proof marks,
+# absolute-value bars; set braces count as brackets. Dropped before the arithmetic test, so
+# "(19 \times 9 - 73) apples" or "|19 \times 9 - 73|" restates the problem as plainly as the bare form.
+_AROUND_ARITHMETIC = re.compile(
+    r"\\(?:text|textrm|textbf|mathrm|mathbf|mbox|operatorname)\s*\{[^{}\d]*\}"
+    r"|\\(?:left|right|bigl|bigr|Bigl|Bigr|big|Big|bigg|Bigg)(?![A-Za-z])"
+    r"|\\(?:blacksquare|square|qed|lvert|rvert|vert|mid)(?![A-Za-z])"
+    r"|\^\s*\{?\s*\\circ\s*\}?|\\degree|\u00b0|\\?%|Q\.E\.D\.?|\|"
+    r"|(?<=[\d)\]}])\s*[mgshLJNWVK](?:\^\s*\{?\d\}?)?\s*$"  # a one-letter unit after the value: "(...) m"
+)
+_PROSE = re.compile(r"(?<![\\A-Za-z])[A-Za-z]{2,}(?![A-Za-z])")
 
 
 def is_bare_arithmetic(norm: str) -> bool:
@@ -811,8 +860,12 @@ def is_bare_arithmetic(norm: str) -> bool:
     >>> [is_bare_arithmetic(s) for s in ("6 + 7 = 13", "13 = 6 + 7", "6 + 7 = 6 + 7", "x = 6 + 7")]
     [False, True, True, False]
     """
-    sides = [_arithmetic_operations(side) for side in norm.split("=")]
-    if any(count is None for count in sides):
+    # words go only when they are units, counted nouns or filler ("So", "apples"): a hedge ("or"), an
+    # operator word or a function name keeps the answer from reading as arithmetic
+    core = _PROSE.sub(lambda m: " " if _is_unit_word(m.group()) else m.group(), _AROUND_ARITHMETIC.sub(" ", norm))
+    core = core.replace("\\{", "(").replace("\\}", ")").strip(" .,;:")
+    sides = [_arithmetic_operations(side) for side in core.split("=") if side.strip()]  # "= 19 \\times 9 - 73"
+    if not sides or any(count is None for count in sides):
         return False  # anything else (a letter, ^, !, \\sqrt, a comma) makes it more than arithmetic
     return sides[-1] > 0
 
@@ -837,6 +890,25 @@ def _arithmetic_operations(s: str) -> int | None:
     for left, right in zip(tokens, tokens[1:], strict=False):  # each neighbouring pair
         left_operand = left in operand_end or left[0].isdigit() or left[0] in ".\0"
         right_operand = right in "([{" or right[0].isdigit() or right[0] in ".\0"
-        if left_operand and (right in _BINARY or right_operand):  # a binary operator, or 2(3) / (2)(3)
+        bracketed = left in operand_end or right in "([{"  # 2(3) or (2)(3); "3 4" is two numbers, not a product
+        if left_operand and (right in _BINARY or (right_operand and bracketed)):
             operations += 1
     return operations
+
+
+def _worked_value(s: str) -> str:
+    """An equation of constants whose sides before the last do arithmetic ("19 \\times 9 - 73 = 98",
+    "6 \\times 7 = 42") is working that ends in its value: the last side, as math-verify reads a chain.
+    Anything else is left as it is ("\\frac12 = 0.5" is two writings; "98 = 19 \\times 9 - 73" ends in
+    arithmetic, which states no value).
+
+    >>> _worked_value(r"19 \\times 9 - 73 = 98"), _worked_value("1 + 1 = 2"), _worked_value("x = 2 + 3")
+    ('98', '2', 'x = 2 + 3')
+    """
+    if "=" not in s or any(ch.isalpha() for ch in s.replace("\\times", "").replace("\\cdot", "").replace("\\div", "")):
+        return s
+    sides = [side.strip() for side in s.split("=")]
+    counts = [_arithmetic_operations(side) for side in sides]
+    if any(count is None for count in counts) or counts[-1] != 0 or not all(counts[:-1]):
+        return s
+    return sides[-1]

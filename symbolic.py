@@ -54,7 +54,8 @@ def too_costly_for_sympy(s: str) -> bool:
     if max_depth > MAX_BRACE_DEPTH:
         return True
     # Exponent towers (a power inside an exponent) and huge literal exponents.
-    if re.search(r"\^\s*\{[^{}]*\^|\^\s*\(?[^{}\s]*\^|\^\s*\d\s*\^", s):
+    # (an operator between two powers ends the first: x^2+y^2 is no tower)
+    if re.search(r"\^\s*\{[^{}]*\^|\^\s*\(?[^{}\s+\-*/=(),]*\^|\^\s*\d\s*\^", s):
         return True
     if _HUGE_EXPONENT.search(s):
         return True

@@ -305,6 +305,15 @@ EQUIVALENCE = [
     ("98", r"19 \times 9 - 73 = 19 \times 9 - 73", False),  # ... written twice: an equation of it states no value
     ("98", r"98 = 19 \times 9 - 73", False),  # ... an equation ending in it (math-verify reads the last side)
     ("98", r"19 \times 9 - 73 = 98", True),  # the working, then the value: it states 98
+    ("98", r"(19 \times 9 - 73) \text{ apples}", False),  # a unit after the brackets changes nothing
+    ("98", r"\{19 \times 9 - 73\}", False),  # ... nor braces around it
+    ("98", r"|19 \times 9 - 73|", False),  # ... nor absolute-value bars
+    ("98", r"(19 \times 9 - 73)^\circ", False),  # ... nor a degree sign
+    ("98", "19⋅9 − 73", False),  # unicode dot operator and minus
+    ("98", r"= 19 \times 9 - 73", False),  # a leading equals sign
+    ("98", r"\text{So } 19 \times 9 - 73.", False),  # a sentence around it
+    ("98", r"(19 \times 9 - 73) m", False),  # a one-letter unit after it
+    ("42", r"6 \times 7 = 42", True),  # working that ends in the value, both ways (symmetric)
     ("253", "(92 + 89) + 72", False),  # a chain, brackets kept
     ("14", "2(3 + 4)", False),  # implicit product with a bracket
     ("3", r"\frac{5 + 1}{2}", False),  # a fraction of arithmetic
@@ -321,6 +330,18 @@ EQUIVALENCE = [
     ("120", "5!", True),  # a factorial
     (r"\frac{11}{4}", r"2\frac{3}{4}", True),  # a mixed number is one value, not a product
     ("-5", "(-5)", True),  # a signed number in brackets
+    # --- issue 35 review: spellings the first rules missed
+    ("x^2+y^2=25", "y^2+x^2=25", True),  # two powers unspaced are no power tower: a circle, its squares swapped
+    ("(x-1)^2+(y-2)^2=9", "(y-2)^2+(x-1)^2=9", True),  # ... with brackets
+    ("(x-1)^2+(y-2)^2=9", "(x+1)^2+(y-2)^2=9", False),  # ... the centre moved
+    ("12", r"So there are $12$ apples in total.", True),  # one value in a sentence, counted words after it
+    ("12", "So there are 12 apples.", True),  # ... without math delimiters
+    ("12", "So there are 13 apples.", False),  # ... another value
+    ("12", "She needs 12 more marbles.", False),  # "more" could change the value: a hedge
+    (r"\frac{1}{2}", r"\sin{30^\circ}", True),  # a braced degree angle
+    (r"\frac{1}{2}", r"\sin{60^\circ}", False),  # ... another angle
+    ("4", r"4 \text{ given } n \text{ even}", False),  # "given": a condition, a hedge
+    ("4:30 PM", "16{:}30", True),  # LaTeX's spaced colon in a 24-hour time
     # --- E-notation and scientific notation are exact numbers
     ("0.000034", "3.4e-5", True),  # E-notation, negative exponent
     ("3.4e-5", "0.000034", True),  # ... in the gold
