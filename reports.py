@@ -280,12 +280,16 @@ REWARD_DROP = 1.5  # total reward's rolling mean this far below its best earlier
 HEALTH_KEYS = ("loss", "reward", "grad_norm")  # a non-finite value in any of these is a broken run
 # Rollouts from the policy being trained (Unsloth PR #8701: with TRL >= 1.10 and vLLM every rollout came
 # from the base model, adapter ignored, while the losses looked normal):
-OFF_POLICY_STEPS = 3  # after format priming, some rollout of the first N GRPO steps must show the format
+OFF_POLICY_STEPS = 10  # after format priming, some rollout of the first N GRPO steps must show the format ...
+OFF_POLICY_MIN_FINISHED = 12  # ... judged once this many of their completions finished (a cut one has no format)
+OFF_POLICY_CLIPPED_MAX = 0.5  # a step counts when most of its completions finished: TRL's clipped_ratio below this
 LOGP_GAP_MAX = 1.0  # nats per token: the generator's log-probs this far from the trainer's (mean of a step)
+# unsloth_zoo 2026.10.7 writes only adapter_config.json into vllm_gen_lora*/ (once per process) and hands
+# vLLM the weights in memory, so that folder says nothing about the live adapter: compare generators instead
 OFF_POLICY_CHECK = (
     "the rollouts may not come from the model being trained (the adapter left out of generation, as in "
-    "Unsloth PR #8701): check that vLLM gets the live adapter (a vllm_gen_lora* folder rewritten every step), "
-    "or rerun a few steps with USE_VLLM=False and compare"
+    "Unsloth PR #8701, Aug 2026): check that the installed unsloth includes that fix, and rerun a few steps "
+    "with --USE_VLLM=False to compare exact_format"
 )
 
 
@@ -294,11 +298,14 @@ def _window_mean(rows: list[dict], key: str) -> float | None:
     return sum(values) / len(values) if values else None
 
 
-def health_warnings(rows: list[dict], fp16: bool = False, primed: bool = False) -> dict[str, str]:
+def health_warnings(
+    rows: list[dict], fp16: bool = False, primed: bool = False, per_step: int = 0, rollouts: bool = True
+) -> dict[str, str]:
     """Why a run is not learning, from its training rows in metrics.jsonl: check name -> one line
     with the fix. Empty while every check passes (or too few steps are logged to say). Under fp16
     a non-finite gradient norm with a finite loss is the loss scaler skipping a step, not a fault.
-    `primed`: format priming ran just before these GRPO steps (a new run), so its format must show.
+    `primed`: format priming ran just before these GRPO steps (a new run), so its format must show;
+    `per_step`: completions per GRPO step; `rollouts`: False switches the off-policy check off.
 
     >>> rows = [{"step": s, "reward": 1.0, "completions/clipped_ratio": 0.8} for s in range(1, 11)]
     >>> list(health_warnings(rows))
@@ -314,7 +321,7 @@ def health_warnings(rows: list[dict], fp16: bool = False, primed: bool = False) 
             warnings["non_finite"] = (
                 f"{', '.join(bad)} not finite at step {row['step']}: lower LEARNING_RATE, and prefer bf16 or fp32 to fp16"
             )
-    off_policy = off_policy_warning(rows, primed)
+    off_policy = off_policy_warning(rows, primed, per_step) if rollouts else None
     if off_policy:
         warnings["off_policy"] = off_policy
     if len(rows) < HEALTH_WINDOW:
@@ -357,21 +364,26 @@ def health_warnings(rows: list[dict], fp16: bool = False, primed: bool = False) 
     return warnings
 
 
-def off_policy_warning(rows: list[dict], primed: bool) -> str | None:
-    """One line when the rollouts do not look like the current policy's: after format priming, none of
-    the first OFF_POLICY_STEPS GRPO steps' completions has the exact format the primed adapter writes; or
-    the generator's log-probabilities far from the trainer's for the same tokens (TRL logs the gap with
-    vLLM's importance-sampling correction on).
+def off_policy_warning(rows: list[dict], primed: bool, per_step: int = 0) -> str | None:
+    """One line when the rollouts do not look like the current policy's: after format priming, no finished
+    completion of the first GRPO steps has the exact format the primed adapter writes; or the generator's
+    log-probabilities far from the trainer's for the same tokens (TRL logs the gap with vLLM's
+    importance-sampling correction on). `per_step`: completions per GRPO step (0: unknown, format not judged).
 
-    >>> rows = [{"step": s, "reward": 0.0, "rewards/exact_format/mean": 0.0} for s in (1, 2, 3)]
-    >>> off_policy_warning(rows, primed=True)[:62]
-    'format priming ran, yet none of the completions of GRPO steps '
-    >>> off_policy_warning(rows, primed=False) is None
+    >>> rows = [{"step": s, "reward": 0.0, "rewards/exact_format/mean": 0.0, "completions/clipped_ratio": 0.0}
+    ...         for s in (1, 2, 3)]
+    >>> off_policy_warning(rows, primed=True, per_step=4)[:63]
+    'format priming ran, yet none of the 12 finished completions of '
+    >>> off_policy_warning(rows, primed=False, per_step=4) is None
     True
     """
-    first = [row.get("rewards/exact_format/mean") for row in rows[:OFF_POLICY_STEPS]]
-    if primed and len(first) == OFF_POLICY_STEPS and all(isinstance(v, (int, float)) and v == 0 for v in first):
-        return f"format priming ran, yet none of the completions of GRPO steps 1-{OFF_POLICY_STEPS} has its format: {OFF_POLICY_CHECK}"
+    judged = format_evidence(rows[:OFF_POLICY_STEPS], per_step) if primed else None
+    if judged is not None and not judged[2]:
+        steps, finished, _ = judged
+        return (
+            f"format priming ran, yet none of the {finished} finished completions of GRPO steps "
+            f"{steps[0]}-{steps[-1]} has its format: {OFF_POLICY_CHECK}"
+        )
     for row in rows:
         gap = row.get("sampling/sampling_logp_difference/mean")
         if isinstance(gap, (int, float)) and gap > LOGP_GAP_MAX:
@@ -382,9 +394,34 @@ def off_policy_warning(rows: list[dict], primed: bool) -> str | None:
     return None
 
 
-def health_callback(primed: bool = False):
+def format_evidence(rows: list[dict], per_step: int) -> tuple[list[int], int, bool] | None:
+    """The steps whose completions mostly finished (a completion cut at the budget cannot show the format),
+    taken in order until OFF_POLICY_MIN_FINISHED finished completions: (their steps, finished completions,
+    whether any shows the exact format). None until that many have finished (too few to judge).
+
+    >>> rows = [{"step": 1, "rewards/exact_format/mean": 0.0, "completions/clipped_ratio": 1.0},
+    ...         {"step": 2, "rewards/exact_format/mean": 0.0, "completions/clipped_ratio": 0.25}]
+    >>> format_evidence(rows, per_step=16)
+    ([2], 12, False)
+    """
+    steps, finished, shown = [], 0, False
+    for row in rows:
+        clipped, fmt = row.get("completions/clipped_ratio"), row.get("rewards/exact_format/mean")
+        numbers = isinstance(clipped, (int, float)) and isinstance(fmt, (int, float))
+        if not numbers or clipped >= OFF_POLICY_CLIPPED_MAX:
+            continue
+        steps.append(row["step"])
+        finished += round(per_step * (1 - clipped))
+        shown = shown or fmt > 0
+        if finished >= OFF_POLICY_MIN_FINISHED:
+            return steps, finished, shown
+    return None
+
+
+def health_callback(primed: bool = False, per_step: int = 0, rollouts: bool = True):
     """A TrainerCallback printing each run-health warning once, on the main process, as it appears.
-    `primed`: format priming ran just before (a new run): the rollouts must show its format."""
+    `primed`: format priming ran just before (a new run): the rollouts must show its format;
+    `per_step`: completions per GRPO step; `rollouts`: False switches the off-policy check off."""
     from transformers import TrainerCallback
 
     class HealthMonitor(TrainerCallback):
@@ -396,7 +433,8 @@ def health_callback(primed: bool = False):
                 return
             self.rows.append({"step": state.global_step, **logs})
             fp16 = bool(getattr(args, "fp16", False))
-            for name, line in health_warnings(self.rows, fp16=fp16, primed=primed).items():
+            found = health_warnings(self.rows, fp16=fp16, primed=primed, per_step=per_step, rollouts=rollouts)
+            for name, line in found.items():
                 if name not in self.said:
                     self.said.add(name)
                     print(f"warning (step {state.global_step}): {line}", flush=True)

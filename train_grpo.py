@@ -101,6 +101,7 @@ SEED = 3407
 EVAL_STEPS = 50  # at step 0 and every N GRPO steps: accuracy, format, length, truncation -> metrics.jsonl; 0 = off
 EVAL_PROBLEMS = 16  # the first N held-out problems, fixed for the run, one sample each; cut to whole eval batches
 # (16 completions every 50 steps is ~5 % of the completions a default run generates)
+HEALTH_CHECK_ROLLOUTS = True  # warn when rollouts look off-policy (see reports.py); False on random weights
 
 # --- Rewards (names from rewards.REWARD_FUNCS -> weight in the summed reward)
 REWARDS = {
@@ -235,7 +236,11 @@ def main(argv: list[str] | None = None) -> None:
                 reports.metrics_callback(out / "metrics.jsonl"),
                 # the rollouts must show the primed format (not checked on --smoke: the tiny random model's
                 # few priming steps do not teach it reliably)
-                reports.health_callback(primed=primer is not None and not smoke),
+                reports.health_callback(
+                    primed=primer is not None and not smoke,
+                    per_step=cfg["PER_DEVICE_BATCH_SIZE"] * cfg["GRADIENT_ACCUMULATION_STEPS"] * config.world_size(),
+                    rollouts=cfg["HEALTH_CHECK_ROLLOUTS"],
+                ),
                 stop.callback(),
             ],
         )

@@ -1,10 +1,15 @@
 """Run-health warnings: each fires on a metrics stream that shows its problem, and not on a healthy one;
 the reward plot gains a held-out accuracy panel when evaluations are logged."""
 
+import sys
+from pathlib import Path
+
 import pytest
 
 import reports
 from reports import HEALTH_WINDOW
+
+REPO = Path(__file__).resolve().parents[1]
 
 
 def stream(steps=2 * HEALTH_WINDOW, **series):
@@ -98,30 +103,54 @@ def test_both_backends_log_non_finite_losses_the_same_way():
 # in generation, losses normal)
 FORMAT = "rewards/exact_format/mean"
 GAP = "sampling/sampling_logp_difference/mean"
+CLIPPED = "completions/clipped_ratio"
 OFF_POLICY = [
-    (stream(steps=3, **{FORMAT: 0.0}), True, {"off_policy"}),  # primed, yet no rollout has the format
-    (stream(steps=3, **{FORMAT: 0.0}), False, set()),  # no priming (or a resumed run): nothing to expect
-    (stream(steps=3, **{FORMAT: lambda s: 0.25 if s == 3 else 0.0}), True, set()),  # the format shows at step 3
-    (stream(steps=2, **{FORMAT: 0.0}), True, set()),  # two steps: too early to say
-    (stream(steps=3, **{FORMAT: 0.5, GAP: lambda s: 2.5 if s == 2 else 0.02}), True, {"off_policy"}),  # log-probs apart
-    (stream(steps=3, **{FORMAT: 0.5, GAP: 0.05}), True, set()),  # vLLM's and the trainer's numerics: close
+    # (rows, primed, completions per step, expected)
+    (stream(steps=3, **{FORMAT: 0.0}), True, 4, {"off_policy"}),  # primed, yet 12 finished rollouts lack the format
+    (stream(steps=3, **{FORMAT: 0.0}), False, 4, set()),  # no priming (or a resumed run): nothing to expect
+    (stream(steps=3, **{FORMAT: lambda s: 0.25 if s == 3 else 0.0}), True, 4, set()),  # the format shows at step 3
+    (stream(steps=2, **{FORMAT: 0.0}), True, 4, set()),  # 8 finished completions: too few to say
+    (stream(steps=3, **{FORMAT: 0.0}), True, 2, set()),  # 6 finished completions (a small batch): too few to say
+    (stream(steps=6, **{FORMAT: 0.0}), True, 2, {"off_policy"}),  # ... until 12 have finished
+    (stream(steps=3, **{FORMAT: 0.0, CLIPPED: 1.0}), True, 4, set()),  # random weights: every completion cut
+    (stream(steps=6, **{FORMAT: 0.0, CLIPPED: lambda s: 1.0 if s % 2 else 0.5}), True, 4, set()),  # half cut: none
+    (stream(steps=3, **{FORMAT: 0.5, GAP: lambda s: 2.5 if s == 2 else 0.02}), True, 4, {"off_policy"}),  # apart
+    (stream(steps=3, **{FORMAT: 0.5, GAP: 0.05}), True, 4, set()),  # vLLM's and the trainer's numerics: close
 ]
 
 
-@pytest.mark.parametrize("rows, primed, expected", OFF_POLICY, ids=range(len(OFF_POLICY)))
-def test_rollouts_that_do_not_come_from_the_current_policy_are_caught(rows, primed, expected):
-    warnings = reports.health_warnings(rows, primed=primed)
+@pytest.mark.parametrize("rows, primed, per_step, expected", OFF_POLICY, ids=range(len(OFF_POLICY)))
+def test_rollouts_that_do_not_come_from_the_current_policy_are_caught(rows, primed, per_step, expected):
+    warnings = reports.health_warnings(rows, primed=primed, per_step=per_step)
     assert set(warnings) == expected
-    if expected:
-        assert "USE_VLLM=False" in warnings["off_policy"] and "vllm_gen_lora" in warnings["off_policy"]
+    if expected:  # what to check: Unsloth's fix and a run without vLLM (the vllm_gen_lora folder proves nothing)
+        line = warnings["off_policy"]
+        assert "Unsloth PR #8701" in line and "--USE_VLLM=False" in line and "vllm_gen_lora" not in line
+
+
+@pytest.mark.parametrize("series", [{FORMAT: 0.0}, {FORMAT: 0.5, GAP: 2.5}], ids=["no format", "log-probs apart"])
+def test_the_off_policy_check_is_switched_off_by_the_recipe_setting(series):
+    rows = stream(steps=10, **series)
+    assert "off_policy" in reports.health_warnings(rows, primed=True, per_step=4)
+    assert reports.health_warnings(rows, primed=True, per_step=4, rollouts=False) == {}  # HEALTH_CHECK_ROLLOUTS=False
+
+
+def test_the_device_checks_random_weight_runs_switch_the_off_policy_check_off():
+    import train_grpo
+
+    assert train_grpo.HEALTH_CHECK_ROLLOUTS is True  # on in the recipe
+    sys.path.insert(0, str(REPO / "bench"))
+    import device_check
+
+    assert device_check.RECIPE["HEALTH_CHECK_ROLLOUTS"] is False  # random weights: the format cannot show
 
 
 def test_the_off_policy_warning_is_one_line_from_the_callback(capsys):
     from types import SimpleNamespace
 
-    callback = reports.health_callback(primed=True)
+    callback = reports.health_callback(primed=True, per_step=4)
     for row in stream(steps=5, **{FORMAT: 0.0}):
         state = SimpleNamespace(is_world_process_zero=True, global_step=row["step"])
         callback.on_log(None, state, None, logs={k: v for k, v in row.items() if k != "step"})
     lines = capsys.readouterr().out.splitlines()
-    assert len(lines) == 1 and lines[0].startswith("warning (step 3): format priming ran")
+    assert len(lines) == 1 and lines[0].startswith("warning (step 3): format priming ran, yet none of the 12 finished")
