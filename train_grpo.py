@@ -269,7 +269,7 @@ def main(argv: list[str] | None = None) -> None:
             )
         raise SystemExit(stop.exit_code())
     final = out / "final"
-    save_final(trainer or primer, model, final)
+    save_final(trainer if trainer is not None else primer, final)
     if not config.is_main_process():
         return
     tokenizer.save_pretrained(str(final))
@@ -283,15 +283,13 @@ def main(argv: list[str] | None = None) -> None:
     run_exports(cfg, backend, model, tokenizer, out)
 
 
-def save_final(trainer, model, final: Path) -> None:
-    """The run's adapter to `final`, saved by the last trainer on EVERY process: under DeepSpeed ZeRO-3
-    save_model gathers the sharded weights, a collective that hangs when only rank 0 calls it (transformers
-    trainer.py, DeepSpeed's `_zero3_consolidated_16bit_state_dict`: "must be called on all ranks"); without
-    DeepSpeed only the main process writes. No trainer (a resumed MAX_STEPS=0 run): the main process saves."""
-    if trainer is not None:
-        trainer.save_model(str(final))
-    elif config.is_main_process():
-        model.save_pretrained(str(final))
+def save_final(trainer, final: Path) -> None:
+    """The run's adapter to `final`, saved by the last trainer (GRPO's; priming's with MAX_STEPS=0, which
+    check_settings refuses on a checkpoint, so a trainer always trained it) on EVERY process: under
+    DeepSpeed ZeRO-3 save_model gathers the sharded weights, a collective that hangs when only rank 0
+    calls it (transformers trainer.py, DeepSpeed's `_zero3_consolidated_16bit_state_dict`: "must be called
+    on all ranks"); without DeepSpeed only the main process writes."""
+    trainer.save_model(str(final))
 
 
 def ready_to_train(cfg: dict, trainer) -> None:
@@ -314,6 +312,7 @@ def check_settings(cfg: dict, smoke: bool) -> tuple[dict, str]:
         models.check_native_template(cfg, smoke)
     if cfg["MAX_STEPS"] == 0 and not priming_on(cfg):
         raise config.ConfigError("MAX_STEPS=0 and no format priming train nothing: set one of them above 0")
+    check_priming_only_rerun(cfg)
     unknown = set(cfg["REWARDS"]) - set(rewards.REWARD_FUNCS)
     if unknown or not cfg["REWARDS"]:
         raise config.ConfigError(f"REWARDS: unknown names {sorted(unknown)}; valid: {', '.join(rewards.REWARD_FUNCS)}")
@@ -337,6 +336,19 @@ def check_settings(cfg: dict, smoke: bool) -> tuple[dict, str]:
         config.print_main("EVAL_STEPS: no held-out problems (EVAL_SIZE or EVAL_PROBLEMS is 0), so no evaluation")
         cfg = {**cfg, "EVAL_STEPS": 0}
     return cfg, backend
+
+
+def check_priming_only_rerun(cfg: dict) -> None:
+    """MAX_STEPS=0 where OUTPUT_DIR holds a checkpoint: a resumed run skips priming (the checkpoint holds
+    the primed adapter) and trains no GRPO step, so final/ would be a freshly initialised LoRA. Refused."""
+    if cfg["MAX_STEPS"] != 0 or cfg["RESTART"]:
+        return
+    checkpoint, _ = runs.resumable_checkpoint(Path(cfg["OUTPUT_DIR"]))
+    if checkpoint is not None:
+        raise config.ConfigError(
+            f"OUTPUT_DIR holds {checkpoint.name}: MAX_STEPS=0 would save no trained adapter; pass --RESTART=True "
+            f"to start over, or evaluate {checkpoint.name} (python evaluate.py --ADAPTER={checkpoint})"
+        )
 
 
 def write_reports(cfg: dict, out: Path, backend: str, resolved: dict) -> list[dict]:

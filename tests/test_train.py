@@ -185,3 +185,34 @@ def test_max_steps_0_saves_the_primed_adapter_with_the_same_reports(tmp_path, ca
     assert len((tmp_path / "priming_metrics.jsonl").read_text().splitlines()) >= 4  # priming's own log
     assert (tmp_path / "reward_curve.png").read_bytes()[:4] == b"\x89PNG"
     assert "for 0 GRPO steps" in (tmp_path / "README.md").read_text()
+
+
+PRIMING_ONLY_RERUNS = [
+    # (MAX_STEPS, RESTART, a complete checkpoint in OUTPUT_DIR, refused)
+    (0, False, True, True),  # would skip priming (resumed) and save a freshly initialised LoRA as final/
+    (0, True, True, False),  # starts over: priming runs, its adapter is the result
+    (0, False, False, False),  # a new folder: priming runs
+    (4, False, True, False),  # GRPO resumes from the checkpoint
+]
+
+
+@pytest.mark.parametrize("max_steps, restart, checkpoint, refused", PRIMING_ONLY_RERUNS)
+def test_a_priming_only_run_on_a_checkpoint_is_refused_before_anything_is_written(
+    tmp_path, max_steps, restart, checkpoint, refused
+):
+    from config import ConfigError
+
+    if checkpoint:
+        (tmp_path / "checkpoint-2").mkdir()
+        (tmp_path / "checkpoint-2" / "adapter_model.safetensors").write_bytes(b"")
+        (tmp_path / "checkpoint-2" / "trainer_state.json").write_text("{}")
+    if not refused:
+        cfg = {**train_grpo.CONFIG, **train_grpo.SMOKE, "OUTPUT_DIR": str(tmp_path), "MAX_STEPS": max_steps}
+        train_grpo.check_settings({**cfg, "RESTART": restart}, smoke=True)
+        return
+    before = sorted(tmp_path.rglob("*"))
+    with pytest.raises(ConfigError) as err:
+        train_grpo.main(["--smoke", "--MAX_STEPS=0", f"--OUTPUT_DIR={tmp_path}"])
+    assert str(err.value).startswith("OUTPUT_DIR holds checkpoint-2: MAX_STEPS=0 would save no trained adapter")
+    assert "--RESTART=True" in str(err.value) and "\n" not in str(err.value)
+    assert sorted(tmp_path.rglob("*")) == before  # no recipe_config.json, no final/
