@@ -336,8 +336,8 @@ def check_vllm(cfg: dict, backend: str) -> None:
     if backend == "unsloth" and cfg["VLLM_MODE"] == "server":
         raise ConfigError("VLLM_MODE='server' runs on the hf backend (`trl vllm-serve`); Unsloth uses colocated vLLM")
     if importlib.util.find_spec("vllm") is None:
-        # server mode too: TRL's VLLMGeneration checks for vLLM in both modes and its VLLMClient imports
-        # vLLM in the trainer processes (trl/generation/vllm_generation.py, vllm_client.py; a FACTS pattern)
+        # server mode too: TRL's VLLMGeneration checks for vLLM in both modes (trl/generation/vllm_generation.py,
+        # a FACTS pattern of bench/check_gpu_api.py), and its VLLMClient imports vLLM in the trainer processes
         where = (
             "the trainers' environment as well as the server's" if cfg["VLLM_MODE"] == "server" else "this environment"
         )

@@ -295,8 +295,10 @@ def save_final(trainer, final: Path) -> None:
 def ready_to_train(cfg: dict, trainer) -> None:
     """What a built trainer needs before train(): on the hf backend, a 4-bit model's LoRA weights back in
     float32 (TRL's constructors cast them to bf16; Unsloth's trainers do not, models.keep_trainable_fp32)."""
-    if cfg["BACKEND"] == "hf" and models.keep_trainable_fp32(trainer.model):
-        config.print_main("LoRA weights kept in float32 (TRL's trainer had cast the 4-bit model's adapter to bf16)")
+    cast = cfg["BACKEND"] == "hf" and models.keep_trainable_fp32(trainer.model)
+    if cast and not getattr(trainer.model, "_fp32_said", False):  # once: priming's and GRPO's trainers both cast it
+        trainer.model._fp32_said = True
+        config.print_main("LoRA weights kept in float32 (TRL's trainers cast a 4-bit model's adapter to bf16)")
 
 
 def check_settings(cfg: dict, smoke: bool) -> tuple[dict, str]:

@@ -455,6 +455,15 @@ def test_a_4bit_models_lora_weights_are_float32_when_each_trainer_starts_on_the_
     assert {p.dtype for p in frozen} == {torch.float32}  # only the adapter was touched (the tiny model is fp32)
 
 
+def test_the_float32_line_is_said_once_for_priming_and_grpo(cfg, tiny_tokenizer, tmp_path, capsys):
+    settings = {**cfg, "EVAL_STEPS": 0}
+    model, _ = models.load_model(settings, "hf", smoke=True)
+    model.get_base_model().is_loaded_in_4bit = True
+    for stage in ("priming", "grpo"):  # as a run builds them, on the same model: each casts the adapter
+        train_grpo.ready_to_train({"BACKEND": "hf"}, build_trainer(stage, settings, model, tiny_tokenizer, tmp_path))
+    assert capsys.readouterr().out.count("LoRA weights kept in float32") == 1
+
+
 def test_a_16bit_models_lora_weights_are_left_as_they_are(tiny_tokenizer):
     import torch
 
