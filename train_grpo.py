@@ -71,7 +71,7 @@ LEARNING_RATE = 5e-6  # LoRA GRPO rate, the Unsloth notebook's; kept until a GPU
 # The rule and its sources: LoRA wants about 10x the full fine-tuning rate (TRL's "LoRA Without Regret" guide
 # runs GRPO with LoRA at 1e-5 against 1e-6 for full fine-tuning), which puts 5e-6 at the low end. On CPU,
 # bench/real_model.py's dev split chose 1e-4 among 1e-4 / 3e-4 / 1e-3 for SmolLM2-135M (a far smaller model:
-# the rate does not carry over). Compare two rates on a lent GPU in minutes:
+# the rate does not carry over). Compare two rates on a lent GPU in one device command (weights copied there first):
 #   python bench/device_check.py --rates 5e-6 1e-5 --model <local Qwen3-4B-Base folder>
 WEIGHT_DECAY = 0.001
 WARMUP_RATIO = 0.1  # fraction of MAX_STEPS spent warming up

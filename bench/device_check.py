@@ -1,9 +1,15 @@
-"""The first check on a lent GPU, in one command: does the recipe's GPU path run, one line per check.
+"""The first check on a lent GPU: does the recipe's GPU path run, one line per check.
 
-    python bench/device_check.py          # on a CUDA GPU: every check below (each under TIMEOUT s), one line each
+    python bench/device_check.py          # on a CUDA GPU: every check below, within --budget 540 s
+    python bench/device_check.py --only hf+4bit+vllm prequantized unsloth hf   # or in two invocations:
+    python bench/device_check.py --only unsloth+vllm                           # ... vLLM's alone
     python bench/device_check.py --cpu    # the same checks' logic on CPU (tiny model, no Unsloth / vLLM)
     python bench/device_check.py --rates 5e-6 1e-5 --model /path/to/Qwen3-4B-Base   # the learning-rate probe
 
+The device tool kills a command at 600 s and lends 15 minutes in all: one invocation stops starting checks
+at --budget (540 s by default; a check gets at most TIMEOUT = 300 s, less when less is left), and the ones
+it did not start are SKIP with the reason. When checks are skipped for time, run them in a second
+invocation with --only (as above); results.json keeps the first invocation's other entries.
 Each training check is its own `python train_grpo.py` process (Unsloth is imported first in a fresh
 process, and a process holds one vLLM engine), started in a clean working folder of its own, on a small
 Qwen3 with random weights built from its config (bench/gpu_bench.py, no download) and the shipped data,
@@ -25,13 +31,17 @@ completions, priming_metrics.jsonl has the priming steps asked with finite non-z
 step has a finite non-zero gradient norm, and the run printed no `WARNING: ` line (the recipe's: a
 fallback to TRL's own trainer, libraries imported before Unsloth). A check that runs past TIMEOUT is
 killed and its folder still read: a run that wrote everything and hung at exit is told from one that
-never finished. A check whose library is not installed is SKIP with the reason. The last line sums up.
-Logs, runs and a JSON record of the lines go to --out (runs/device_check/).
+never finished. A check whose library is not installed is SKIP with the reason. Each check's line is
+printed, and results.json rewritten, as the check ends, and each process writes its log as it runs, so a
+kill from outside loses only the check it interrupts. The last line sums up this invocation. Logs, runs
+and results.json go to --out (runs/device_check/).
 
-The learning-rate probe (`--rates A B`): the recipe at each rate for --steps GRPO steps after a short
-priming, on --model (a local folder: a lent GPU has no network), then one line per rate: the rewards
-over the first and the last steps, held-out accuracy at step 0 and at the end, the mean gradient norm.
-A few minutes per rate on a 4B model; a direction, not a verdict (one seed, few steps).
+The learning-rate probe (`--rates A B`): the recipe at each rate for --steps GRPO steps (10) after a
+short priming, at most --timeout s (240) each so both rates fit one device command, then one line per
+rate: the rewards over the first and the last steps, held-out accuracy at step 0 and at the end, the
+mean gradient norm. --model must be a folder already on the GPU machine (it has no network: copy the
+weights there first). A direction, not a verdict (one seed, few steps); `--cpu` rehearses it on the tiny
+model. Its timing on a 4B model is not measured yet.
 """
 
 from __future__ import annotations
@@ -40,11 +50,14 @@ import argparse
 import importlib.util
 import json
 import math
+import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -58,7 +71,10 @@ STEPS = 4  # GRPO steps a training check runs
 EVAL_STEPS = 2  # held-out evaluation at step 0, 2, 4
 PRIME_STEPS = 2  # priming steps a training check runs (priming_metrics.jsonl must hold each)
 COMPLETIONS_PER_STEP = 4  # PER_DEVICE_BATCH_SIZE x GRADIENT_ACCUMULATION_STEPS (1): 2 prompts x 2 generations
-TIMEOUT = 300  # seconds a check may take: 5 checks and a model build fit a 15-minute device budget when they pass
+TIMEOUT = 300  # seconds a check may take at most (less when the invocation's budget has less left)
+BUDGET = 540  # seconds one invocation may take: the device tool kills a command at 600 s (start and exit in the rest)
+MIN_CHECK = 60  # a check is not started with less than this left of the budget: SKIP, with --only to run it later
+CHECKS = ("hf+4bit+vllm", "prequantized", "unsloth", "hf", "unsloth+vllm")  # names for --only, in the order run
 SPREAD_REWARD = "test_spread"  # the test-only reward with spread (registered in the check's process only)
 RECIPE_WARNING = "WARNING: "  # how the recipe prints its warnings (Python logging's default is "WARNING:name:")
 VLLM_ENGINE_LINE = "Initializing a V1 LLM engine"  # vLLM 0.32's log line when it builds an engine (v1/engine/core.py)
@@ -95,8 +111,10 @@ RECIPE = {  # the recipe's settings, smoke-sized
         SPREAD_REWARD: 1.0,
     },
 }
-PROBE = {  # the learning-rate probe: the recipe's settings, a short priming, a few GRPO steps
-    "PRIME_STEPS": 20,
+PROBE_STEPS = 10  # the learning-rate probe's GRPO steps per rate ...
+PROBE_TIMEOUT = 240  # ... and its seconds per rate: two rates fit one device command (600 s)
+PROBE = {  # the learning-rate probe: the recipe's settings, a short priming, a few GRPO steps, held-out at 0 and end
+    "PRIME_STEPS": 10,
     "EVAL_PROBLEMS": 16,
     "EVAL_SIZE": 16,
     "DATASET_NAME": data.SAMPLE_DATASET,
@@ -106,6 +124,7 @@ PROBE = {  # the learning-rate probe: the recipe's settings, a short priming, a 
     "USE_VLLM": False,
     "SAVE_STEPS": 1000,
 }
+PROBE_CPU = {"PRIME_STEPS": 2, "EVAL_PROBLEMS": 4, "EVAL_SIZE": 8, "MAX_COMPLETION_LENGTH": 24}  # --cpu: a rehearsal
 
 
 def spread_reward(prompts, completions, **kwargs) -> list[float]:
@@ -131,27 +150,36 @@ def installed(package: str) -> bool:
     return importlib.util.find_spec(package) is not None
 
 
+def run_logged(argv: list[str], log: Path, timeout: int, cwd: Path | None = None) -> tuple[int | None, str]:
+    """A child process with its output written to `log` as it runs (a kill from outside leaves what it
+    printed): (exit code, or None when it ran past `timeout` and was killed with its children, its output)."""
+    with log.open("w") as fh:
+        # a session of its own: vLLM's engine runs in a grandchild, which a time-out must end too
+        child = subprocess.Popen(argv, cwd=cwd, stdout=fh, stderr=subprocess.STDOUT, start_new_session=True)
+        try:
+            code = child.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(child.pid, signal.SIGKILL)
+            child.wait()
+            code = None
+    output = log.read_text(errors="replace")
+    if code is None:
+        output += f"\ntimed out after {timeout} s"
+        log.write_text(output)
+    return code, output
+
+
 def train(name: str, settings: dict, smoke: bool, timeout: int = TIMEOUT) -> tuple[int | None, str, Path, Path]:
     """One recipe process in a clean working folder of its own: (exit code or None after a time-out,
-    its output, its OUTPUT_DIR, its working folder)."""
+    its output, its OUTPUT_DIR, its working folder). Its output goes to OUT/<name>.log as it runs."""
     out, work = OUT / name, OUT / f"{name}.work"
     for folder in (out, work):
         shutil.rmtree(folder, ignore_errors=True)
     work.mkdir(parents=True)
     args = (["--smoke"] if smoke else []) + [f"--{k}={v!r}" for k, v in {**settings, "OUTPUT_DIR": str(out)}.items()]
-    try:
-        done = subprocess.run(
-            [sys.executable, str(Path(__file__).resolve()), "--recipe", *args],
-            cwd=work,  # Unsloth + vLLM write vllm_gen_lora*/ into the working directory: this check's own
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-        )
-        code, output = done.returncode, done.stdout + done.stderr
-    except subprocess.TimeoutExpired as err:
-        text = [part.decode() if isinstance(part, bytes) else (part or "") for part in (err.stdout, err.stderr)]
-        code, output = None, f"{''.join(text)}\ntimed out after {timeout} s"
-    (OUT / f"{name}.log").write_text(output)
+    # cwd: Unsloth + vLLM write vllm_gen_lora*/ into the working directory: this check's own
+    argv = [sys.executable, str(Path(__file__).resolve()), "--recipe", *args]
+    code, output = run_logged(argv, OUT / f"{name}.log", timeout, cwd=work)
     return code, output, out, work
 
 
@@ -226,14 +254,14 @@ def adapter_dtypes(out: Path) -> set[str]:
     return {v["dtype"] for k, v in header.items() if k != "__metadata__"}
 
 
-def verdict(code: int | None, output: str, out: Path, work: Path, extra=()) -> tuple[str, str]:
+def verdict(code: int | None, output: str, out: Path, work: Path, extra=(), timeout: int = TIMEOUT) -> tuple[str, str]:
     """PASS / FAIL and the detail of a training check from its exit, output and folders. `extra`:
     more (passed, detail) checks of the run (vLLM generated, the adapter's dtype)."""
     written, detail = verify_run(out)
-    if code is None:  # killed at TIMEOUT: what it wrote tells a hang at exit from a run that never finished
+    if code is None:  # killed at its time-out: what it wrote tells a hang at exit from a run that never finished
         if written:
-            return "FAIL", f"finished ({detail}), then hung at exit past {TIMEOUT} s (log: {out}.log)"
-        return "FAIL", f"timed out after {TIMEOUT} s before finishing: {detail} (log: {out}.log)"
+            return "FAIL", f"finished ({detail}), then hung at exit past {timeout} s (log: {out}.log)"
+        return "FAIL", f"timed out after {timeout} s before finishing: {detail} (log: {out}.log)"
     if code != 0:
         return "FAIL", f"exit {code}: {last_line(output)} (log: {out}.log)"
     results = [(written, detail), verify_priming(out), verify_gradients(out), *extra]
@@ -245,24 +273,30 @@ def verdict(code: int | None, output: str, out: Path, work: Path, extra=()) -> t
 
 
 def training_check(
-    name: str, settings: dict, smoke: bool, needs: tuple[str, ...], vllm: bool = False, fp32_adapter: bool = False
+    name: str,
+    settings: dict,
+    smoke: bool,
+    needs: tuple[str, ...],
+    vllm: bool = False,
+    fp32_adapter: bool = False,
+    timeout: int = TIMEOUT,
 ) -> tuple[str, str]:
     missing = [p for p in needs if not installed(p)]
     if missing:
         return "SKIP", f"{', '.join(missing)} not installed"
     start = time.time()
-    code, output, out, work = train(name, settings, smoke)
+    code, output, out, work = train(name, settings, smoke, timeout)
     extra = []
     if vllm:
         extra.append(vllm_generated(output, work))
     if fp32_adapter and (out / "final" / "adapter_model.safetensors").is_file():
         dtypes = adapter_dtypes(out)
         extra.append((dtypes == {"F32"}, f"adapter saved in {', '.join(sorted(dtypes))}"))
-    result, detail = verdict(code, output, out, work, extra)
+    result, detail = verdict(code, output, out, work, extra, timeout)
     return result, f"{detail} ({time.time() - start:.0f} s)"
 
 
-def refusal_check(base: dict, smoke: bool) -> tuple[str, str]:
+def refusal_check(base: dict, smoke: bool, timeout: int = TIMEOUT) -> tuple[str, str]:
     """hf + 4-bit + USE_VLLM=True: one `error:` line, exit 2, OUTPUT_DIR not created; USE_VLLM=auto: off,
     with the reason, from the start-up checks train_grpo runs (check_settings)."""
     import contextlib
@@ -272,7 +306,7 @@ def refusal_check(base: dict, smoke: bool) -> tuple[str, str]:
     import train_grpo
 
     settings = {**base, "BACKEND": "hf", "LOAD_IN_4BIT": True}
-    code, output, out, _ = train("hf_4bit_vllm", {**settings, "USE_VLLM": True}, smoke)
+    code, output, out, _ = train("hf_4bit_vllm", {**settings, "USE_VLLM": True}, smoke, timeout)
     errors = [line for line in output.splitlines() if line.startswith("error:")]
     if code != 2 or len(errors) != 1 or "--LOAD_IN_4BIT=False" not in errors[0] or out.exists():
         return "FAIL", f"exit {code}, {len(errors)} error line(s), OUTPUT_DIR {'written' if out.exists() else 'absent'}"
@@ -315,39 +349,36 @@ def prequantize(source: str, target: str) -> None:
     print(f"saved pre-quantized to {target} and loaded back in 4-bit")
 
 
-def prequantized_check(source: Path, target: Path) -> tuple[str, str]:
+def prequantized_check(source: Path, target: Path, timeout: int = TIMEOUT) -> tuple[str, str]:
     if not installed("bitsandbytes"):
         return "SKIP", "bitsandbytes not installed"
     shutil.rmtree(target, ignore_errors=True)
     start = time.time()
-    try:
-        done = subprocess.run(
-            [sys.executable, str(Path(__file__).resolve()), "--prequantize", str(source), str(target)],
-            capture_output=True,
-            text=True,
-            timeout=TIMEOUT,
-        )
-    except subprocess.TimeoutExpired:
-        return "FAIL", f"timed out after {TIMEOUT} s"
-    (OUT / "prequantized.log").write_text(done.stdout + done.stderr)
-    if done.returncode != 0:
-        return "FAIL", f"exit {done.returncode}: {last_line(done.stdout + done.stderr)}"
-    return "PASS", f"{last_line(done.stdout)} ({time.time() - start:.0f} s)"
+    argv = [sys.executable, str(Path(__file__).resolve()), "--prequantize", str(source), str(target)]
+    log = OUT / "prequantized.log"
+    code, output = run_logged(argv, log, timeout)
+    if code is None:
+        return "FAIL", f"timed out after {timeout} s (log: {log})"
+    if code != 0:
+        return "FAIL", f"exit {code}: {last_line(output)} (log: {log})"
+    return "PASS", f"{last_line(output)} ({time.time() - start:.0f} s)"
 
 
-def checks(cpu: bool) -> list[tuple[str, str, str]]:
-    """Every check, cheap ones first and vLLM last, as (name, PASS / FAIL / SKIP, detail)."""
+def plan(cpu: bool, done: dict[str, dict]) -> list[tuple[str, Callable[[int], tuple[str, str, str]]]]:
+    """Every check, cheap ones first and vLLM last, as (name, run): run(seconds it may take) gives
+    (label, PASS / FAIL / SKIP, detail). `done`: the results so far by name, kept up to date by the
+    caller (a pre-quantized folder whose check passed, here or in an earlier invocation, serves Unsloth)."""
     import torch
 
     if cpu:  # the tiny model on CPU: the refusal and the hf backend's run; the GPU checks say why they skip
         base = {**RECIPE, "MAX_COMPLETION_LENGTH": 24}
         no_gpu = "--cpu: no CUDA GPU used"
         return [
-            ("hf+4bit+vllm", *refusal_check(base, smoke=True)),
-            ("prequantized", "SKIP", no_gpu),
-            ("unsloth", "SKIP", no_gpu),
-            ("hf (CPU, tiny model)", *training_check("hf_cpu", base, smoke=True, needs=())),
-            ("unsloth+vllm", "SKIP", no_gpu),
+            ("hf+4bit+vllm", lambda t: ("hf+4bit+vllm", *refusal_check(base, True, t))),
+            ("prequantized", lambda t: ("prequantized", "SKIP", no_gpu)),
+            ("unsloth", lambda t: ("unsloth", "SKIP", no_gpu)),
+            ("hf", lambda t: ("hf (CPU, tiny model)", *training_check("hf_cpu", base, True, (), timeout=t))),
+            ("unsloth+vllm", lambda t: ("unsloth+vllm", "SKIP", no_gpu)),
         ]
     if not torch.cuda.is_available():
         raise SystemExit("device check: no CUDA GPU here; `--cpu` checks the script's logic on CPU")
@@ -360,23 +391,78 @@ def checks(cpu: bool) -> list[tuple[str, str, str]]:
     four_bit = installed("bitsandbytes")  # 4-bit needs it; without it the checks run 16-bit and say so
     base = {**RECIPE, "MODEL_NAME": str(model), "LOAD_IN_4BIT": four_bit}
     base["OPTIM"] = "adamw_8bit" if four_bit else "adamw_torch"
-    bits = "4-bit" if four_bit else "16-bit (bitsandbytes not installed)"
-    results = [("hf+4bit+vllm", *refusal_check(base, smoke=False))]
     quantized = OUT / "small-qwen3-bnb-4bit"
-    results.append(("prequantized", *prequantized_check(model, quantized)))
-    unsloth = {**base, "BACKEND": "unsloth"}
-    if results[-1][1] == "PASS":  # the default run's loader path: Unsloth's pre-quantized twin
-        unsloth["MODEL_NAME"], bits = str(quantized), "4-bit pre-quantized"
-    results.append(
-        (f"unsloth, {bits}", *training_check("unsloth", {**unsloth, "USE_VLLM": False}, False, ("unsloth",)))
-    )
     hf = {**base, "BACKEND": "hf", "USE_VLLM": False}
-    results.append(
-        (f"hf, {'4-bit' if four_bit else '16-bit'}", *training_check("hf", hf, False, (), fp32_adapter=four_bit))
-    )
     vllm_needs = ("unsloth", "vllm") + (("vllm_bnb_plugin",) if four_bit else ())
-    vllm_run = {**unsloth, "USE_VLLM": True}
-    results.append((f"unsloth+vllm, {bits}", *training_check("unsloth_vllm", vllm_run, False, vllm_needs, vllm=True)))
+
+    def unsloth_settings() -> tuple[dict, str]:
+        """Unsloth on the pre-quantized folder (the default run's loader path) when its check passed."""
+        if done.get("prequantized", {}).get("result") == "PASS" and (quantized / "config.json").is_file():
+            return {**base, "BACKEND": "unsloth", "MODEL_NAME": str(quantized)}, "4-bit pre-quantized"
+        return {**base, "BACKEND": "unsloth"}, "4-bit" if four_bit else "16-bit (bitsandbytes not installed)"
+
+    def unsloth(t):
+        settings, bits = unsloth_settings()
+        return f"unsloth, {bits}", *training_check(
+            "unsloth", {**settings, "USE_VLLM": False}, False, ("unsloth",), timeout=t
+        )
+
+    def unsloth_vllm(t):
+        settings, bits = unsloth_settings()
+        run = {**settings, "USE_VLLM": True}
+        return f"unsloth+vllm, {bits}", *training_check("unsloth_vllm", run, False, vllm_needs, vllm=True, timeout=t)
+
+    return [
+        ("hf+4bit+vllm", lambda t: ("hf+4bit+vllm", *refusal_check(base, False, t))),
+        ("prequantized", lambda t: ("prequantized", *prequantized_check(model, quantized, t))),
+        ("unsloth", unsloth),
+        (
+            "hf",
+            lambda t: (
+                f"hf, {'4-bit' if four_bit else '16-bit'}",
+                *training_check("hf", hf, False, (), fp32_adapter=four_bit, timeout=t),
+            ),
+        ),
+        ("unsloth+vllm", unsloth_vllm),
+    ]
+
+
+def read_results() -> dict[str, dict]:
+    """results.json's entries by check name (an earlier invocation's, for --only), {} when there is none."""
+    try:
+        return {r["name"]: r for r in json.loads((OUT / "results.json").read_text()) if "name" in r}
+    except (OSError, ValueError, TypeError):
+        return {}
+
+
+def run_checks(cpu: bool, only: list[str] | None, budget: float, started: float) -> list[tuple[str, str, str]]:
+    """The checks asked (all, or `only`), in order, each printed and recorded in results.json as it ends,
+    so an outer kill loses none; a check not started for want of budget is SKIP with the reason.
+    With --only, results.json keeps an earlier invocation's other entries."""
+    earlier = read_results() if only else {}
+    record = dict(earlier)
+    steps = plan(cpu, record)
+    results = []
+    for name, check in steps:
+        if only and name not in only:
+            continue
+        left = budget - (time.monotonic() - started)
+        if left < MIN_CHECK:
+            label, result, detail = (
+                name,
+                "SKIP",
+                (
+                    f"not started: {max(left, 0):.0f} s left of the --budget {budget:.0f} s; run it in another invocation "
+                    f"with --only {name}"
+                ),
+            )
+        else:
+            label, result, detail = check(int(min(TIMEOUT, left)))
+        results.append((label, result, detail))
+        record[name] = {"check": label, "name": name, "result": result, "detail": detail}
+        ordered = [record[n] for n, _ in steps if n in record]
+        (OUT / "results.json").write_text(json.dumps(ordered, indent=1))
+        print(f"{result} {label}: {detail}", flush=True)
     return results
 
 
@@ -416,25 +502,27 @@ def rate_line(rate: float, summary: dict) -> str:
     )
 
 
-def rate_probe(rates: list[float], model: str, steps: int, cpu: bool, timeout: int) -> list[str]:
-    """The recipe at each rate on `model`: one line each (a run that fails says so)."""
-    settings = {**PROBE, "MAX_STEPS": steps, "EVAL_STEPS": max(1, steps // 2)}
-    if not cpu:
-        settings["MODEL_NAME"] = model
-    lines = []
+def rate_probe(rates: list[float], model: str, steps: int, cpu: bool, timeout: int, budget: float, started: float):
+    """The recipe at each rate on `model`, one line each printed as its run ends (a run that fails, or is
+    not started for want of budget, says so)."""
+    settings = {**PROBE, "MAX_STEPS": steps, "EVAL_STEPS": steps, **(PROBE_CPU if cpu else {"MODEL_NAME": model})}
     for rate in rates:
-        code, output, out, _ = train(f"rate_{rate:g}", {**settings, "LEARNING_RATE": rate}, cpu, timeout)
-        if code != 0:
-            lines.append(
-                f"LEARNING_RATE={rate:g}: {'timed out' if code is None else f'exit {code}'}: {last_line(output)}"
-            )
+        left = budget - (time.monotonic() - started)
+        if left < MIN_CHECK:
+            line = f"LEARNING_RATE={rate:g}: not started: {max(left, 0):.0f} s left of the --budget {budget:.0f} s"
         else:
-            lines.append(rate_line(rate, rate_summary(out)))
-    return lines
+            run = {**settings, "LEARNING_RATE": rate}
+            code, output, out, _ = train(f"rate_{rate:g}", run, cpu, int(min(timeout, left)))
+            if code != 0:
+                line = f"LEARNING_RATE={rate:g}: {'timed out' if code is None else f'exit {code}'}: {last_line(output)}"
+            else:
+                line = rate_line(rate, rate_summary(out))
+        print(line, flush=True)
 
 
 def main() -> None:
     global OUT
+    started = time.monotonic()
     if sys.argv[1:2] == ["--recipe"]:  # one check's recipe process (train() starts it)
         run_recipe(sys.argv[2:])
         return
@@ -444,23 +532,28 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cpu", action="store_true", help="check the script's logic on CPU with the tiny model")
     parser.add_argument("--out", type=Path, default=OUT, help="logs, runs and results.json (default: %(default)s)")
+    parser.add_argument(
+        "--budget", type=float, default=BUDGET, help="seconds for this invocation; checks past it SKIP (%(default)s)"
+    )
+    parser.add_argument(
+        "--only", nargs="+", choices=CHECKS, metavar="NAME", help=f"run these checks: {', '.join(CHECKS)}"
+    )
     parser.add_argument("--rates", type=float, nargs=2, metavar=("A", "B"), help="the learning-rate probe instead")
-    parser.add_argument("--model", default="unsloth/Qwen3-4B-Base", help="the probe's model (a local folder offline)")
-    parser.add_argument("--steps", type=int, default=20, help="the probe's GRPO steps per rate")
-    parser.add_argument("--timeout", type=int, default=600, help="the probe's seconds per rate")
+    parser.add_argument("--model", help="the probe's model: a local folder (the GPU machine has no network)")
+    parser.add_argument("--steps", type=int, default=PROBE_STEPS, help="the probe's GRPO steps per rate (%(default)s)")
+    parser.add_argument("--timeout", type=int, default=PROBE_TIMEOUT, help="the probe's seconds per rate (%(default)s)")
     args = parser.parse_args()
     OUT = args.out.resolve()
     OUT.mkdir(parents=True, exist_ok=True)
     if args.rates:
-        for line in rate_probe(args.rates, args.model, args.steps, args.cpu, args.timeout):
-            print(line)
+        if not args.cpu and not (args.model and (Path(args.model) / "config.json").is_file()):
+            raise SystemExit(
+                f"device check: --model {args.model} is not a model folder here; copy the weights onto this machine "
+                "first (a lent GPU has no network) and pass their folder"
+            )
+        rate_probe(args.rates, args.model, args.steps, args.cpu, args.timeout, args.budget, started)
         return
-    results = checks(args.cpu)
-    (OUT / "results.json").write_text(
-        json.dumps([dict(zip(("check", "result", "detail"), r, strict=True)) for r in results])
-    )
-    for name, result, detail in results:
-        print(f"{result} {name}: {detail}")
+    results = run_checks(args.cpu, args.only, args.budget, started)
     counts = Counter(result for _, result, _ in results)
     print(f"device check: {counts['PASS']} PASS, {counts['FAIL']} FAIL, {counts['SKIP']} SKIP (results: {OUT})")
     raise SystemExit(1 if counts["FAIL"] else 0)

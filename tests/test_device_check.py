@@ -163,3 +163,132 @@ def test_device_check_on_cpu_runs_the_hf_check_and_the_refusal_one_line_each(tmp
         "SKIP",
     ]
     assert not (tmp_path / "hf_4bit_vllm").exists()  # the refused run wrote nothing
+
+
+class Clock:
+    """time.monotonic for the runner: each fake check advances it by the seconds it takes."""
+
+    def __init__(self):
+        self.now = 1000.0
+
+    def __call__(self):
+        return self.now
+
+
+def fake_plan(clock, seconds, seen):
+    """A plan of the real check names whose runs take `seconds` each and record the time-out they were given."""
+
+    def check(name, took):
+        def run(timeout):
+            seen.append((name, timeout))
+            clock.now += took
+            return name, "PASS", f"{took} s"
+
+        return run
+
+    return lambda cpu, done: [
+        (name, check(name, took)) for name, took in zip(device_check.CHECKS, seconds, strict=True)
+    ]
+
+
+BUDGETS = [
+    # (budget, seconds each check takes, (name, time-out given) per check started, results)
+    (540, (10, 10, 10, 10, 10), [(n, 300) for n in device_check.CHECKS], ["PASS"] * 5),  # all fit
+    (
+        540,
+        (10, 300, 200, 10, 10),
+        [("hf+4bit+vllm", 300), ("prequantized", 300), ("unsloth", 230)],
+        ["PASS"] * 3 + ["SKIP"] * 2,
+    ),  # fmt: skip
+    (50, (10,) * 5, [], ["SKIP"] * 5),  # less than a check's minimum from the start: nothing started
+]
+
+
+@pytest.mark.parametrize("budget, seconds, started, results", BUDGETS, ids=range(len(BUDGETS)))
+def test_checks_fit_the_budget_and_the_rest_skip_with_the_reason(
+    tmp_path, monkeypatch, budget, seconds, started, results
+):
+    clock, seen = Clock(), []
+    monkeypatch.setattr(device_check, "OUT", tmp_path)
+    monkeypatch.setattr(device_check.time, "monotonic", clock)
+    monkeypatch.setattr(device_check, "plan", fake_plan(clock, seconds, seen))
+    got = device_check.run_checks(False, None, budget, clock.now)
+    assert seen == started  # each check's time-out cut to what is left of the budget
+    assert [r for _, r, _ in got] == results
+    for name, result, detail in got:
+        if result == "SKIP":
+            assert f"--only {name}" in detail and f"--budget {budget}" in detail  # how to run it later
+
+
+def test_each_check_is_printed_and_recorded_as_it_ends(tmp_path, monkeypatch, capsys):
+    seen = []
+
+    def second(timeout):  # what an outer kill during the second check would leave
+        seen.append(([r["name"] for r in json.loads((tmp_path / "results.json").read_text())], capsys.readouterr().out))
+        return "prequantized", "PASS", ""
+
+    monkeypatch.setattr(device_check, "OUT", tmp_path)
+    monkeypatch.setattr(
+        device_check,
+        "plan",
+        lambda cpu, done: [("hf+4bit+vllm", lambda t: ("hf+4bit+vllm", "PASS", "ok")), ("prequantized", second)],
+    )
+    device_check.run_checks(False, None, 540, device_check.time.monotonic())
+    assert seen == [(["hf+4bit+vllm"], "PASS hf+4bit+vllm: ok\n")]
+
+
+def test_only_runs_the_named_checks_and_keeps_an_earlier_invocations_results(tmp_path, monkeypatch):
+    clock, seen = Clock(), []
+    monkeypatch.setattr(device_check, "OUT", tmp_path)
+    monkeypatch.setattr(device_check.time, "monotonic", clock)
+    monkeypatch.setattr(device_check, "plan", fake_plan(clock, (10,) * 5, seen))
+    device_check.run_checks(False, ["hf+4bit+vllm", "hf"], 540, clock.now)  # the first invocation
+    device_check.run_checks(False, ["unsloth+vllm"], 540, clock.now)  # the second: vLLM's alone
+    assert [name for name, _ in seen] == ["hf+4bit+vllm", "hf", "unsloth+vllm"]
+    recorded = json.loads((tmp_path / "results.json").read_text())
+    assert [r["name"] for r in recorded] == ["hf+4bit+vllm", "hf", "unsloth+vllm"]  # in the order checks run
+
+
+def test_a_timed_out_process_is_killed_with_its_children_and_its_log_kept(tmp_path):
+    import time
+
+    grandchild = "import time; time.sleep(60)"  # vLLM's engine core: a grandchild holding the output open
+    child = f"import subprocess, sys, time; subprocess.Popen([sys.executable, '-c', {grandchild!r}]); print('started', flush=True); time.sleep(60)"
+    start = time.monotonic()
+    code, output = device_check.run_logged([sys.executable, "-c", child], tmp_path / "x.log", timeout=3)
+    assert code is None and time.monotonic() - start < 30  # not held until the grandchild exits
+    assert (tmp_path / "x.log").read_text() == output and "started" in output and "timed out after 3 s" in output
+
+
+def test_the_prequantize_step_keeps_its_log_when_it_times_out(tmp_path, monkeypatch):
+    monkeypatch.setattr(device_check, "OUT", tmp_path)
+    monkeypatch.setattr(device_check, "installed", lambda package: True)
+    result, detail = device_check.prequantized_check(tmp_path / "model", tmp_path / "quantized", timeout=1)
+    assert result == "FAIL" and "timed out after 1 s" in detail
+    assert "timed out after 1 s" in (tmp_path / "prequantized.log").read_text()
+
+
+def test_the_learning_rate_probe_needs_the_model_folder_on_the_gpu_machine(tmp_path, monkeypatch):
+    argv = ["device_check.py", "--rates", "5e-6", "1e-5", "--model", "unsloth/Qwen3-4B-Base", "--out", str(tmp_path)]
+    monkeypatch.setattr(sys, "argv", argv)
+    with pytest.raises(SystemExit, match="a lent GPU has no network"):  # a Hub id: no download there
+        device_check.main()
+
+
+def test_the_learning_rate_probe_fits_one_device_command():
+    assert device_check.PROBE_STEPS == 10 and 2 * device_check.PROBE_TIMEOUT <= device_check.BUDGET < 570
+
+
+@pytest.mark.slow
+def test_the_learning_rate_probe_runs_end_to_end_on_cpu(tmp_path):
+    done = subprocess.run(
+        [sys.executable, str(REPO / "bench" / "device_check.py"), "--cpu", "--rates", "1e-3", "1e-2", "--steps", "2"]
+        + ["--out", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr[-2000:]
+    lines = done.stdout.strip().splitlines()
+    assert [line.split(":")[0] for line in lines] == ["LEARNING_RATE=0.001", "LEARNING_RATE=0.01"], done.stdout
+    assert all(": 2 steps, reward " in line and "held-out strict" in line for line in lines), done.stdout
