@@ -152,7 +152,10 @@ MISTAKES = [
     (["--smoke", "--REWARDS={'nope': 1.0}"], "error: REWARDS: unknown names ['nope']"),  # unknown reward
     (["--smoke", "--NUM_GENERATIONS=3"], "must be a multiple of NUM_GENERATIONS=3"),  # batch rule
     (["--smoke", "--DATASET_NAME=missing.jsonl"], "error: dataset file not found: missing.jsonl"),  # bad path
-    (["--smoke", "--USE_VLLM=True"], "error: USE_VLLM=True needs vLLM in this environment"),  # no vLLM here
+    (
+        ["--smoke", "--USE_VLLM=True"],
+        "error: USE_VLLM=True with VLLM_MODE='colocate' needs vLLM in this environment",
+    ),  # no vLLM
     (["--smoke", "--USE_VLLM=True", "--VLLM_MODE=remote"], "error: VLLM_MODE='remote'"),  # unknown mode
     (["--smoke", "--BACKEND=unsloth"], "error: BACKEND='unsloth' needs one CUDA GPU"),  # Unsloth without a GPU
     (["--smoke", "--OPTIM=adamw_8bit"], "error: OPTIM='adamw_8bit' needs bitsandbytes"),  # no bitsandbytes here
