@@ -348,6 +348,8 @@ def _spelled(answer: str) -> str:
     if "{" in s and ("mid" in s or "|" in s or ":" in s or "colon" in s):
         s = _set_builder(s)
     s = strip_label(s)
+    if "\\ne" in s:
+        s = _excluded_points(s)
     s = _inequality_interval(s)
     s = _fraction_words(s) or (_NUMBER_PHRASE.sub(_number_phrase_value, s, count=1) if _NUMBER_PHRASE.match(s) else s)
     s = _strip_units(s).strip()
@@ -912,3 +914,40 @@ def _worked_value(s: str) -> str:
     if any(count is None for count in counts) or counts[-1] != 0 or not all(counts[:-1]):
         return s
     return sides[-1]
+
+
+_EXCLUSION = re.compile(r"^([A-Za-z])\s*\\neq?(?![A-Za-z])\s*(.+)$")
+_EXCLUSION_JOINER = re.compile(r"\s*(?:,|;|\\text\s*\{\s*and\s*\}|\band\b|\\land\b|\\wedge\b)\s*")
+
+
+def _excluded_points(s: str) -> str:
+    """Points a variable must not take, as the set of reals they leave: "x \\ne \\pm 2", "x \\ne 2, x \\ne -2",
+    "x \\ne -2, 2" and "x \\ne 2 and x \\ne -2" all -> (-\\infty,-2)\\cup(-2,2)\\cup(2,\\infty); s unchanged
+    unless every item excludes plain numbers from one variable.
+
+    >>> _excluded_points(r"x \\neq \\pm 2"), _excluded_points(r"x \\ne 2 \\text{ and } y \\ne 3")
+    ('(-\\\\infty,-2)\\\\cup(-2,2)\\\\cup(2,\\\\infty)', 'x \\\\ne 2 \\\\text{ and } y \\\\ne 3')
+    """
+    variable, points = None, set()
+    for item in _EXCLUSION_JOINER.split(s.strip()):
+        match = _EXCLUSION.match(item)
+        if match is not None:
+            if variable not in (None, match.group(1)):
+                return s
+            variable, item = match.group(1), match.group(2)
+        elif variable is None:
+            return s
+        item = item.strip()
+        signs = (1, -1) if item.startswith("\\pm") else (1,)
+        value = as_number(item.removeprefix("\\pm").strip())
+        if value is None:
+            return s
+        points |= {sign * value for sign in signs}
+    if len(points) < 2 and not s.count("\\pm"):
+        return s  # one point: x \\ne 3 is read as it is (equivalence.py knows it)
+    ends = ["-\\infty", *(_plain(p) for p in sorted(points)), "\\infty"]
+    return "\\cup".join(f"({a},{b})" for a, b in zip(ends, ends[1:], strict=False))
+
+
+def _plain(value: Fraction) -> str:
+    return str(value.numerator) if value.denominator == 1 else f"\\frac{{{value.numerator}}}{{{value.denominator}}}"

@@ -342,6 +342,11 @@ EQUIVALENCE = [
     (r"\frac{1}{2}", r"\sin{60^\circ}", False),  # ... another angle
     ("4", r"4 \text{ given } n \text{ even}", False),  # "given": a condition, a hedge
     ("4:30 PM", "16{:}30", True),  # LaTeX's spaced colon in a 24-hour time
+    (r"(-\infty,-2)\cup(-2,2)\cup(2,\infty)", r"x \neq \pm 2", True),  # two points excluded with \pm
+    (r"(-\infty,-2)\cup(-2,2)\cup(2,\infty)", r"x \ne 2, x \ne -2", True),  # ... as a list of exclusions
+    (r"(-\infty,-2)\cup(-2,2)\cup(2,\infty)", r"x \ne -2, 2", True),  # ... one \ne, two points
+    (r"(-\infty,-2)\cup(-2,2)\cup(2,\infty)", r"x \neq 2 \text{ and } x \neq -2", True),  # ... joined by "and"
+    (r"(-\infty,-2)\cup(-2,2)\cup(2,\infty)", r"x \neq \pm 3", False),  # other points
     # --- E-notation and scientific notation are exact numbers
     ("0.000034", "3.4e-5", True),  # E-notation, negative exponent
     ("3.4e-5", "0.000034", True),  # ... in the gold
