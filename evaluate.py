@@ -67,7 +67,7 @@ NUM_PROBLEMS = 200  # at most this many problems; +-7 points is the 95 % interva
 
 # --- The base model at its best (judged leniently: a base model cannot be expected to write the tags)
 BASE_PROMPTS = ("native", "fewshot")  # also score the base under its own template zero-shot / few-shot; () = off
-FEWSHOT_FILE = "data/fewshot_math.jsonl"  # the few-shot prompt's worked examples (problem, solution, answer)
+FEWSHOT_FILE = str(prompts.FEWSHOT_FILE)  # data/fewshot_math.jsonl: the few-shot prompt's worked examples
 
 # --- Generation
 MAX_NEW_TOKENS = None  # completion budget (hitting it counts as truncated); None = what the run trained with
@@ -403,12 +403,13 @@ def _prompts(problems, tokenizer, style: str = "recipe", fewshot_file: str = FEW
     return [prompts.base_prompt_text(p, tokenizer, style, examples) for p in problems["problem"]]
 
 
-def stop_token_ids(tokenizer, model) -> set:
-    """Every token a completion ends at: the tokenizer's EOS, the generation config's, and the end of
-    turn of the model's own template (the base prompts use it; the recipe's template may not)."""
+def stop_token_ids(tokenizer, model, style: str = "recipe") -> set:
+    """Every token a completion ends at: the tokenizer's EOS and the generation config's; for a base
+    prompt (`style` native / fewshot) also the end of turn of the model's own template, which a run's
+    template may not use (the recipe's), so the run's own completions stop exactly as in training."""
     configured = model.generation_config.eos_token_id
     stops = {tokenizer.eos_token_id, *(configured if isinstance(configured, list) else [configured])}
-    own = prompts.native_template(tokenizer)
+    own = prompts.native_template(tokenizer) if style != "recipe" else None
     if own is not None:
         end = prompts.turn_end(tokenizer, own)
         ids = tokenizer(end, add_special_tokens=False)["input_ids"] if end else []
@@ -433,10 +434,9 @@ def _hf_generator(cfg: dict, model, tokenizer):
     tokenizer.padding_side = "left"  # decoder-only batching: pad on the left so generation continues the prompt
     model.eval()
     device = next(model.parameters()).device
-    # generate() stops at any of these (Qwen3: <|endoftext|> and <|im_end|>)
-    stop_ids = stop_token_ids(tokenizer, model)
 
-    def run(texts: list[str], sample: bool) -> list[tuple[str, int, bool]]:
+    def run(texts: list[str], sample: bool, stop_ids: set) -> list[tuple[str, int, bool]]:
+        """One batch; generate() stops at any of `stop_ids` (Qwen3: <|endoftext|> and <|im_end|>)."""
         batch = tokenizer(texts, return_tensors="pt", padding=True, add_special_tokens=False).to(device)
         budgets = token_budgets(cfg, batch["attention_mask"].sum(dim=1).tolist())
         options = (
@@ -468,6 +468,7 @@ def _hf_generator(cfg: dict, model, tokenizer):
         texts = _prompts(problems, tokenizer, style, cfg["FEWSHOT_FILE"])
         budgets = token_budgets(cfg, data.count_tokens(tokenizer, texts))
         records = [{"completions": [], "tokens": [], "truncated": [], "budget": b} for b in budgets]
+        stop_ids = stop_token_ids(tokenizer, model, style)
         if not hasattr(model, "disable_adapter"):
             switch = contextlib.nullcontext()
         elif not adapter:
@@ -483,7 +484,7 @@ def _hf_generator(cfg: dict, model, tokenizer):
                 for start in range(0, len(texts), cfg["BATCH_SIZE"]):
                     for record, (text, n, cut) in zip(
                         records[start:],
-                        run(texts[start : start + cfg["BATCH_SIZE"]], sample),
+                        run(texts[start : start + cfg["BATCH_SIZE"]], sample, stop_ids),
                         strict=False,
                     ):
                         if style != "recipe":
@@ -555,10 +556,12 @@ def _vllm_generator(cfg: dict, model, tokenizer):
     from vllm import SamplingParams
 
     lora = load_lora(model, cfg["ADAPTER"]) if cfg["ADAPTER"] is not None else None
-    stop_ids = stop_token_ids(tokenizer, model)
 
     def generate(problems, adapter: bool, style: str = "recipe") -> list[dict]:
         texts = _prompts(problems, tokenizer, style, cfg["FEWSHOT_FILE"])
+        # the run's template: vLLM's own stops, as in training; a base prompt: also its template's end of turn
+        stop_ids = {tokenizer.eos_token_id} - {None} if style == "recipe" else stop_token_ids(tokenizer, model, style)
+        extra = {} if style == "recipe" else {"stop_token_ids": sorted(stop_ids)}
         budgets = token_budgets(cfg, data.count_tokens(tokenizer, texts))
         room = [i for i, budget in enumerate(budgets) if budget > 0]  # vLLM raises on a prompt past max_model_len
         request = {"lora_request": lora} if adapter else {}
@@ -572,7 +575,7 @@ def _vllm_generator(cfg: dict, model, tokenizer):
                     n=n,
                     max_tokens=budgets[i],
                     seed=cfg["SEED"],
-                    stop_token_ids=sorted(stop_ids),
+                    **extra,
                 )
                 for i in room
             ]

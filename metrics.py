@@ -134,9 +134,12 @@ def per_problem_comparison(control: list[list[bool]], treated: list[list[bool]],
 
     * "Do these adapters beat it on these problems?": each problem's integer count of right answers
       (treated count x control seeds - control count x treated seeds, so arms with different numbers
-      of seeds compare on one scale), the exact paired sign-flip test on those integers
-      (sign_flip_p_value), and a bootstrap interval of the mean difference in accuracy that resamples
-      problems (clustered by problem: a problem's seeds stay together).
+      of seeds compare on one scale), the paired sign-flip test on those integers (sign_flip_p_value),
+      and a bootstrap interval of the mean difference in accuracy that resamples problems (clustered
+      by problem: a problem's seeds stay together). The test is exact when swapping the two arms'
+      verdicts on a problem is as likely as not under "no difference": true for arms paired seed by
+      seed; against a control of one greedy run (a base model) it is a permutation test whose null
+      that run does not quite meet, so read each seed's exact McNemar against it too.
     * "Does the recipe beat it on a new seed?": the seed-level figure, the mean over seeds of each
       seed's accuracy difference with a t interval over the seeds (seed s against control seed s when
       both have the same seeds, else against the control's mean); with three seeds it is wide.

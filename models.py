@@ -12,6 +12,7 @@ from pathlib import Path
 from config import ConfigError, print_main, world_size
 from data import sample_texts
 from prompts import (
+    CHAT_TEMPLATE,
     REASONING_END,
     REASONING_START,
     SOLUTION_END,
@@ -549,8 +550,9 @@ def save_plain_copy(model_name: str, folder: Path) -> Path:
     """Load `model_name` (a GGUF file, say) on CPU as the recipe does, EOS reconciled, and save it as an
     ordinary model folder with the model's own chat template (CHAT_TEMPLATE='native' reads it there);
     later runs load that folder in seconds instead of dequantizing again."""
-    if (folder / "config.json").is_file():
-        return folder
+    saved = folder / "chat_template.jinja"
+    if (folder / "config.json").is_file() and not (saved.is_file() and saved.read_text() == CHAT_TEMPLATE):
+        return folder  # converted before (a copy saved with the recipe's template lost the model's own: redone)
     cfg = {"MODEL_NAME": model_name, "CPU": True, "LOAD_IN_4BIT": False}
     model, tokenizer = _load_hf(cfg)
     model.save_pretrained(str(folder))

@@ -183,6 +183,8 @@ def main(argv: list[str] | None = None) -> None:
     # --- model + LoRA
     model, tokenizer = models.load_model(cfg, backend, smoke)
     record["loaded_model"] = getattr(model.config, "_name_or_path", None) or cfg["MODEL_NAME"]  # Unsloth may swap it
+    if stops := vllm_stop_tokens(cfg, tokenizer):
+        args.generation_kwargs = resolved["grpo"]["generation_kwargs"] = stops
 
     # --- data: map, hold out, length-filter (once, on the main process first)
     from accelerate import PartialState
@@ -446,6 +448,22 @@ def grpo_settings(cfg: dict, out: Path, names: list[str]) -> dict:
         "log_completions": cfg["LOG_COMPLETIONS_STEPS"] > 0 and cfg["REPORT_TO"] in ("wandb", "trackio"),
         **shared_training_args(cfg),
     }
+
+
+def vllm_stop_tokens(cfg: dict, tokenizer) -> dict | None:
+    """With CHAT_TEMPLATE='native' and vLLM rollouts, the template's end of turn as a stop token: vLLM
+    reads the EOS from the model's files (Qwen3-Base's is <|endoftext|>), not from the tokenizer the
+    recipe changed, so rollouts would run past <|im_end|> to the length limit (TRL passes
+    generation_kwargs to SamplingParams, trl/generation/vllm_generation.py). None otherwise.
+
+    >>> class Tok:
+    ...     eos_token_id = 7
+    >>> vllm_stop_tokens({"CHAT_TEMPLATE": "native", "USE_VLLM": True}, Tok()), vllm_stop_tokens({"CHAT_TEMPLATE": "recipe", "USE_VLLM": True}, Tok())
+    ({'stop_token_ids': [7]}, None)
+    """
+    if cfg["CHAT_TEMPLATE"] != "native" or not cfg["USE_VLLM"]:
+        return None
+    return {"stop_token_ids": [tokenizer.eos_token_id]}
 
 
 def running_top_k(cfg: dict) -> int:

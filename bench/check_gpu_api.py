@@ -384,6 +384,12 @@ FACTS = (
         r"def _zero3_consolidated_16bit_state_dict[\s\S]{0,200}must be called on all ranks",
         "DeepSpeed's ZeRO-3 consolidation must run on every rank",
     ),
+    (  # train_grpo.vllm_stop_tokens: the native template's end of turn reaches vLLM's sampler
+        "trl",
+        "trl/generation/vllm_generation.py",
+        r"generation_kwargs\.update\(self\.generation_kwargs\)[\s\S]{0,900}SamplingParams\(\*\*generation_kwargs\)",
+        "GRPOConfig.generation_kwargs are passed to vLLM's SamplingParams (stop_token_ids)",
+    ),
     (  # models.check_vllm: server mode needs vLLM in the trainers' environment too
         "trl",
         "trl/generation/vllm_generation.py",

@@ -84,6 +84,7 @@ BASE_PROMPTS = ("native", "fewshot")  # evaluate.py's prompts for the base model
 ARM_LABELS = {"base": "base", "priming": "priming-only", "grpo": "GRPO", "noanswer": "no-answer-reward"}
 ARM_LABELS |= {"base-native": "base own template", "base-fewshot": "base few-shot"}
 ARM_LABELS |= {"priming_native": "priming-only native", "grpo_native": "GRPO native"}
+ARM_LABELS |= {"grpo_long": "GRPO 300-step", "grpo_native_long": "GRPO native 300-step"}
 CLOSED_CHECK_RATE = 1e-4  # the recipe template's chosen rate (sweep.json), re-run under the closed reward
 TEMPLATE_RULE = (
     "the template with the higher dev score (CHOICE_RULE's score): native at the rate its own sweep chose, "
@@ -328,8 +329,8 @@ def answer_family(
         "generation_seconds": time.time() - start,
     }
     if adapter is not None:
-        timing = adapter.parent / "bench_timing.json"
-        result["training"] = json.loads(timing.read_text()) if timing.is_file() else None  # a long run's checkpoint
+        timing = adapter.parent / "bench_timing.json"  # a long run's checkpoint: no timing of its own
+        result["training"] = json.loads(timing.read_text()) if timing.is_file() and adapter.name == "final" else None
     path.write_text(json.dumps(result, indent=0) + "\n")
 
 

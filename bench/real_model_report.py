@@ -216,6 +216,14 @@ def summarize(seeds: list[int]) -> list[str]:
             tests = {name: metrics.per_problem_comparison(before, after) for name, before in controls.items()}
             for name, test in tests.items():
                 lines.append(comparison_line(family, group["label"], name, test))
+            exact = [metrics.paired_test(lenient(bases[best]), lenient(treated[s])) for s in common]
+            lines.append(
+                f"{family} {group['label']} vs base best-prompt ({best}), each seed's exact McNemar (lenient): "
+                + ", ".join(
+                    f"seed {s} fixed {t['fixed']} broke {t['broken']} p={t['p_value']:.2g}"
+                    for s, t in zip(common, exact, strict=True)
+                )
+            )
             pct = {name: 100 * sum(map(sum, v)) / sum(map(len, v)) for name, v in controls.items()}
             vs_base, vs_priming = tests[f"base best-prompt ({best})"], tests["priming-only"]
             control_part = f" vs no-answer-reward {pct['no-answer-reward']:.1f}%" if noanswer is not None else ""

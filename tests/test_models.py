@@ -146,3 +146,23 @@ def test_reconcile_eos_makes_the_template_end_turns_where_generation_stops(
 def test_reconcile_eos_refuses_when_nothing_names_an_end_of_turn():
     with pytest.raises(ConfigError, match="end-of-turn"):
         models.reconcile_eos(Model(None), Tokenizer(None))
+
+
+def test_a_plain_copy_saved_with_the_recipes_template_is_converted_again(tmp_path, tiny_tokenizer):
+    from transformers import AutoTokenizer
+
+    from prompts import CHAT_TEMPLATE, native_template
+
+    own = "{% for m in messages %}{{ m['content'] }}{{ eos_token }}{% endfor %}"
+    source = tmp_path / "source"
+    tokenizer = models.build_tiny_tokenizer()
+    tokenizer.chat_template = own
+    models.build_tiny_model(tokenizer).save_pretrained(source)
+    tokenizer.save_pretrained(source)
+    copy = tmp_path / "copy"
+    models.save_plain_copy(str(source), copy)
+    assert (copy / "chat_template.jinja").read_text() == own  # the model's own template is kept
+    (copy / "chat_template.jinja").write_text(CHAT_TEMPLATE)  # a copy made before it was (the recipe's)
+    models.save_plain_copy(str(source), copy)
+    assert (copy / "chat_template.jinja").read_text() == own  # converted again, not reused
+    assert native_template(AutoTokenizer.from_pretrained(copy)) == own

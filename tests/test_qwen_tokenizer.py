@@ -241,3 +241,12 @@ def test_priming_trains_what_follows_the_generation_prompt_not_the_templates_ass
     for sample in samples:
         text = tok.decode(sample["input_ids"])
         assert "<think>" not in text and text.endswith("</SOLUTION><|im_end|>")  # GRPO's prompt never holds <think>
+
+
+def test_evaluation_stops_at_the_own_templates_end_of_turn_only_for_the_base_prompts(qwen_tokenizer, qwen_model):
+    import evaluate
+
+    im_end = qwen_tokenizer.convert_tokens_to_ids("<|im_end|>")
+    assert im_end not in evaluate.stop_token_ids(qwen_tokenizer, qwen_model, "recipe")  # as in training
+    assert im_end in evaluate.stop_token_ids(qwen_tokenizer, qwen_model, "native")  # the model's own turns end there
+    assert im_end in evaluate.stop_token_ids(qwen_tokenizer, qwen_model, "fewshot")
