@@ -31,13 +31,12 @@ def qwen_model(qwen_tokenizer):
     return models.build_tiny_model(qwen_tokenizer, hidden_size=16, layers=1)
 
 
-@pytest.fixture(scope="module")
-def grpo_prompt_ids(qwen_tokenizer, qwen_model, tmp_path_factory):
-    """The prompt ids TRL's GRPOTrainer itself generates from."""
+def grpo_trainer(tokenizer, model, folder):
+    """TRL's GRPOTrainer on the tokenizer and model, built as the recipe builds it (never trained here)."""
     from trl import GRPOConfig, GRPOTrainer
 
     args = GRPOConfig(
-        output_dir=str(tmp_path_factory.mktemp("grpo")),
+        output_dir=str(folder),
         per_device_train_batch_size=2,
         num_generations=2,
         max_completion_length=8,
@@ -45,13 +44,19 @@ def grpo_prompt_ids(qwen_tokenizer, qwen_model, tmp_path_factory):
         use_cpu=True,
     )
     prompts = Dataset.from_list([{"prompt": build_prompt("What is 1 + 1?"), "answer": "2"}] * 2)
-    trainer = GRPOTrainer(
-        model=qwen_model,
+    return GRPOTrainer(
+        model=model,
         reward_funcs=[rewards.match_format_exactly],
         args=args,
         train_dataset=prompts,
-        processing_class=qwen_tokenizer,
+        processing_class=tokenizer,
     )
+
+
+@pytest.fixture(scope="module")
+def grpo_prompt_ids(qwen_tokenizer, qwen_model, tmp_path_factory):
+    """The prompt ids TRL's GRPOTrainer itself generates from."""
+    trainer = grpo_trainer(qwen_tokenizer, qwen_model, tmp_path_factory.mktemp("grpo"))
     return lambda problems: trainer._tokenize_prompts([build_prompt(p) for p in problems])[0]
 
 
@@ -195,21 +200,8 @@ def test_native_template_keeps_qwens_role_markers_and_ends_the_prompt_in_the_wor
 
 
 def test_native_priming_trains_the_prompt_ids_grpo_generates_from(native_qwen, tmp_path):
-    from trl import GRPOConfig, GRPOTrainer
-
     tok, model = native_qwen
-    args = GRPOConfig(
-        output_dir=str(tmp_path / "grpo"),
-        per_device_train_batch_size=2,
-        num_generations=2,
-        max_completion_length=8,
-        report_to="none",
-        use_cpu=True,
-    )
-    prompts = Dataset.from_list([{"prompt": build_prompt("What is 1 + 1?"), "answer": "2"}] * 2)
-    trainer = GRPOTrainer(
-        model=model, reward_funcs=[rewards.match_format_exactly], args=args, train_dataset=prompts, processing_class=tok
-    )
+    trainer = grpo_trainer(tok, model, tmp_path / "grpo")
     assert tok.convert_tokens_to_ids("<|im_end|>") in trainer.eos_token_ids  # GRPO ends completions at the turn's end
     samples = boundary_samples(tok, tmp_path)
     grpo_ids = trainer._tokenize_prompts([build_prompt(row["problem"]) for row in BOUNDARY_ROWS])[0]
