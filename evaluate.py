@@ -561,7 +561,6 @@ def _vllm_generator(cfg: dict, model, tokenizer):
         texts = _prompts(problems, tokenizer, style, cfg["FEWSHOT_FILE"])
         # the run's template: vLLM's own stops, as in training; a base prompt: also its template's end of turn
         stop_ids = {tokenizer.eos_token_id} - {None} if style == "recipe" else stop_token_ids(tokenizer, model, style)
-        extra = {} if style == "recipe" else {"stop_token_ids": sorted(stop_ids)}
         budgets = token_budgets(cfg, data.count_tokens(tokenizer, texts))
         room = [i for i, budget in enumerate(budgets) if budget > 0]  # vLLM raises on a prompt past max_model_len
         request = {"lora_request": lora} if adapter else {}
@@ -575,7 +574,7 @@ def _vllm_generator(cfg: dict, model, tokenizer):
                     n=n,
                     max_tokens=budgets[i],
                     seed=cfg["SEED"],
-                    **extra,
+                    stop_token_ids=None if style == "recipe" else sorted(stop_ids),  # None: vLLM's default
                 )
                 for i in room
             ]
