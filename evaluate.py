@@ -407,14 +407,10 @@ def stop_token_ids(tokenizer, model, style: str = "recipe") -> set:
     """Every token a completion ends at: the tokenizer's EOS and the generation config's; for a base
     prompt (`style` native / fewshot) also the end of turn of the model's own template, which a run's
     template may not use (the recipe's), so the run's own completions stop exactly as in training."""
-    configured = model.generation_config.eos_token_id
-    stops = {tokenizer.eos_token_id, *(configured if isinstance(configured, list) else [configured])}
+    stops = {tokenizer.eos_token_id, *models.generation_stops(model)}
     own = prompts.native_template(tokenizer) if style != "recipe" else None
     if own is not None:
-        end = prompts.turn_end(tokenizer, own)
-        ids = tokenizer(end, add_special_tokens=False)["input_ids"] if end else []
-        if len(ids) == 1:
-            stops.add(ids[0])
+        stops.add(prompts.turn_end_id(tokenizer, own))
     return stops - {None}
 
 

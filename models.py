@@ -21,6 +21,7 @@ from prompts import (
     apply_chat_template,
     native_template,
     turn_end,
+    turn_end_id,
 )
 
 # --- Tiny offline model (for --smoke, the tests and the CPU benchmarks)
@@ -593,19 +594,24 @@ def install_template(model, tokenizer, template: str):
     end = turn_end(tokenizer)
     if end == tokenizer.eos_token:
         return tokenizer
-    ids = tokenizer(end, add_special_tokens=False)["input_ids"]
-    if len(ids) != 1:
+    end_id = turn_end_id(tokenizer)
+    if end_id is None:
         raise ConfigError(
             f"CHAT_TEMPLATE={template!r} ends a turn with {end!r}, not one token, so generation cannot stop on it: "
             "use CHAT_TEMPLATE='recipe'"
         )
     tokenizer.eos_token = end
-    stops = model.generation_config.eos_token_id
-    stops = [] if stops is None else [stops] if isinstance(stops, int) else list(stops)
-    if ids[0] not in stops:
-        model.generation_config.eos_token_id = [*stops, ids[0]]
+    stops = generation_stops(model)
+    if end_id not in stops:
+        model.generation_config.eos_token_id = [*stops, end_id]
     print_main(f"chat template {template!r}: a turn ends with {end!r}, the EOS generation stops on")
     return tokenizer
+
+
+def generation_stops(model) -> list[int]:
+    """The token ids the model's generation config stops on, as a list (it may hold one id, a list or None)."""
+    stops = model.generation_config.eos_token_id
+    return [] if stops is None else [stops] if isinstance(stops, int) else list(stops)
 
 
 def reconcile_eos(model, tokenizer) -> None:
@@ -615,8 +621,7 @@ def reconcile_eos(model, tokenizer) -> None:
     Some tokenizers disagree with their model: SmolLM2's, read from GGUF, says `<|im_start|>` while
     the model stops on `<|im_end|>`. The recipe would then train the wrong end of turn, silently.
     """
-    stops = model.generation_config.eos_token_id
-    stops = [] if stops is None else [stops] if isinstance(stops, int) else list(stops)
+    stops = generation_stops(model)
     if tokenizer.eos_token_id is None and not stops:
         raise ConfigError("neither the tokenizer nor the model's generation config names an end-of-turn token")
     if not stops:

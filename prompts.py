@@ -112,6 +112,13 @@ def turn_end(tokenizer, chat_template: str | None = None) -> str:
     return text[text.rindex(sentinel) + len(sentinel) :].rstrip()
 
 
+def turn_end_id(tokenizer, chat_template: str | None = None) -> int | None:
+    """The token id of turn_end when it is one token (what generation can stop on), else None."""
+    end = turn_end(tokenizer, chat_template)
+    ids = tokenizer(end, add_special_tokens=False)["input_ids"] if end else []
+    return ids[0] if len(ids) == 1 else None
+
+
 def build_prompt(problem: str, system_prompt: str = SYSTEM_PROMPT) -> list[dict]:
     """The conversational prompt (system + user) that TRL's trainers expect.
 
