@@ -32,14 +32,10 @@ import json
 import sys
 from pathlib import Path
 
-import config
-import data
 import judge
-import metrics
-import models
 import prompts
-import reports
 import rewards
+from recipe import callbacks, config, data, models, statistics
 
 # --- What to compare
 RUN_DIR = "outputs/qwen3-4b-grpo"  # the training run: its recipe_config.json names base model, data, split; None = none
@@ -244,7 +240,7 @@ def adapter_steps(adapter: str | None) -> int | None:
     if state.is_file():
         return json.loads(state.read_text()).get("global_step")
     if path.name == "final" and (path.parent / "recipe_config.json").is_file():
-        return max((row.get("step", 0) for row in reports.read_metrics(path.parent / "metrics.jsonl")), default=0)
+        return max((row.get("step", 0) for row in callbacks.read_metrics(path.parent / "metrics.jsonl")), default=0)
     return None
 
 
@@ -631,7 +627,7 @@ def model_metrics(records: list[dict], pass_k=None) -> dict:
     greedy = [r["judged"][0] for r in records]
 
     def rate(successes: int) -> dict:
-        low, high = metrics.wilson_interval(successes, n)
+        low, high = statistics.wilson_interval(successes, n)
         return {"value": successes / n, "low": low, "high": high, "count": successes, "n": n}
 
     result = {
@@ -646,7 +642,7 @@ def model_metrics(records: list[dict], pass_k=None) -> dict:
         for kind, key in (("strict", "correct"), ("lenient", "lenient")):
             right = [sum(j[key] for j in r["judged"][1:]) for r in records]
             for k in pass_at_ks(samples, pass_k):
-                value = sum(metrics.pass_at_k(samples, c, k) for c in right) / n
+                value = sum(statistics.pass_at_k(samples, c, k) for c in right) / n
                 result[f"{kind}_pass@{k}"] = {"value": value}
     return result
 
@@ -682,8 +678,8 @@ def build_report(cfg: dict, problems, runs: dict) -> dict:
         for kind, key in (("strict", "correct"), ("lenient", "lenient")):
             before = [p["base"]["judged"][0][key] for p in per_problem]
             after = [p["trained"]["judged"][0][key] for p in per_problem]
-            test = metrics.paired_test(before, after)
-            report.setdefault("paired", {})[kind] = {**test, "sentence": f"{kind}: {metrics.describe_paired(test)}"}
+            test = statistics.paired_test(before, after)
+            report.setdefault("paired", {})[kind] = {**test, "sentence": f"{kind}: {statistics.describe_paired(test)}"}
             if kind == "strict":
                 report["fixed"] = [i for i, (b, a) in enumerate(zip(before, after, strict=True)) if a and not b]
                 report["broken"] = [i for i, (b, a) in enumerate(zip(before, after, strict=True)) if b and not a]
@@ -701,18 +697,18 @@ def headline(metrics_by_name: dict, per_problem: list[dict]) -> dict:
     result = {"base_prompt": best, "base_lenient": base_rate["value"]}
     if "trained" not in metrics_by_name:
         result["sentence"] = (
-            f"Base model at its best: {best}, lenient {metrics.rate_with_interval(base_rate['count'], base_rate['n'])}."
+            f"Base model at its best: {best}, lenient {statistics.rate_with_interval(base_rate['count'], base_rate['n'])}."
         )
         return result
     before = [p[best]["judged"][0]["lenient"] for p in per_problem]
     after = [p["trained"]["judged"][0]["lenient"] for p in per_problem]
-    test = metrics.paired_test(before, after)
+    test = statistics.paired_test(before, after)
     trained_rate = metrics_by_name["trained"]["lenient_accuracy"]
     result.update(trained_lenient=trained_rate["value"], paired=test)
     result["sentence"] = (
         f"Headline, trained vs the base model at its best prompt ({best}), lenient accuracy: "
-        f"{metrics.rate_with_interval(trained_rate['count'], trained_rate['n'])} vs "
-        f"{metrics.rate_with_interval(base_rate['count'], base_rate['n'])}; {metrics.describe_paired(test)}."
+        f"{statistics.rate_with_interval(trained_rate['count'], trained_rate['n'])} vs "
+        f"{statistics.rate_with_interval(base_rate['count'], base_rate['n'])}; {statistics.describe_paired(test)}."
     )
     return result
 
@@ -785,7 +781,7 @@ def _cell(entry: dict, key: str) -> str:
         return f"{entry['value']:.1f}"
     if "count" not in entry:  # pass@k: an estimate without an interval
         return f"{100 * entry['value']:.1f} %"
-    return metrics.rate_with_interval(entry["count"], entry["n"])
+    return statistics.rate_with_interval(entry["count"], entry["n"])
 
 
 def summary_table(model_metrics_by_name: dict) -> str:

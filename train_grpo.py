@@ -17,14 +17,10 @@ OUTPUT_DIR resumes from its last checkpoint.
 import sys
 from pathlib import Path
 
-import config
-import data
 import judge
-import models
-import reports
 import rewards
-import runs
 from prompts import TEMPLATES, prompt_problem
+from recipe import callbacks, config, data, models, runs
 
 # --- Model
 MODEL_NAME = "unsloth/Qwen3-4B-Base"  # Hub id, local folder, or a .gguf file (loaded dequantized)
@@ -70,9 +66,9 @@ GRADIENT_ACCUMULATION_STEPS = 1  # steps accumulated per optimizer update
 LEARNING_RATE = 5e-6  # LoRA GRPO rate, the Unsloth notebook's; kept until a GPU measures better (below)
 # The rule and its sources: LoRA wants about 10x the full fine-tuning rate (TRL's "LoRA Without Regret" guide
 # runs GRPO with LoRA at 1e-5 against 1e-6 for full fine-tuning), which puts 5e-6 at the low end. On CPU,
-# bench/real_model.py's dev split chose 1e-4 among 1e-4 / 3e-4 / 1e-3 for SmolLM2-135M (a far smaller model:
+# bench/real_model/run.py's dev split chose 1e-4 among 1e-4 / 3e-4 / 1e-3 for SmolLM2-135M (a far smaller model:
 # the rate does not carry over). Compare two rates on a lent GPU in one device command (weights copied there first):
-#   python bench/device_check.py --rates 5e-6 1e-5 --model <local Qwen3-4B-Base folder>
+#   python tools/device_check.py --rates 5e-6 1e-5 --model <local Qwen3-4B-Base folder>
 WEIGHT_DECAY = 0.001
 WARMUP_RATIO = 0.1  # fraction of MAX_STEPS spent warming up
 LR_SCHEDULER = "linear"  # linear | cosine | constant
@@ -206,7 +202,7 @@ def main(argv: list[str] | None = None) -> None:
     # --- rewards (math-verify loaded now, not inside the first completion's time limit)
     judge.warm_up()
     weights = {**{n: float(cfg["REWARDS"][n]) for n in names}, **dict.fromkeys(rewards.METRIC_FUNCS, 0.0)}
-    completion_log = reports.CompletionLog(
+    completion_log = callbacks.CompletionLog(
         out / "completions.jsonl", cfg["LOG_COMPLETIONS_STEPS"], weights, config.is_main_process()
     )
     # the four rewards, then the zero-weight accuracy metrics (logged on training and held-out batches)
@@ -235,10 +231,10 @@ def main(argv: list[str] | None = None) -> None:
             train_dataset=train,
             eval_dataset=eval_set,
             callbacks=[
-                reports.metrics_callback(out / "metrics.jsonl"),
+                callbacks.metrics_callback(out / "metrics.jsonl"),
                 # the rollouts must show the primed format (not checked on --smoke: the tiny random model's
                 # few priming steps do not teach it reliably)
-                reports.health_callback(
+                callbacks.health_callback(
                     primed=primer is not None and not smoke,
                     per_step=cfg["PER_DEVICE_BATCH_SIZE"] * cfg["GRADIENT_ACCUMULATION_STEPS"] * config.world_size(),
                     rollouts=cfg["HEALTH_CHECK_ROLLOUTS"],
@@ -253,7 +249,7 @@ def main(argv: list[str] | None = None) -> None:
         if config.is_main_process():  # a resumed run re-logs the steps after its checkpoint; a new run all
             resumed_at = runs.checkpoint_step(last_checkpoint) if last_checkpoint else -1
             for log_file in ("metrics.jsonl", "completions.jsonl"):
-                reports.truncate_metrics(out / log_file, resumed_at)
+                callbacks.truncate_metrics(out / log_file, resumed_at)
         config.print_main(f"resuming from {last_checkpoint}" if last_checkpoint else "starting a new run")
         with stop:
             trainer.train(resume_from_checkpoint=str(last_checkpoint) if last_checkpoint else None)
@@ -276,10 +272,10 @@ def main(argv: list[str] | None = None) -> None:
         return
     tokenizer.save_pretrained(str(final))
     rows = write_reports(cfg, out, backend, resolved)
-    finals = ", ".join(f"{k} {v:.2f}" for k, v in reports.final_rewards(rows).items())
+    finals = ", ".join(f"{k} {v:.2f}" for k, v in callbacks.final_rewards(rows).items())
     print(f"done: adapter in {final}; final rewards: {finals}")
-    if reports.eval_summary(rows):
-        print(reports.eval_summary(rows))
+    if callbacks.eval_summary(rows):
+        print(callbacks.eval_summary(rows))
 
     # --- exports last: they may need the network or llama.cpp, and a failure must not lose the run
     run_exports(cfg, backend, model, tokenizer, out)
@@ -357,9 +353,9 @@ def check_priming_only_rerun(cfg: dict) -> None:
 
 def write_reports(cfg: dict, out: Path, backend: str, resolved: dict) -> list[dict]:
     """The reward plot and the model card from metrics.jsonl; returns its rows."""
-    rows = reports.read_metrics(out / "metrics.jsonl")
-    reports.plot_rewards(rows, out / "reward_curve.png", f"GRPO on {Path(str(cfg['DATASET_NAME'])).name}")
-    reports.write_model_card(out / "README.md", config.public(cfg), rows, backend, resolved)
+    rows = callbacks.read_metrics(out / "metrics.jsonl")
+    callbacks.plot_rewards(rows, out / "reward_curve.png", f"GRPO on {Path(str(cfg['DATASET_NAME'])).name}")
+    callbacks.write_model_card(out / "README.md", config.public(cfg), rows, backend, resolved)
     return rows
 
 
@@ -402,7 +398,7 @@ def build_eval_dataset(cfg: dict, heldout, tokenizer, longest: int):
     if not kept:
         return None, cfg["PER_DEVICE_BATCH_SIZE"]
     # marked by a column, so the completion log can tell these batches from training ones on any backend
-    return prompts.select(range(kept)).add_column(reports.HELD_OUT_COLUMN, [True] * kept), batch
+    return prompts.select(range(kept)).add_column(callbacks.HELD_OUT_COLUMN, [True] * kept), batch
 
 
 def grpo_settings(cfg: dict, out: Path, names: list[str]) -> dict:
@@ -469,7 +465,7 @@ def vllm_stop_tokens(cfg: dict, tokenizer) -> dict | None:
 def running_top_k(cfg: dict) -> int:
     """TOP_K as the sampler runs it, so recipe_config.json records what ran: Unsloth's patched GRPOConfig
     turns 0 ("no top-k") into -1 under vLLM (unsloth/models/rl_replacements.py), which vLLM 0.32 reads as
-    0 (no cut); both are FACTS patterns of bench/check_gpu_api.py. Passed as -1 there, it is kept as is.
+    0 (no cut); both are FACTS patterns of tools/check_gpu_api.py. Passed as -1 there, it is kept as is.
 
     >>> running_top_k({"BACKEND": "unsloth", "USE_VLLM": True, "TOP_K": 0}), running_top_k({"BACKEND": "hf", "USE_VLLM": True, "TOP_K": 0})
     (-1, 0)
@@ -541,7 +537,7 @@ def run_exports(cfg: dict, backend: str, model, tokenizer, out: Path) -> None:
         exports.append(
             (
                 "PUSH_TO_HUB",
-                lambda: print(f"pushed to {reports.push_run(out, cfg['HUB_MODEL_ID'], cfg['SAVE_MERGED'])}"),
+                lambda: print(f"pushed to {callbacks.push_run(out, cfg['HUB_MODEL_ID'], cfg['SAVE_MERGED'])}"),
             )
         )
     for name, export in exports:
@@ -580,7 +576,7 @@ def prime_format(cfg: dict, model, tokenizer, out: Path, settings: dict):
     amount = f"{cfg['PRIME_EPOCHS']} epochs" if cfg["PRIME_STEPS"] is None else f"{cfg['PRIME_STEPS']} steps"
     config.print_main(f"format priming: SFT for {amount} on {len(samples)} solutions")
     args = SFTConfig(**settings)
-    log = reports.metrics_callback(out / "priming_metrics.jsonl")
+    log = callbacks.metrics_callback(out / "priming_metrics.jsonl")
     trainer = SFTTrainer(model=model, args=args, train_dataset=samples, processing_class=tokenizer, callbacks=[log])
     ready_to_train(cfg, trainer)
     trainer.train()

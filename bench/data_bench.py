@@ -21,8 +21,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import models  # noqa: E402
 import train_grpo  # noqa: E402
+from recipe import models  # noqa: E402
 
 ROWS = 94_000
 CACHE = Path.home() / ".cache" / "grpo-math-recipe" / "data_bench"

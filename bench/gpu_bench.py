@@ -25,10 +25,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import config  # noqa: E402
-import data  # noqa: E402
-import models  # noqa: E402
-import reports  # noqa: E402
+from recipe import callbacks, config, data, models  # noqa: E402
 
 # Qwen3-4B(-Base)'s architecture, from its published config.
 QWEN3_4B = {
@@ -99,7 +96,7 @@ def run(backend: str, steps: int, completion: int, batch: int, four_bit: bool, s
         if torch.cuda.is_available():
             torch.cuda.reset_peak_memory_stats()
         train_grpo.main(args)
-        rows = [r for r in reports.read_metrics(Path(tmp) / "run" / "metrics.jsonl") if "step_time" in r]
+        rows = [r for r in callbacks.read_metrics(Path(tmp) / "run" / "metrics.jsonl") if "step_time" in r]
     timed = rows[1:] or rows  # the first step compiles kernels and warms caches
     seconds = statistics.mean(r["step_time"] for r in timed)
     tokens = statistics.mean(r["completions/mean_length"] * batch for r in timed)

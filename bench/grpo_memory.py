@@ -24,7 +24,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-import reports  # noqa: E402
+from recipe import callbacks  # noqa: E402
 
 LAYOUTS = [(16, 1), (8, 2), (4, 4)]  # (PER_DEVICE_BATCH_SIZE, GRADIENT_ACCUMULATION_STEPS): 16 completions each
 VOCAB, COMPLETION, PROMPT = 49152, 64, 110  # SmolLM2 vocabulary; tokens per completion and (about) per prompt
@@ -65,7 +65,9 @@ def run_layout(per_device: int, accumulation: int, steps: int, model_dir: Path, 
         if done.returncode != 0:
             raise SystemExit(done.stderr[-2000:])
         peak = float(done.stdout.rsplit("PEAK_RSS_GIB", 1)[1].split()[0])
-        times = [r["step_time"] for r in reports.read_metrics(Path(tmp) / "run" / "metrics.jsonl") if "step_time" in r]
+        times = [
+            r["step_time"] for r in callbacks.read_metrics(Path(tmp) / "run" / "metrics.jsonl") if "step_time" in r
+        ]
     logits_gib = per_device * (PROMPT + COMPLETION) * VOCAB * 4 / 2**30
     return {
         "per_device_batch": per_device,
@@ -81,10 +83,10 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=3)
     args = parser.parse_args()
     sys.path.insert(0, str(REPO / "bench"))
-    import real_model
+    from real_model import design, run
 
-    model_dir = real_model.prepare_model()
-    dataset = real_model.write_tasks(real_model.WORK / "tasks")["train"]
+    model_dir = run.prepare_model()
+    dataset = run.write_tasks(design.WORK / "tasks")["train"]
     results = []
     for per_device, accumulation in LAYOUTS:
         result = run_layout(per_device, accumulation, args.steps, model_dir, dataset)

@@ -150,18 +150,30 @@ def check_answer_only(groups: int) -> None:
     print(json.dumps({"ms": ms, "credited": credited}))
 
 
-JUDGE_FILES = ("judge.py", "rewards.py", "prompts.py", "answers.py", "spelling.py", "symbolic.py", "equivalence.py")
+JUDGE_FILES = ("rewards.py", "prompts.py", "judge.py")  # required; the judge is a package (judge/) from issue 36
+JUDGE_MODULES = ("answers.py", "spelling.py", "symbolic.py", "equivalence.py")  # its modules at the root before
+
+
+def judge_files(revision: str) -> list[str]:
+    """The files of `revision` the judge runs from, in whichever layout that revision has."""
+    tree = subprocess.run(["git", "ls-tree", "-r", "--name-only", revision], cwd=ROOT, capture_output=True, text=True)
+    if tree.returncode != 0:
+        sys.exit(f"error: cannot read {revision}: {tree.stderr.strip()}")
+    names = set(tree.stdout.split())
+    package = sorted(n for n in names if n.startswith("judge/") and n.endswith(".py"))
+    missing = [n for n in JUDGE_FILES[:2] if n not in names] + ([] if package or "judge.py" in names else ["judge"])
+    if missing:
+        sys.exit(f"error: {revision} has no {', '.join(missing)}")
+    return [n for n in (*JUDGE_FILES, *JUDGE_MODULES) if n in names] + package
 
 
 def compare_with_revision(revision: str, groups: int, rounds: int) -> None:
     """check_answer of the working tree and of `revision`, alternating fresh processes, same batch."""
     with tempfile.TemporaryDirectory() as old:
-        for name in JUDGE_FILES:
+        for name in judge_files(revision):
             text = subprocess.run(["git", "show", f"{revision}:{name}"], cwd=ROOT, capture_output=True, text=True)
-            if text.returncode != 0 and name in JUDGE_FILES[:3]:
-                sys.exit(f"error: cannot read {name} at {revision}: {text.stderr.strip()}")
-            if text.returncode == 0:  # the judge's own modules exist from its split on
-                Path(old, name).write_text(text.stdout)
+            Path(old, name).parent.mkdir(parents=True, exist_ok=True)
+            Path(old, name).write_text(text.stdout)
         ratios = []
         for i in range(rounds):
             result = {}

@@ -12,9 +12,9 @@ import re
 from collections.abc import Callable
 from fractions import Fraction
 
-import symbolic
-from answers import BOXED, MAX_ANSWER_CHARS, closing_brace
-from spelling import (
+from . import symbolic
+from .answers import BOXED, MAX_ANSWER_CHARS, closing_brace
+from .spelling import (
     BRACKET_DEPTH,
     HEDGE_WORDS,
     LABEL,

@@ -10,7 +10,7 @@ import unicodedata
 from decimal import Decimal
 from fractions import Fraction
 
-from answers import BOXED, MINUS_SIGNS, closing_brace
+from .answers import BOXED, MINUS_SIGNS, closing_brace
 
 MAX_NUMBER_CHARS = 60  # longer digit strings are not turned into exact fractions
 

@@ -13,7 +13,7 @@ import threading
 import time
 from contextlib import contextmanager
 
-from answers import MAX_ANSWER_CHARS
+from .answers import MAX_ANSWER_CHARS
 
 logger = logging.getLogger(__name__)
 

@@ -1,9 +1,9 @@
-"""The answer judge: find the final answer in a completion and decide whether it equals the gold.
+"""The verdict: whether an extracted answer equals the gold, from the package's other modules.
 
-`judge_answer` is the one entry. Where the answer is lives in answers.py, how it is spelled in
-spelling.py, whether it equals the gold in equivalence.py (with math-verify under CPU budgets in
-symbolic.py). It holds no scores: `rewards.py` maps verdicts to rewards, and `evaluate.py` reports
-accuracy from the same verdicts, so training and evaluation agree.
+`judge_answer` judges one answer; `prepare_gold` + `judge_prepared` are the same judgement split in
+two, so a group of completions sharing one gold parses it once. Where the answer is lives in
+answers.py, how it is spelled in spelling.py, whether two spellings are equal in equivalence.py
+(with math-verify under CPU budgets in symbolic.py).
 """
 
 from __future__ import annotations
@@ -14,24 +14,18 @@ import time
 import unicodedata
 from decimal import Decimal
 
-import symbolic
-from answers import (
+from . import symbolic
+from .answers import (
     MAX_ANSWER_CHARS,
     MINUS_SIGNS,
     completion_text,
-    extract_answer,
-    first_number,
-    lenient_answer,
     stated_answer,
 )
-from equivalence import (
-    CLOSE_10,
-    CLOSE_20,
+from .equivalence import (
     EQUIVALENT,
     NO_BLOCK,
     TIMEOUT,
     UNPARSEABLE,
-    VERDICTS,
     WRONG,
     answer_parts,
     as_number_group,
@@ -50,7 +44,7 @@ from equivalence import (
     value_writings,
     yes_no_verdict,
 )
-from spelling import (
+from .spelling import (
     LABEL,
     NUMBER,
     as_number,
@@ -64,33 +58,6 @@ from spelling import (
     numeral_digits,
     time_of_day,
 )
-from symbolic import warm_up
-
-# The names other modules take from the judge (the one entry).
-__all__ = [
-    "CLOSE_10",
-    "CLOSE_20",
-    "EQUIVALENT",
-    "NO_BLOCK",
-    "TIMEOUT",
-    "UNPARSEABLE",
-    "VERDICTS",
-    "WRONG",
-    "completion_text",
-    "extract_answer",
-    "first_number",
-    "is_equivalent",
-    "is_hedged",
-    "is_unevaluated",
-    "judge_answer",
-    "judge_patiently",
-    "lenient_answer",
-    "numeric_gold",
-    "normalize_answer",
-    "stated_answer",
-    "warm_up",
-]
-
 
 logger = logging.getLogger(__name__)
 

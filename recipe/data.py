@@ -8,10 +8,11 @@ import json
 import math
 from pathlib import Path
 
-from config import ConfigError, print_main
 from prompts import REASONING_START, build_prompt, format_solution, turn_end
 
-REPO = Path(__file__).resolve().parent
+from .config import ConfigError, print_main
+
+REPO = Path(__file__).resolve().parents[1]
 SAMPLE_DATASET = str(REPO / "data" / "sample_math.jsonl")
 PRIMING_DATASET = str(REPO / "data" / "priming.jsonl")  # 30 short worked solutions: --smoke, tests, offline
 PRIMING_HUB = "unsloth/OpenMathReasoning-mini"  # the Unsloth notebook's priming data (split "cot")

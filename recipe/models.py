@@ -9,8 +9,6 @@ import os
 import sys
 from pathlib import Path
 
-from config import ConfigError, print_main, world_size
-from data import sample_texts
 from prompts import (
     CHAT_TEMPLATE,
     REASONING_END,
@@ -23,6 +21,9 @@ from prompts import (
     turn_end,
     turn_end_id,
 )
+
+from .config import ConfigError, print_main, world_size
+from .data import sample_texts
 
 # --- Tiny offline model (for --smoke, the tests and the CPU benchmarks)
 
@@ -289,7 +290,7 @@ def same_base_model(a: str, b: str) -> bool:
 # vLLM >= 0.28 moved bitsandbytes out of tree (PR #43529): the 0.32.0 wheel has no bitsandbytes module and
 # no "bitsandbytes" in QuantizationMethods; the `vllm-bnb-plugin` package registers it back (through the
 # vllm.general_plugins entry point), and unsloth_zoo's load_vllm raises for 4-bit + fast_inference without
-# it. bench/check_gpu_api.py reads the pinned vLLM wheel's list and requires the plugin's pin.
+# it. tools/check_gpu_api.py reads the pinned vLLM wheel's list and requires the plugin's pin.
 VLLM_BNB_MODULE = "vllm_bnb_plugin"  # what unsloth_zoo/vllm_utils.py imports for vLLM >= 0.28
 VLLM_BNB_SINCE = (0, 28)  # the first vLLM without bitsandbytes in tree
 NO_VLLM_BNB = "vLLM >= 0.28 loads 4-bit (bitsandbytes) weights only with the `vllm-bnb-plugin` package"
@@ -312,7 +313,7 @@ def vllm_has_bitsandbytes() -> bool:
 
 # TRL 1.14.2 (trl/generation/vllm_generation.py) builds vLLM with quantization="bitsandbytes" for a
 # bitsandbytes model and pushes the merged PEFT model's packed 4-bit tensors without their quant state;
-# bench/check_gpu_api.py's FACTS fail when that code changes, so this refusal is revisited then.
+# tools/check_gpu_api.py's FACTS fail when that code changes, so this refusal is revisited then.
 HF_4BIT_VLLM = "TRL syncs 4-bit weights to vLLM without their quant state (vLLM's weight loader fails)"
 VLLM_TEMPERATURE = (0.0, 2.0)  # vLLM 0.32's SamplingParams refuses a temperature outside this range
 
@@ -323,7 +324,7 @@ def check_vllm(cfg: dict, backend: str) -> None:
     >>> check_vllm({"USE_VLLM": True, "VLLM_MODE": "server", "LOAD_IN_4BIT": True, "TEMPERATURE": 1.0}, "hf")
     Traceback (most recent call last):
     ...
-    config.ConfigError: USE_VLLM=True with BACKEND=hf and LOAD_IN_4BIT=True: TRL syncs 4-bit weights to vLLM without their quant state (vLLM's weight loader fails); pass --LOAD_IN_4BIT=False (16-bit weights) or --USE_VLLM=False
+    recipe.config.ConfigError: USE_VLLM=True with BACKEND=hf and LOAD_IN_4BIT=True: TRL syncs 4-bit weights to vLLM without their quant state (vLLM's weight loader fails); pass --LOAD_IN_4BIT=False (16-bit weights) or --USE_VLLM=False
     """
     if not cfg["USE_VLLM"]:
         return
@@ -339,7 +340,7 @@ def check_vllm(cfg: dict, backend: str) -> None:
         raise ConfigError("VLLM_MODE='server' runs on the hf backend (`trl vllm-serve`); Unsloth uses colocated vLLM")
     if importlib.util.find_spec("vllm") is None:
         # server mode too: TRL's VLLMGeneration checks for vLLM in both modes (trl/generation/vllm_generation.py,
-        # a FACTS pattern of bench/check_gpu_api.py), and its VLLMClient imports vLLM in the trainer processes
+        # a FACTS pattern of tools/check_gpu_api.py), and its VLLMClient imports vLLM in the trainer processes
         where = (
             "the trainers' environment as well as the server's" if cfg["VLLM_MODE"] == "server" else "this environment"
         )
@@ -653,7 +654,7 @@ def keep_trainable_fp32(model) -> int:
     """Trainable (LoRA) weights back in float32 on a 4-bit or 8-bit model; returns how many tensors.
 
     TRL's SFTTrainer and GRPOTrainer cast every trainable parameter of a quantized model to bfloat16 in
-    their constructors (`_is_quantized_model`, trl 1.14.2, a FACTS pattern of bench/check_gpu_api.py),
+    their constructors (`_is_quantized_model`, trl 1.14.2, a FACTS pattern of tools/check_gpu_api.py),
     whatever bf16 / fp16 say; Unsloth deletes that block on its own path. In bf16 the adapter's updates at
     GRPO's rate fall below bf16's resolution (most of LoRA A never moves), and on fp16 cards the first
     step's unscaling fails on bf16 gradients. Call it after a trainer is built and before it trains:

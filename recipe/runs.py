@@ -11,8 +11,9 @@ import signal
 import threading
 from pathlib import Path
 
-from config import ConfigError, print_main
 from prompts import CHAT_TEMPLATE, SYSTEM_PROMPT
+
+from .config import ConfigError, print_main
 
 # Settings that define what the checkpoints in OUTPUT_DIR are (weights' shapes, data, split, format):
 # a rerun that changes one of them cannot resume that run. Everything else (MAX_STEPS, SAVE_STEPS,

@@ -7,7 +7,7 @@ import pytest
 
 @pytest.fixture(scope="session")
 def tiny_tokenizer():
-    from models import build_tiny_tokenizer
+    from recipe.models import build_tiny_tokenizer
 
     return build_tiny_tokenizer()
 

@@ -2,8 +2,8 @@
 
 import pytest
 
-from answers import completion_text, extract_answer, first_number, lenient_answer, stated_answer
-from equivalence import boxed_contents
+from judge.answers import completion_text, extract_answer, first_number, lenient_answer, stated_answer
+from judge.equivalence import boxed_contents
 from prompts import REASONING_END, SOLUTION_END, SOLUTION_START
 
 BLOCKS = [

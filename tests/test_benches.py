@@ -50,7 +50,7 @@ def test_gpu_bench_refuses_unsloth_figures_after_transformers_was_imported():
     sys.path.insert(0, str(REPO / "bench"))
     import gpu_bench
 
-    from config import ConfigError
+    from recipe.config import ConfigError
 
     with pytest.raises(ConfigError, match="imported before Unsloth"):
         gpu_bench.run("unsloth", steps=1, completion=8, batch=8, four_bit=False, smoke=False, out=None)

@@ -2,7 +2,7 @@
 
 import pytest
 
-from config import ConfigError, parse_overrides
+from recipe.config import ConfigError, parse_overrides
 
 DEFAULTS = {
     "LR": 5e-6,

@@ -4,10 +4,10 @@ import datasets
 import pytest
 from conftest import write_jsonl
 
-import data
 import train_grpo
-from config import ConfigError
 from prompts import SYSTEM_PROMPT, format_solution
+from recipe import data
+from recipe.config import ConfigError
 
 SCHEMA_ROWS = [
     # (rows, schema, expected problem, expected gold)

@@ -1,4 +1,4 @@
-"""bench/device_check.py, the first command on a lent GPU: its verdicts on run folders, and its CPU mode end to end."""
+"""tools/device_check.py, the first command on a lent GPU: its verdicts on run folders, and its CPU mode end to end."""
 
 import json
 import subprocess
@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "bench"))
+sys.path.insert(0, str(REPO / "tools"))
 
 import device_check  # noqa: E402
 
@@ -137,7 +137,7 @@ def test_the_learning_rate_probe_summarises_each_run(tmp_path):
 @pytest.mark.slow
 def test_device_check_on_cpu_runs_the_hf_check_and_the_refusal_one_line_each(tmp_path):
     done = subprocess.run(
-        [sys.executable, str(REPO / "bench" / "device_check.py"), "--cpu", "--out", str(tmp_path)],
+        [sys.executable, str(REPO / "tools" / "device_check.py"), "--cpu", "--out", str(tmp_path)],
         capture_output=True,
         text=True,
         timeout=600,
@@ -282,7 +282,7 @@ def test_the_learning_rate_probe_fits_one_device_command():
 @pytest.mark.slow
 def test_the_learning_rate_probe_runs_end_to_end_on_cpu(tmp_path):
     done = subprocess.run(
-        [sys.executable, str(REPO / "bench" / "device_check.py"), "--cpu", "--rates", "1e-3", "1e-2", "--steps", "2"]
+        [sys.executable, str(REPO / "tools" / "device_check.py"), "--cpu", "--rates", "1e-3", "1e-2", "--steps", "2"]
         + ["--out", str(tmp_path)],
         capture_output=True,
         text=True,

@@ -4,7 +4,7 @@ from fractions import Fraction
 
 import pytest
 
-from equivalence import (
+from judge.equivalence import (
     CLOSE_10,
     CLOSE_20,
     EQUIVALENT,
@@ -17,7 +17,7 @@ from equivalence import (
     set_pieces,
     tuple_components,
 )
-from spelling import normalize_answer
+from judge.spelling import normalize_answer
 
 BANDS = [
     (Fraction(1, 2), Fraction(1, 2), EQUIVALENT),  # equal

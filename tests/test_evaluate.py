@@ -7,12 +7,11 @@ from pathlib import Path
 import pytest
 from test_train import run_script, smoke_run  # noqa: F401  (the shared training-run fixture)
 
-import data
 import evaluate
-import models
 import train_grpo
-from config import ConfigError
 from prompts import REASONING_END, SOLUTION_END, SOLUTION_START, prompt_problem
+from recipe import data, models
+from recipe.config import ConfigError
 
 
 def done(answer: str) -> str:
@@ -45,7 +44,7 @@ def test_judge_uses_the_reward_verdicts(completion, gold, verdict, correct, leni
 
 def test_judge_re_judges_a_timed_out_answer_once_with_a_larger_budget(monkeypatch):
     import judge
-    import symbolic
+    from judge import symbolic
 
     real_parse = symbolic.mv_parse
 
@@ -250,7 +249,7 @@ def test_the_fewshot_examples_are_in_no_split_a_run_evaluates_on():
     import prompts
 
     sys.path.insert(0, str(Path(evaluate.__file__).parent / "bench"))
-    import real_model_tasks
+    from real_model import tasks as real_model_tasks
 
     examples = prompts.fewshot_examples()
     assert len(examples) >= 3 and all(e["solution"].endswith(f"The answer is {e['answer']}.") for e in examples)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "bench"))
+sys.path.insert(0, str(REPO / "tools"))
 
 import check_gpu_api  # noqa: E402
 
@@ -81,7 +81,7 @@ def pinned_wheels(tmp_path_factory):
 def test_pinned_wheels_accept_every_keyword_and_setting_we_pass(pinned_wheels):
     folder = next(iter(pinned_wheels.values())).parent
     result = subprocess.run(
-        [sys.executable, "bench/check_gpu_api.py", "--wheels", str(folder)],
+        [sys.executable, "tools/check_gpu_api.py", "--wheels", str(folder)],
         cwd=REPO,
         capture_output=True,
         text=True,
@@ -93,7 +93,7 @@ def test_pinned_wheels_accept_every_keyword_and_setting_we_pass(pinned_wheels):
 
 @pytest.mark.slow
 def test_unsloths_dr_grpo_rewrite_is_drift_without_our_translation(pinned_wheels, monkeypatch):
-    import models
+    from recipe import models
 
     with zipfile.ZipFile(pinned_wheels["unsloth"]) as archive:
         rl_source = archive.read("unsloth/models/rl.py").decode()
@@ -161,7 +161,7 @@ def test_unsloths_sft_dataset_step_trains_the_priming_ids_and_labels_as_given(
 
     from trl import SFTConfig
 
-    import data
+    from recipe import data
 
     module = unsloth_dataset_utils(pinned_wheels["unsloth_zoo"], tmp_path, monkeypatch)
     samples = data.priming_samples(data.PRIMING_DATASET, tokenizer=tiny_tokenizer, max_tokens=1024)

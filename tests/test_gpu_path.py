@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-import models
 import rewards
 import train_grpo
-from config import ConfigError
+from recipe import models
+from recipe.config import ConfigError
 
 # Settings whose defaults Unsloth 2026.10.7's patched configs change (unsloth/models/rl.py:3238-3269 for
 # every config, rl.py:3284-3297 and 3436-3491 for GRPO, rl_replacements.py:161 for top_k under vLLM).
@@ -141,7 +141,7 @@ def gpu(monkeypatch):
     """Torch's GPU queries faked to one CUDA card of a given compute capability (a T4 is 7.5). Like a
     real T4 under torch 2.13, bf16 tensors can be made on it (torch.cuda.is_bf16_supported() says True);
     Unsloth is replaced by a module with its own rule (unsloth/models/_utils.py: bf16 only when every
-    card is Ampere or newer, checked against the pinned wheel by bench/check_gpu_api.py)."""
+    card is Ampere or newer, checked against the pinned wheel by tools/check_gpu_api.py)."""
     import types
 
     import torch
@@ -243,7 +243,7 @@ def readme_commands(script: str) -> list[list[str]]:
 
 
 def test_the_readmes_training_commands_pass_the_start_up_checks_on_a_gpu_with_vllm(monkeypatch, tmp_path):
-    import config
+    from recipe import config
 
     pretend_vllm(monkeypatch, True, True)
     monkeypatch.setattr(models, "require_gpu_or_smoke", lambda *a: None)
@@ -420,7 +420,7 @@ def build_trainer(stage: str, cfg: dict, model, tokenizer, tmp_path):
     import datasets
     from trl import GRPOConfig, GRPOTrainer, SFTConfig, SFTTrainer
 
-    import data
+    from recipe import data
 
     if stage == "priming":
         samples = data.priming_samples(data.PRIMING_DATASET, tokenizer=tokenizer, max_tokens=256)

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-import reports
-from reports import HEALTH_WINDOW
+from recipe import callbacks
+from recipe.callbacks import HEALTH_WINDOW
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -50,18 +50,18 @@ STREAMS = [
 
 @pytest.mark.parametrize("rows, expected", STREAMS, ids=range(len(STREAMS)))
 def test_health_warnings_fire_exactly_on_streams_that_show_their_problem(rows, expected):
-    assert set(reports.health_warnings(rows)) == expected
+    assert set(callbacks.health_warnings(rows)) == expected
 
 
 def test_health_warnings_ignore_evaluation_rows():
     rows = HEALTHY + [{"step": 20, "eval/strict_accuracy": 0.5, "eval_completions/clipped_ratio": 1.0}]
-    assert reports.health_warnings(rows) == {}
+    assert callbacks.health_warnings(rows) == {}
 
 
 def test_health_callback_says_each_warning_once_with_its_fix(capsys):
     from types import SimpleNamespace
 
-    callback = reports.health_callback()
+    callback = callbacks.health_callback()
     for row in stream(steps=30, **{"completions/clipped_ratio": 0.9}):
         state = SimpleNamespace(is_world_process_zero=True, global_step=row["step"])
         callback.on_log(None, state, None, logs={k: v for k, v in row.items() if k != "step"})
@@ -74,11 +74,11 @@ def test_reward_plot_gains_a_held_out_accuracy_panel(tmp_path):
     from PIL import Image
 
     evals = [{"step": s, "eval/strict_accuracy": s / 40, "eval/lenient_accuracy": s / 30} for s in (0, 10, 20)]
-    reports.plot_rewards(HEALTHY, tmp_path / "plain.png", "t")
-    reports.plot_rewards(HEALTHY + evals, tmp_path / "with_eval.png", "t")
+    callbacks.plot_rewards(HEALTHY, tmp_path / "plain.png", "t")
+    callbacks.plot_rewards(HEALTHY + evals, tmp_path / "with_eval.png", "t")
     plain, with_eval = (Image.open(tmp_path / n).size for n in ("plain.png", "with_eval.png"))
     assert with_eval[0] > 1.5 * plain[0]  # a second panel beside the rewards
-    assert reports.eval_series(evals)["strict_accuracy"] == [(0, 0.0), (10, 0.25), (20, 0.5)]
+    assert callbacks.eval_series(evals)["strict_accuracy"] == [(0, 0.0), (10, 0.25), (20, 0.5)]
 
 
 FP16_STREAMS = [
@@ -89,7 +89,7 @@ FP16_STREAMS = [
 
 @pytest.mark.parametrize("rows, expected", FP16_STREAMS, ids=range(len(FP16_STREAMS)))
 def test_health_warnings_under_fp16_leave_the_loss_scalers_skipped_steps_alone(rows, expected):
-    assert set(reports.health_warnings(rows, fp16=True)) == expected
+    assert set(callbacks.health_warnings(rows, fp16=True)) == expected
 
 
 def test_both_backends_log_non_finite_losses_the_same_way():
@@ -121,7 +121,7 @@ OFF_POLICY = [
 
 @pytest.mark.parametrize("rows, primed, per_step, expected", OFF_POLICY, ids=range(len(OFF_POLICY)))
 def test_rollouts_that_do_not_come_from_the_current_policy_are_caught(rows, primed, per_step, expected):
-    warnings = reports.health_warnings(rows, primed=primed, per_step=per_step)
+    warnings = callbacks.health_warnings(rows, primed=primed, per_step=per_step)
     assert set(warnings) == expected
     if expected:  # what to check: Unsloth's fix and a run without vLLM (the vllm_gen_lora folder proves nothing)
         line = warnings["off_policy"]
@@ -131,15 +131,15 @@ def test_rollouts_that_do_not_come_from_the_current_policy_are_caught(rows, prim
 @pytest.mark.parametrize("series", [{FORMAT: 0.0}, {FORMAT: 0.5, GAP: 2.5}], ids=["no format", "log-probs apart"])
 def test_the_off_policy_check_is_switched_off_by_the_recipe_setting(series):
     rows = stream(steps=10, **series)
-    assert "off_policy" in reports.health_warnings(rows, primed=True, per_step=4)
-    assert reports.health_warnings(rows, primed=True, per_step=4, rollouts=False) == {}  # HEALTH_CHECK_ROLLOUTS=False
+    assert "off_policy" in callbacks.health_warnings(rows, primed=True, per_step=4)
+    assert callbacks.health_warnings(rows, primed=True, per_step=4, rollouts=False) == {}  # HEALTH_CHECK_ROLLOUTS=False
 
 
 def test_the_device_checks_random_weight_runs_switch_the_off_policy_check_off():
     import train_grpo
 
     assert train_grpo.HEALTH_CHECK_ROLLOUTS is True  # on in the recipe
-    sys.path.insert(0, str(REPO / "bench"))
+    sys.path.insert(0, str(REPO / "tools"))
     import device_check
 
     assert device_check.RECIPE["HEALTH_CHECK_ROLLOUTS"] is False  # random weights: the format cannot show
@@ -148,7 +148,7 @@ def test_the_device_checks_random_weight_runs_switch_the_off_policy_check_off():
 def test_the_off_policy_warning_is_one_line_from_the_callback(capsys):
     from types import SimpleNamespace
 
-    callback = reports.health_callback(primed=True, per_step=4)
+    callback = callbacks.health_callback(primed=True, per_step=4)
     for row in stream(steps=5, **{FORMAT: 0.0}):
         state = SimpleNamespace(is_world_process_zero=True, global_step=row["step"])
         callback.on_log(None, state, None, logs={k: v for k, v in row.items() if k != "step"})

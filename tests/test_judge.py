@@ -526,7 +526,7 @@ def test_judge_answer_grades_near_misses(gold, pred, verdict):
 
 def test_warm_up_loads_math_verify_before_any_completion(monkeypatch):
     import judge
-    import symbolic
+    from judge import symbolic
 
     monkeypatch.setattr(symbolic, "_math_verify_module", None)
     judge.warm_up()

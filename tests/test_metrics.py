@@ -4,7 +4,7 @@ from math import comb, sqrt
 
 import pytest
 
-import metrics
+from recipe import statistics
 
 Z = 1.959963984540054  # the 97.5 % normal quantile
 
@@ -26,7 +26,7 @@ def wilson_by_hand(k: int, n: int) -> tuple[float, float]:
     ],
 )
 def test_wilson_interval_matches_the_closed_form(k, n):
-    assert metrics.wilson_interval(k, n) == pytest.approx(wilson_by_hand(k, n), abs=1e-9)
+    assert statistics.wilson_interval(k, n) == pytest.approx(wilson_by_hand(k, n), abs=1e-9)
 
 
 SEEDS_RATES = [
@@ -41,16 +41,16 @@ SEEDS_RATES = [
 @pytest.mark.parametrize("right, verdicts, seeds, per_problem", SEEDS_RATES)
 def test_a_rate_pooled_over_seeds_counts_each_problem_once(right, verdicts, seeds, per_problem):
     k, n = per_problem
-    assert metrics.seeds_rate_interval(right, verdicts, seeds) == pytest.approx(wilson_by_hand(k, n), abs=1e-9)
+    assert statistics.seeds_rate_interval(right, verdicts, seeds) == pytest.approx(wilson_by_hand(k, n), abs=1e-9)
 
 
 def test_a_pooled_rate_refuses_verdicts_that_are_not_whole_seeds():
     with pytest.raises(ValueError, match="not 3 seeds"):
-        metrics.seeds_rate_interval(1, 10, 3)
+        statistics.seeds_rate_interval(1, 10, 3)
 
 
 def test_rate_is_printed_with_its_interval():
-    assert metrics.rate_with_interval(83, 200) == "41.5 % [34.9, 48.4]"
+    assert statistics.rate_with_interval(83, 200) == "41.5 % [34.9, 48.4]"
 
 
 PAIRED = [
@@ -67,19 +67,19 @@ def test_paired_test_is_exact_mcnemar(fixed, broken, p_value):
     unchanged = 7  # right both times or wrong both times: ignored by the test
     before = [False] * fixed + [True] * broken + [True] * unchanged
     after = [True] * fixed + [False] * broken + [True] * unchanged
-    result = metrics.paired_test(before, after)
+    result = statistics.paired_test(before, after)
     assert (result["fixed"], result["broken"], result["n"]) == (fixed, broken, fixed + broken + unchanged)
     assert result["p_value"] == pytest.approx(p_value)
 
 
 def test_paired_test_refuses_unpaired_lists():
     with pytest.raises(ValueError, match="same problems"):
-        metrics.paired_test([True], [True, False])
+        statistics.paired_test([True], [True, False])
 
 
 def test_paired_sentence_says_whether_the_change_is_noise():
-    assert "not distinguishable" in metrics.describe_paired(metrics.paired_test([True] * 3, [False, True, True]))
-    clear = metrics.describe_paired(metrics.paired_test([False] * 12, [True] * 12))
+    assert "not distinguishable" in statistics.describe_paired(statistics.paired_test([True] * 3, [False, True, True]))
+    clear = statistics.describe_paired(statistics.paired_test([False] * 12, [True] * 12))
     assert "distinguishable from noise" in clear and "not" not in clear
 
 
@@ -93,11 +93,11 @@ def test_pass_at_k_matches_the_closed_form(n, correct):
         all_wrong = 1.0
         for i in range(k):
             all_wrong *= max(n - correct - i, 0) / (n - i)
-        assert metrics.pass_at_k(n, correct, k) == pytest.approx(1 - all_wrong)
+        assert statistics.pass_at_k(n, correct, k) == pytest.approx(1 - all_wrong)
 
 
 def test_pass_at_1_is_the_mean_over_samples():
-    assert metrics.pass_at_k(8, 3, 1) == pytest.approx(3 / 8)
+    assert statistics.pass_at_k(8, 3, 1) == pytest.approx(3 / 8)
 
 
 SIGN_FLIPS = [  # (per-problem integer differences, exact two-sided p)
@@ -111,7 +111,7 @@ SIGN_FLIPS = [  # (per-problem integer differences, exact two-sided p)
 
 @pytest.mark.parametrize("differences, p_value", SIGN_FLIPS)
 def test_sign_flip_test_is_exact_on_integer_differences(differences, p_value):
-    assert metrics.sign_flip_p_value(differences) == pytest.approx(p_value)
+    assert statistics.sign_flip_p_value(differences) == pytest.approx(p_value)
 
 
 def test_sign_flip_test_counts_every_sign_assignment():
@@ -124,16 +124,16 @@ def test_sign_flip_test_counts_every_sign_assignment():
         moved = [d for d in differences if d]
         flips = list(itertools.product((1, -1), repeat=len(moved)))
         extreme = sum(abs(sum(s * d for s, d in zip(signs, moved, strict=True))) >= abs(sum(moved)) for signs in flips)
-        assert metrics.sign_flip_p_value(differences) == pytest.approx(extreme / len(flips))
+        assert statistics.sign_flip_p_value(differences) == pytest.approx(extreme / len(flips))
 
 
 def test_per_problem_comparison_tests_integer_counts_and_gives_the_seed_level_figure():
     control = [[False, False, True, False], [False, True, False, False], [False, False, False, False]]
     treated = [[True, False, True, True], [True, True, True, False], [True, False, True, False]]
-    result = metrics.per_problem_comparison(control, treated)
+    result = statistics.per_problem_comparison(control, treated)
     # per-problem counts over 3 seeds: treated 3, 1, 3, 1 against control 0, 1, 1, 0 -> differences 3, 0, 2, 1
-    assert result["p_value"] == pytest.approx(metrics.sign_flip_p_value([9, 0, 6, 3]))
+    assert result["p_value"] == pytest.approx(statistics.sign_flip_p_value([9, 0, 6, 3]))
     assert result["seed_difference"] == pytest.approx(sum([0.5, 0.5, 0.5]) / 3)  # each seed +2 of 4
     assert result["seed_interval"] == pytest.approx((0.5, 0.5))  # the seeds agree exactly: no spread
-    base = metrics.per_problem_comparison([[False, False, True, False]], treated)  # one control seed (a base model)
-    assert base["p_value"] == pytest.approx(metrics.sign_flip_p_value([3, 1, 0, 1]))
+    base = statistics.per_problem_comparison([[False, False, True, False]], treated)  # one control seed (a base model)
+    assert base["p_value"] == pytest.approx(statistics.sign_flip_p_value([3, 1, 0, 1]))

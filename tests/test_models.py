@@ -2,9 +2,9 @@
 
 import pytest
 
-import models
 import train_grpo
-from config import ConfigError
+from recipe import models
+from recipe.config import ConfigError
 
 
 def test_hf_backend_loads_a_local_model_folder_with_lora(tmp_path, tiny_tokenizer):

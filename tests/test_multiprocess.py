@@ -107,7 +107,7 @@ def recorded(self, output_dir=None, _internal_call=False):
 
 
 transformers.Trainer.save_model = recorded
-import config, train_grpo
+from recipe import config, train_grpo
 
 config.run_main(train_grpo.main)
 """

@@ -7,8 +7,6 @@ import pytest
 from conftest import write_jsonl
 from datasets import Dataset
 
-import data
-import models
 import rewards
 import train_grpo
 from prompts import (
@@ -21,6 +19,7 @@ from prompts import (
     build_prompt,
     format_solution,
 )
+from recipe import data, models
 
 pytestmark = pytest.mark.slow
 
@@ -144,7 +143,7 @@ def test_priming_batches_mask_exactly_the_prompt_on_both_backends(qwen_tokenizer
     features = [{k: row[k] for k in ("input_ids", "labels")} for row in samples]
     trl_batch = trl_trainer.data_collator([dict(row) for row in prepared])
     # Unsloth's SFT step keeps a dataset with `labels` and collates it with DataCollatorForSeq2Seq
-    # (unsloth_zoo/dataset_utils.py, checked by bench/check_gpu_api.py FACTS)
+    # (unsloth_zoo/dataset_utils.py, checked by tools/check_gpu_api.py FACTS)
     unsloth_batch = DataCollatorForSeq2Seq(qwen_tokenizer)(features)
     width = max(len(f["labels"]) for f in features)
     expected = [f["labels"] + [-100] * (width - len(f["labels"])) for f in features]

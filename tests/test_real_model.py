@@ -9,12 +9,10 @@ from importlib import metadata
 
 import pytest
 
-import data
 import evaluate
-import models
 import prompts
-import reports
 import train_grpo
+from recipe import callbacks, data, models
 
 pytestmark = pytest.mark.slow
 
@@ -79,7 +77,7 @@ def test_real_model_trains_and_evaluates_through_the_scripts(smollm2, tmp_path, 
     )
     out = capsys.readouterr().out
     assert "CPU mode:" in out and "OPTIM 'adamw_8bit' -> 'adamw_torch'" in out
-    rows = reports.read_metrics(run / "metrics.jsonl")
+    rows = callbacks.read_metrics(run / "metrics.jsonl")
     logged = [r for r in rows if "reward" in r]
     assert [r["step"] for r in logged] == [1, 2]
     # Rewards fired on real-tokenizer completions: the format rewards always score (never NaN / missing).

@@ -9,14 +9,13 @@ from pathlib import Path
 
 import pytest
 
-import reports
+from recipe import callbacks
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "bench"))
 
-import real_model  # noqa: E402
-import real_model_report as report  # noqa: E402
-import real_model_tasks as tasks  # noqa: E402
+from real_model import design, report, tasks  # noqa: E402
+from real_model import run as real_model  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -117,7 +116,7 @@ DONE = "{w}<end_working_out><SOLUTION>{a}</SOLUTION>"
 
 
 def write_result(folder: Path, family: str, arm: str, seed, answers: list, golds: list, ops: list) -> None:
-    name = real_model.result_name(family, arm, seed)
+    name = design.result_name(family, arm, seed)
     completions = [
         DONE.format(w=f"{g} + 0 = {a}", a=a) if a is not None else "no idea"
         for a, g in zip(answers, golds, strict=True)
@@ -137,8 +136,7 @@ def write_result(folder: Path, family: str, arm: str, seed, answers: list, golds
 @pytest.fixture
 def stored(tmp_path, monkeypatch):
     """Stored results of 2 seeds, 8 one-step problems: priming right on 2, GRPO on 6, no-answer on 3."""
-    monkeypatch.setattr(report, "RESULTS", tmp_path)
-    monkeypatch.setattr(real_model, "RESULTS", tmp_path)
+    monkeypatch.setattr(design, "RESULTS", tmp_path)
     golds = [str(10 + i) for i in range(8)]
     ops = ["add", "add", "sub", "sub", "mul", "mul", "add", "sub"]
     right = {"base": 0, "priming": 2, "grpo": 6, "noanswer": 3}
@@ -223,18 +221,15 @@ def test_plots_draw_the_type_bars_and_the_seed_band(stored):
 
 
 def test_rate_choice_follows_the_written_rule(tmp_path, monkeypatch):
-    monkeypatch.setattr(real_model, "RESULTS", tmp_path)
-    monkeypatch.setattr(report, "RESULTS", tmp_path)
-    low, mid, high = real_model.SWEEP_RATES
+    monkeypatch.setattr(design, "RESULTS", tmp_path)
+    low, mid, high = design.SWEEP_RATES
     accuracy = {low: [0.1, 0.1, 0.1], mid: [0.3, 0.4, 0.5], high: [0.5, 0.4, 0.3]}  # mid ties high: smaller wins
     for rate, values in accuracy.items():
-        assert real_model.choose_rate() is None  # a rate missing: no choice yet
-        rows = [
-            {"step": s, "eval/strict_accuracy": v} for s, v in zip(real_model.SWEEP_SCORED_STEPS, values, strict=True)
-        ]
-        name = real_model.run_name("sweep", real_model.SWEEP_SEED, rate)
+        assert design.choose_rate() is None  # a rate missing: no choice yet
+        rows = [{"step": s, "eval/strict_accuracy": v} for s, v in zip(design.SWEEP_SCORED_STEPS, values, strict=True)]
+        name = design.run_name("sweep", design.SWEEP_SEED, rate)
         (tmp_path / f"{name}_metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
-    assert real_model.choose_rate() == mid
+    assert design.choose_rate() == mid
     assert json.loads((tmp_path / "sweep.json").read_text())["chosen"] == mid
     assert (
         f"recipe template: chosen learning rate {mid:g} (the rate with the highest mean dev" in report.sweep_lines()[-3]
@@ -258,7 +253,7 @@ def test_the_no_answer_arm_is_the_same_training_with_the_answer_rewards_weighted
 
 
 def test_kept_curves_hold_rewards_truncation_and_evaluations(tmp_path, monkeypatch):
-    monkeypatch.setattr(real_model, "RESULTS", tmp_path / "results")
+    monkeypatch.setattr(design, "RESULTS", tmp_path / "results")
     rows = [{"step": 0, "eval/strict_accuracy": 0.25, "eval_loss": 0.0}]
     rows += [
         {"step": 1, "loss": 0.1, "reward": 1.0, "completions/clipped_ratio": 0.5, "rewards/check_answer/mean": 1.0}
@@ -267,23 +262,23 @@ def test_kept_curves_hold_rewards_truncation_and_evaluations(tmp_path, monkeypat
     source = tmp_path / "metrics.jsonl"
     source.write_text("".join(json.dumps(r) + "\n" for r in rows))
     real_model.keep_curve("grpo_seed0", source)
-    assert reports.read_metrics(tmp_path / "results" / "grpo_seed0_metrics.jsonl") == [
+    assert callbacks.read_metrics(tmp_path / "results" / "grpo_seed0_metrics.jsonl") == [
         {"step": 0, "eval/strict_accuracy": 0.25},
         {"step": 1, "reward": 1.0, "completions/clipped_ratio": 0.5, "rewards/check_answer/mean": 1.0},
     ]
 
 
 def test_a_grpo_arm_trained_at_one_rate_is_never_reused_at_another():
-    grpo = {rate: real_model.work_dir("grpo", 0, rate) for rate in real_model.SWEEP_RATES}
-    assert len(set(grpo.values())) == len(real_model.SWEEP_RATES)  # one folder per rate
-    assert real_model.work_dir("noanswer", 0, 1e-4) != real_model.work_dir("grpo", 0, 1e-4)
-    assert real_model.work_dir("priming", 0, 1e-4) == real_model.work_dir("priming", 0, 1e-3)  # no GRPO rate in it
+    grpo = {rate: design.work_dir("grpo", 0, rate) for rate in design.SWEEP_RATES}
+    assert len(set(grpo.values())) == len(design.SWEEP_RATES)  # one folder per rate
+    assert design.work_dir("noanswer", 0, 1e-4) != design.work_dir("grpo", 0, 1e-4)
+    assert design.work_dir("priming", 0, 1e-4) == design.work_dir("priming", 0, 1e-3)  # no GRPO rate in it
 
 
 def test_training_ahead_of_the_rate_choice_answers_no_test_problem_and_stores_no_curve(tmp_path, monkeypatch):
     trained, answered = [], []
-    monkeypatch.setattr(real_model, "RESULTS", tmp_path / "results")
-    monkeypatch.setattr(real_model, "WORK", tmp_path / "work")
+    monkeypatch.setattr(design, "RESULTS", tmp_path / "results")
+    monkeypatch.setattr(design, "WORK", tmp_path / "work")
     monkeypatch.setattr(real_model, "prepare_model", lambda: tmp_path / "model")
     monkeypatch.setattr(
         real_model, "train_arm", lambda arm, seed, steps, rate, *a, **k: trained.append((arm, seed, rate, k))
@@ -296,11 +291,11 @@ def test_training_ahead_of_the_rate_choice_answers_no_test_problem_and_stores_no
 
 
 def test_signal_lines_give_each_arms_share_of_groups_without_a_gradient(tmp_path, monkeypatch):
-    monkeypatch.setattr(report, "RESULTS", tmp_path)
     curves = {
         "grpo_seed0": [0.5, 0.5, 0.0, 0.0],  # answers still differ late in training
         "noanswer_seed0": [0.5, 1.0, 1.0, 1.0],  # the format saturates: no spread, no gradient
     }
+    monkeypatch.setattr(design, "RESULTS", tmp_path)
     for name, zero_std in curves.items():
         rows = [{"step": i + 1, "reward": 1.0, "frac_reward_zero_std": v} for i, v in enumerate(zero_std)]
         rows.append({"step": 4, "eval/strict_accuracy": 0.5})  # an evaluation row: not a training step

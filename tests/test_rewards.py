@@ -217,7 +217,7 @@ def test_extract_answer_is_the_judge_of_the_solution_block():
 
 def test_check_answer_scores_a_timeout_as_unparseable_and_logs_how_often(monkeypatch):
     import judge
-    import symbolic
+    from judge import symbolic
 
     monkeypatch.setattr(symbolic, "mv_parse", lambda norm, seconds: None)  # every parse runs out of budget
     judge.prepare_gold.cache_clear()

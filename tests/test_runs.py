@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-import runs
 import train_grpo
-from config import ConfigError
+from recipe import runs
+from recipe.config import ConfigError
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -140,7 +140,7 @@ def test_sigterm_saves_a_checkpoint_and_the_rerun_continues(tmp_path):
 
 def test_a_run_that_stopped_on_a_mistake_does_not_block_the_corrected_rerun(tmp_path):
     import train_grpo
-    from config import ConfigError
+    from recipe.config import ConfigError
 
     with pytest.raises(ConfigError, match="dataset file not found"):
         train_grpo.main(["--smoke", "--DATASET_NAME=missing.jsonl", f"--OUTPUT_DIR={tmp_path}"])

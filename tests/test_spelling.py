@@ -2,7 +2,7 @@
 
 import pytest
 
-from spelling import as_number, has_variable, is_multi_valued, normalize_answer, strip_label
+from judge.spelling import as_number, has_variable, is_multi_valued, normalize_answer, strip_label
 
 SPELLINGS = [
     (r"$\boxed{7}$", "7"),  # math mode and a box

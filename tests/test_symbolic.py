@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-import symbolic
+from judge import symbolic
 
 SETS = [
     (["-x > -1"], ["x < 1"], True),  # a negated inequality is the same set

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from safetensors.torch import load_file
 
-import reports
 import train_grpo
+from recipe import callbacks
 
 REPO = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.slow
@@ -35,7 +35,7 @@ def test_smoke_run_writes_every_artifact(smoke_run):
         assert (final / name).is_file(), name
     config = json.loads((smoke_run / "recipe_config.json").read_text())
     assert config["MAX_STEPS"] == train_grpo.SMOKE["MAX_STEPS"] and config["smoke"] is True
-    rows = reports.read_metrics(smoke_run / "metrics.jsonl")
+    rows = callbacks.read_metrics(smoke_run / "metrics.jsonl")
     logged = [r for r in rows if "reward" in r]
     assert [r["step"] for r in logged] == list(range(1, train_grpo.SMOKE["MAX_STEPS"] + 1))
     for name in train_grpo.REWARDS:
@@ -50,7 +50,7 @@ def test_smoke_run_writes_every_artifact(smoke_run):
 
 
 def test_smoke_run_logs_held_out_accuracy_at_step_0_and_every_eval_steps(smoke_run):
-    rows = reports.read_metrics(smoke_run / "metrics.jsonl")
+    rows = callbacks.read_metrics(smoke_run / "metrics.jsonl")
     evals = [row for row in rows if "eval/strict_accuracy" in row]
     every = train_grpo.SMOKE["EVAL_STEPS"]
     assert [row["step"] for row in evals] == list(range(0, train_grpo.SMOKE["MAX_STEPS"] + 1, every))
@@ -73,7 +73,7 @@ def test_held_out_evaluation_keeps_whole_eval_batches(tmp_path, capsys):
     assert "past the last whole eval batch, so every problem weighs the same)" in out
     resolved = json.loads((tmp_path / "recipe_config.json").read_text())["resolved"]["grpo"]
     assert resolved["per_device_eval_batch_size"] == 4
-    evals = [row for row in reports.read_metrics(tmp_path / "metrics.jsonl") if "eval/strict_accuracy" in row]
+    evals = [row for row in callbacks.read_metrics(tmp_path / "metrics.jsonl") if "eval/strict_accuracy" in row]
     assert [row["step"] for row in evals] == [0, 1]
     assert all((4 * row["eval/exact_format"]).is_integer() for row in evals)  # a share of the 4 problems
 
@@ -103,7 +103,7 @@ def rerun_after_a_kill(args: list[str], out: Path, lost_checkpoint: str, capsys)
 
 def logged_steps(out: Path, key: str) -> list[int]:
     """The steps of the metrics.jsonl rows that log `key`, in file order."""
-    return [row["step"] for row in reports.read_metrics(out / "metrics.jsonl") if key in row]
+    return [row["step"] for row in callbacks.read_metrics(out / "metrics.jsonl") if key in row]
 
 
 def test_rerun_resumes_from_the_last_checkpoint(tmp_path, capsys):
@@ -203,7 +203,7 @@ PRIMING_ONLY_RERUNS = [
 def test_a_priming_only_run_on_a_checkpoint_is_refused_before_anything_is_written(
     tmp_path, max_steps, restart, checkpoint, refused
 ):
-    from config import ConfigError
+    from recipe.config import ConfigError
 
     if checkpoint:
         (tmp_path / "checkpoint-2").mkdir()

@@ -7,7 +7,7 @@ import pytest
 
 import rewards
 import train_grpo
-from config import public
+from recipe.config import public
 
 pytestmark = pytest.mark.slow
 
@@ -32,13 +32,13 @@ def test_completion_log_writes_problem_gold_and_every_score(watched_run):
 
 
 def test_completion_digest_shows_best_and_worst(capsys):
-    import reports
+    from recipe import callbacks
 
     rows = [
         {"step": 5, "problem": "What is 2+2?", "gold": "4", "completion": "good", "rewards": {}, "total": 9.0},
         {"step": 5, "problem": "What is 3+3?", "gold": "6", "completion": "x" * 1000, "rewards": {}, "total": -3.0},
     ]
-    text = reports.digest(rows)
+    text = callbacks.digest(rows)
     assert text.splitlines()[0] == "--- step 5: 2 completions, total reward -3.0 .. 9.0"
     assert "[best 9.0] What is 2+2? (gold 4)\ngood" in text and "[worst -3.0] What is 3+3? (gold 6)" in text
     assert text.endswith(" [...]")  # long completions are cut
@@ -59,7 +59,7 @@ def test_model_card_header_parses_with_huggingface_hub(watched_run):
 
 def test_the_usage_snippet_runs_on_the_saved_adapter(watched_run, tiny_tokenizer):
     """The card's snippet, with the tiny base model standing in for the Hub download."""
-    import models
+    from recipe import models
 
     card = (watched_run / "README.md").read_text()
     snippet = card.split("```python\n", 1)[1].split("```", 1)[0]
@@ -134,6 +134,6 @@ def test_held_out_batches_stay_out_of_the_completion_log_when_the_model_is_in_tr
 
 
 def reports_rows(out):
-    import reports
+    from recipe import callbacks
 
-    return reports.read_metrics(out / "metrics.jsonl")
+    return callbacks.read_metrics(out / "metrics.jsonl")

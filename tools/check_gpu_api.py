@@ -2,8 +2,8 @@
 Unsloth and vLLM exists there, every setting Unsloth's patched configs rewrite is passed explicitly,
 and Unsloth's own rules we rely on still read as we read them.
 
-    python bench/check_gpu_api.py                 # downloads the pinned wheels (no install, no import)
-    python bench/check_gpu_api.py --wheels DIR    # wheels already downloaded into DIR
+    python tools/check_gpu_api.py                 # downloads the pinned wheels (no install, no import)
+    python tools/check_gpu_api.py --wheels DIR    # wheels already downloaded into DIR
 
 Unsloth cannot be imported without a GPU, so its API is read from the pinned wheels' source with
 `ast`: the signatures of FastLanguageModel.from_pretrained, FastLlamaModel.get_peft_model (which
@@ -40,7 +40,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
-OUR_FILES = ("models.py", "train_grpo.py", "evaluate.py")
+OUR_FILES = ("recipe/models.py", "train_grpo.py", "evaluate.py")
 
 
 REQUIREMENTS = ("requirements.txt", "requirements-vllm.txt", "requirements-deepspeed.txt")
@@ -281,7 +281,7 @@ REWRITTEN = ("loss_type", "scale_rewards", "epsilon_high", "mask_truncated_compl
 def check_rewrites(rl_source: str) -> list[str]:
     """Run Unsloth's rewrite code on what train_grpo.py passes, for every loss type: it must leave
     the objective as our settings say (TRL reads scale_rewards True as "group")."""
-    import models
+    from recipe import models
 
     code = dr_grpo_rewrite(rl_source)
     grpo = recipe_settings()["grpo"]

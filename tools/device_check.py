@@ -1,10 +1,10 @@
 """The first check on a lent GPU: does the recipe's GPU path run, one line per check.
 
-    python bench/device_check.py          # on a CUDA GPU: every check below, within --budget 540 s
-    python bench/device_check.py --only hf+4bit+vllm prequantized unsloth hf   # or in two invocations:
-    python bench/device_check.py --only unsloth+vllm                           # ... vLLM's alone
-    python bench/device_check.py --cpu    # the same checks' logic on CPU (tiny model, no Unsloth / vLLM)
-    python bench/device_check.py --rates 5e-6 1e-5 --model /path/to/Qwen3-4B-Base   # the learning-rate probe
+    python tools/device_check.py          # on a CUDA GPU: every check below, within --budget 540 s
+    python tools/device_check.py --only hf+4bit+vllm prequantized unsloth hf   # or in two invocations:
+    python tools/device_check.py --only unsloth+vllm                           # ... vLLM's alone
+    python tools/device_check.py --cpu    # the same checks' logic on CPU (tiny model, no Unsloth / vLLM)
+    python tools/device_check.py --rates 5e-6 1e-5 --model /path/to/Qwen3-4B-Base   # the learning-rate probe
 
 The device tool kills a command at 600 s and lends 15 minutes in all: one invocation stops starting checks
 at --budget (540 s by default; a check gets at most TIMEOUT = 300 s, less when less is left), and the ones
@@ -62,9 +62,9 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "bench"))  # gpu_bench: the random-weight Qwen3
 
-import data  # noqa: E402
-import reports  # noqa: E402
+from recipe import callbacks, data  # noqa: E402
 
 OUT = REPO / "runs" / "device_check"
 STEPS = 4  # GRPO steps a training check runs
@@ -137,9 +137,9 @@ def spread_reward(prompts, completions, **kwargs) -> list[float]:
 
 def run_recipe(argv: list[str]) -> None:
     """train_grpo.main with the test-only reward registered (this process only): `--recipe ARGS`."""
-    import config
     import rewards
     import train_grpo
+    from recipe import config
 
     rewards.REWARD_FUNCS[SPREAD_REWARD] = spread_reward
     rewards.REWARD_BOUNDS[SPREAD_REWARD] = (0.0, 100.0)
@@ -192,10 +192,10 @@ def verify_run(out: Path, steps: int = STEPS, eval_steps: int = EVAL_STEPS, per_
     """What a finished training check wrote, as (passed, detail)."""
     if not (out / "final" / "adapter_model.safetensors").is_file():
         return False, "no final adapter"
-    rows = reports.read_metrics(out / "metrics.jsonl")
+    rows = callbacks.read_metrics(out / "metrics.jsonl")
     trained = sorted({r["step"] for r in rows if "reward" in r})
     evaluated = sorted({r["step"] for r in rows if "eval/strict_accuracy" in r})
-    logged = Counter(r["step"] for r in reports.read_metrics(out / "completions.jsonl"))
+    logged = Counter(r["step"] for r in callbacks.read_metrics(out / "completions.jsonl"))
     problems = []
     if trained != list(range(1, steps + 1)):
         problems.append(f"training rows at steps {trained}")
@@ -213,7 +213,7 @@ def finite_positive(value) -> bool:
 
 def verify_priming(out: Path, steps: int = PRIME_STEPS) -> tuple[bool, str]:
     """priming_metrics.jsonl: a loss at each of the priming steps asked, every one finite and non-zero."""
-    losses = {r["step"]: r["loss"] for r in reports.read_metrics(out / "priming_metrics.jsonl") if "loss" in r}
+    losses = {r["step"]: r["loss"] for r in callbacks.read_metrics(out / "priming_metrics.jsonl") if "loss" in r}
     if sorted(losses) != list(range(1, steps + 1)):
         return False, f"priming losses at steps {sorted(losses)}, expected 1-{steps}"
     if not all(finite_positive(v) for v in losses.values()):
@@ -223,7 +223,7 @@ def verify_priming(out: Path, steps: int = PRIME_STEPS) -> tuple[bool, str]:
 
 def verify_gradients(out: Path) -> tuple[bool, str]:
     """Every GRPO step's gradient norm finite and non-zero: the test-only reward's spread reached the LoRA."""
-    norms = [r.get("grad_norm") for r in reports.read_metrics(out / "metrics.jsonl") if "reward" in r]
+    norms = [r.get("grad_norm") for r in callbacks.read_metrics(out / "metrics.jsonl") if "reward" in r]
     if not norms or not all(finite_positive(v) for v in norms):
         return False, f"gradient norms {norms}: a step without a finite non-zero gradient"
     return True, f"grad norm {min(norms):.3g}-{max(norms):.3g}"
@@ -302,8 +302,8 @@ def refusal_check(base: dict, smoke: bool, timeout: int = TIMEOUT) -> tuple[str,
     import contextlib
     import io
 
-    import config
     import train_grpo
+    from recipe import config
 
     settings = {**base, "BACKEND": "hf", "LOAD_IN_4BIT": True}
     code, output, out, _ = train("hf_4bit_vllm", {**settings, "USE_VLLM": True}, smoke, timeout)
@@ -469,7 +469,7 @@ def run_checks(cpu: bool, only: list[str] | None, budget: float, started: float)
 def rate_summary(out: Path, window: int = 5) -> dict:
     """What the learning-rate probe compares for one run: mean total reward over the first and the last
     `window` GRPO steps, held-out strict accuracy at the first and the last evaluation, mean gradient norm."""
-    rows = reports.read_metrics(out / "metrics.jsonl")
+    rows = callbacks.read_metrics(out / "metrics.jsonl")
     trained = [r for r in rows if isinstance(r.get("reward"), (int, float))]
     evals = [r["eval/strict_accuracy"] for r in rows if isinstance(r.get("eval/strict_accuracy"), (int, float))]
     norms = [r["grad_norm"] for r in trained if finite_positive(r.get("grad_norm"))]

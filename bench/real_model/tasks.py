@@ -1,7 +1,7 @@
 """The real-model benchmark's problems: arithmetic chains balanced over operation and presentation,
 a format-only priming file, and the shortcut detector that reads the working out.
 
-    python bench/real_model_tasks.py   # print each file's balance (cells, operations, sizes)
+    python bench/real_model/tasks.py   # print each file's balance (cells, operations, sizes)
 
 Families: `one_step` (a op b), `two_step` (two chained operations), both in training; `three_step`,
 never trained on (transfer). Each problem is a bare expression or a word problem. Operations:
