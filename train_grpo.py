@@ -20,7 +20,7 @@ from pathlib import Path
 import judge
 import rewards
 from prompts import TEMPLATES, prompt_problem
-from recipe import callbacks, config, data, models, runs
+from recipe import callbacks, checks, config, data, documents, models, runs
 
 # --- Model
 MODEL_NAME = "unsloth/Qwen3-4B-Base"  # Hub id, local folder, or a .gguf file (loaded dequantized)
@@ -160,9 +160,8 @@ def main(argv: list[str] | None = None) -> None:
     cfg, backend = check_settings(cfg, smoke)
     if backend == "unsloth":
         models.start_unsloth()  # before trl / transformers / peft, and before its precision is read
-    names = [n for n in rewards.REWARD_FUNCS if n in cfg["REWARDS"]]
     out = Path(cfg["OUTPUT_DIR"])
-    resolved = {"grpo": grpo_settings(cfg, out, names), "priming": priming_settings(cfg, out)}
+    resolved = {"grpo": grpo_settings(cfg, out), "priming": priming_settings(cfg, out)}
     if not cfg["RESTART"]:  # before anything in OUTPUT_DIR is written
         runs.check_rerun(out / "recipe_config.json", cfg, "RESTART")
     record = {**cfg, "FORMAT": runs.format_fingerprint(), "backend": backend, "smoke": smoke, "resolved": resolved}
@@ -171,7 +170,7 @@ def main(argv: list[str] | None = None) -> None:
     config.print_main(f"backend: {backend}; output: {out}")
 
     # --- trainer settings before the model: under DeepSpeed ZeRO-3 they make from_pretrained load sharded
-    from trl import GRPOConfig, GRPOTrainer
+    from trl import GRPOConfig
 
     # max_completion_length is set after the data step; on Unsloth, as its patched config must be told
     args = GRPOConfig(**(models.unsloth_config_args(resolved["grpo"]) if backend == "unsloth" else resolved["grpo"]))
@@ -183,35 +182,11 @@ def main(argv: list[str] | None = None) -> None:
         args.generation_kwargs = resolved["grpo"]["generation_kwargs"] = stops
 
     # --- data: map, hold out, length-filter (once, on the main process first)
-    from accelerate import PartialState
-
-    with PartialState(cpu=not models.use_gpu(cfg)).main_process_first():
-        train, heldout, longest = build_train_dataset(cfg, tokenizer)
-        eval_set, eval_batch = build_eval_dataset(cfg, heldout, tokenizer, longest)
-    args.per_device_eval_batch_size = resolved["grpo"]["per_device_eval_batch_size"] = eval_batch
-    if eval_set is None:  # off, or no held-out problem left to evaluate
-        args.eval_strategy = resolved["grpo"]["eval_strategy"] = "no"
-    max_completion = cfg["MAX_COMPLETION_LENGTH"] or cfg["MAX_SEQ_LENGTH"] - longest
-    if max_completion <= 0:
-        raise config.ConfigError(f"MAX_SEQ_LENGTH={cfg['MAX_SEQ_LENGTH']} leaves no room after {longest}-token prompts")
-    config.print_main(f"max completion length: {max_completion} tokens")
-    args.max_completion_length = resolved["grpo"]["max_completion_length"] = max_completion
+    train, eval_set = prepare_data(cfg, tokenizer, args, resolved["grpo"])
     if config.is_main_process():
         config.save_config(record, out / "recipe_config.json")  # now with the resolved completion length
 
-    # --- rewards (math-verify loaded now, not inside the first completion's time limit)
-    judge.warm_up()
-    weights = {**{n: float(cfg["REWARDS"][n]) for n in names}, **dict.fromkeys(rewards.METRIC_FUNCS, 0.0)}
-    completion_log = callbacks.CompletionLog(
-        out / "completions.jsonl", cfg["LOG_COMPLETIONS_STEPS"], weights, config.is_main_process()
-    )
-    # the four rewards, then the zero-weight accuracy metrics (logged on training and held-out batches)
-    scored = {**{n: rewards.REWARD_FUNCS[n] for n in names}, **rewards.METRIC_FUNCS}
-    reward_funcs = [completion_log.wrap(n, fn) for n, fn in scored.items()]
-    if cfg["LOG_PROMPTS_PER_RANK"]:
-        reward_funcs[0] = record_prompts(reward_funcs[0], out)
-
-    # --- trainer
+    # --- format priming, then GRPO (resuming from the last checkpoint in OUTPUT_DIR, if any)
     last_checkpoint, skipped = runs.resumable_checkpoint(out) if not cfg["RESTART"] else (None, [])
     if skipped:
         config.print_main(
@@ -223,41 +198,13 @@ def main(argv: list[str] | None = None) -> None:
     trainer, stop = None, runs.GracefulStop()
     if cfg["MAX_STEPS"] > 0:
         args.eval_on_start = eval_set is not None and last_checkpoint is None  # a resumed curve has its step 0
-        trainer = GRPOTrainer(
-            model=model,
-            processing_class=tokenizer,
-            reward_funcs=reward_funcs,
-            args=args,
-            train_dataset=train,
-            eval_dataset=eval_set,
-            callbacks=[
-                callbacks.metrics_callback(out / "metrics.jsonl"),
-                # the rollouts must show the primed format (not checked on --smoke: the tiny random model's
-                # few priming steps do not teach it reliably)
-                callbacks.health_callback(
-                    primed=primer is not None and not smoke,
-                    per_step=cfg["PER_DEVICE_BATCH_SIZE"] * cfg["GRADIENT_ACCUMULATION_STEPS"] * config.world_size(),
-                    rollouts=cfg["HEALTH_CHECK_ROLLOUTS"],
-                ),
-                stop.callback(),
-            ],
-        )
-        ready_to_train(cfg, trainer)
-
-    # --- train (resuming from the last checkpoint in OUTPUT_DIR, if any); MAX_STEPS=0 stops after priming
-    if cfg["MAX_STEPS"] > 0:
-        if config.is_main_process():  # a resumed run re-logs the steps after its checkpoint; a new run all
-            resumed_at = runs.checkpoint_step(last_checkpoint) if last_checkpoint else -1
-            for log_file in ("metrics.jsonl", "completions.jsonl"):
-                callbacks.truncate_metrics(out / log_file, resumed_at)
-        config.print_main(f"resuming from {last_checkpoint}" if last_checkpoint else "starting a new run")
-        with stop:
-            trainer.train(resume_from_checkpoint=str(last_checkpoint) if last_checkpoint else None)
-        trainer.accelerator.wait_for_everyone()
+        primed = primer is not None and not smoke  # the tiny random model's few priming steps teach no format
+        trainer = build_trainer(cfg, model, tokenizer, args, reward_functions(cfg, out), train, eval_set, primed, stop)
+        run_grpo(trainer, out, last_checkpoint, stop)
     else:
         config.print_main("MAX_STEPS=0: no GRPO steps; the primed adapter is the result (a control arm)")
 
-    # --- save and plot (main process only); an interrupted run writes its reports so far, not final/
+    # --- save and report (main process only); an interrupted run writes its reports so far, not final/
     if stop.stopped:
         if config.is_main_process():
             write_reports(cfg, out, backend, resolved)
@@ -272,13 +219,102 @@ def main(argv: list[str] | None = None) -> None:
         return
     tokenizer.save_pretrained(str(final))
     rows = write_reports(cfg, out, backend, resolved)
-    finals = ", ".join(f"{k} {v:.2f}" for k, v in callbacks.final_rewards(rows).items())
+    finals = ", ".join(f"{k} {v:.2f}" for k, v in documents.final_rewards(rows).items())
     print(f"done: adapter in {final}; final rewards: {finals}")
-    if callbacks.eval_summary(rows):
-        print(callbacks.eval_summary(rows))
+    if documents.eval_summary(rows):
+        print(documents.eval_summary(rows))
 
     # --- exports last: they may need the network or llama.cpp, and a failure must not lose the run
     run_exports(cfg, backend, model, tokenizer, out)
+
+
+# --- The steps of main, in its order
+
+
+def prepare_data(cfg: dict, tokenizer, args, grpo: dict):
+    """The training set and the in-training evaluation set, with the settings they decide (evaluation
+    batch, completion length) written into `args` and the recorded GRPO settings `grpo`."""
+    from accelerate import PartialState
+
+    with PartialState(cpu=not checks.use_gpu(cfg)).main_process_first():
+        train, heldout, longest = build_train_dataset(cfg, tokenizer)
+        eval_set, eval_batch = build_eval_dataset(cfg, heldout, tokenizer, longest)
+    args.per_device_eval_batch_size = grpo["per_device_eval_batch_size"] = eval_batch
+    if eval_set is None:  # off, or no held-out problem left to evaluate
+        args.eval_strategy = grpo["eval_strategy"] = "no"
+    max_completion = cfg["MAX_COMPLETION_LENGTH"] or cfg["MAX_SEQ_LENGTH"] - longest
+    if max_completion <= 0:
+        raise config.ConfigError(f"MAX_SEQ_LENGTH={cfg['MAX_SEQ_LENGTH']} leaves no room after {longest}-token prompts")
+    config.print_main(f"max completion length: {max_completion} tokens")
+    args.max_completion_length = grpo["max_completion_length"] = max_completion
+    return train, eval_set
+
+
+def scored_functions(cfg: dict) -> dict:
+    """name -> (function, weight), in the order TRL gets them: the rewards REWARDS names (in the registry's
+    order), then the zero-weight accuracy metrics (logged on training and held-out batches). The one
+    place the weights are matched to their functions.
+
+    >>> [(n, w) for n, (_, w) in scored_functions({"REWARDS": {"check_answer": 2, "match_format_exactly": 1}}).items()]
+    [('match_format_exactly', 1.0), ('check_answer', 2.0), ('strict_accuracy', 0.0), ('lenient_accuracy', 0.0), ('exact_format', 0.0)]
+    """
+    chosen = {n: (fn, float(cfg["REWARDS"][n])) for n, fn in rewards.REWARD_FUNCS.items() if n in cfg["REWARDS"]}
+    return {**chosen, **{n: (fn, 0.0) for n, fn in rewards.METRIC_FUNCS.items()}}
+
+
+def reward_functions(cfg: dict, out: Path) -> list:
+    """The scored functions as the trainer calls them: each logged to completions.jsonl, the first also
+    recording each process's problems with LOG_PROMPTS_PER_RANK. math-verify is loaded now, not inside
+    the first completion's time limit."""
+    judge.warm_up()
+    scored = scored_functions(cfg)
+    weights = {name: weight for name, (_, weight) in scored.items()}
+    log = callbacks.CompletionLog(
+        out / "completions.jsonl", cfg["LOG_COMPLETIONS_STEPS"], weights, config.is_main_process()
+    )
+    funcs = [log.wrap(name, fn) for name, (fn, _) in scored.items()]
+    if cfg["LOG_PROMPTS_PER_RANK"]:
+        funcs[0] = record_prompts(funcs[0], out)
+    return funcs
+
+
+def build_trainer(cfg: dict, model, tokenizer, args, reward_funcs: list, train, eval_set, primed: bool, stop):
+    """TRL's GRPOTrainer with the recipe's callbacks (metrics.jsonl, health warnings, the graceful stop),
+    ready to train. `primed`: the rollouts must show the primed format."""
+    from trl import GRPOTrainer
+
+    out = Path(args.output_dir)
+    trainer = GRPOTrainer(
+        model=model,
+        processing_class=tokenizer,
+        reward_funcs=reward_funcs,
+        args=args,
+        train_dataset=train,
+        eval_dataset=eval_set,
+        callbacks=[
+            callbacks.metrics_callback(out / "metrics.jsonl"),
+            callbacks.health_callback(
+                primed=primed,
+                per_step=cfg["PER_DEVICE_BATCH_SIZE"] * cfg["GRADIENT_ACCUMULATION_STEPS"] * config.world_size(),
+                rollouts=cfg["HEALTH_CHECK_ROLLOUTS"],
+            ),
+            stop.callback(),
+        ],
+    )
+    ready_to_train(cfg, trainer)
+    return trainer
+
+
+def run_grpo(trainer, out: Path, last_checkpoint: Path | None, stop) -> None:
+    """GRPO's steps: a resumed run re-logs the steps after its checkpoint, a new run all of them."""
+    if config.is_main_process():
+        resumed_at = runs.checkpoint_step(last_checkpoint) if last_checkpoint else -1
+        for log_file in ("metrics.jsonl", "completions.jsonl"):
+            callbacks.truncate_metrics(out / log_file, resumed_at)
+    config.print_main(f"resuming from {last_checkpoint}" if last_checkpoint else "starting a new run")
+    with stop:
+        trainer.train(resume_from_checkpoint=str(last_checkpoint) if last_checkpoint else None)
+    trainer.accelerator.wait_for_everyone()
 
 
 def save_final(trainer, final: Path) -> None:
@@ -302,8 +338,8 @@ def ready_to_train(cfg: dict, trainer) -> None:
 def check_settings(cfg: dict, smoke: bool) -> tuple[dict, str]:
     """Every mistake that can be caught before loading anything, as one line; returns the settings
     (CPU mode applied, EPSILON_HIGH written out) and the backend."""
-    models.require_gpu_or_smoke(smoke, cfg["CPU"], "train_grpo.py")
-    cfg = models.apply_cpu_mode(cfg)
+    checks.require_gpu_or_smoke(smoke, cfg["CPU"], "train_grpo.py")
+    cfg = checks.apply_cpu_mode(cfg)
     if cfg["CHAT_TEMPLATE"] not in TEMPLATES:
         raise config.ConfigError(
             f"CHAT_TEMPLATE={cfg['CHAT_TEMPLATE']!r}: use one of {', '.join(map(repr, TEMPLATES))}"
@@ -322,11 +358,11 @@ def check_settings(cfg: dict, smoke: bool) -> tuple[dict, str]:
             f"PER_DEVICE_BATCH_SIZE x processes x GRADIENT_ACCUMULATION_STEPS = {generation_batch} completions per "
             f"generation batch must be a multiple of NUM_GENERATIONS={cfg['NUM_GENERATIONS']} (>= 2): each prompt's group must fit"
         )
-    backend = models.choose_backend(cfg["BACKEND"], smoke)
-    cfg = {**cfg, "BACKEND": backend, "USE_VLLM": models.resolve_vllm(cfg, backend)}  # resolved, as recorded
-    cfg["VLLM_IMPORTANCE_SAMPLING_CORRECTION"] = models.resolve_is_correction(cfg)
-    models.check_vllm(cfg, backend)
-    models.check_optimizer(cfg["OPTIM"])
+    backend = checks.choose_backend(cfg["BACKEND"], smoke)
+    cfg = {**cfg, "BACKEND": backend, "USE_VLLM": checks.resolve_vllm(cfg, backend)}  # resolved, as recorded
+    cfg["VLLM_IMPORTANCE_SAMPLING_CORRECTION"] = checks.resolve_is_correction(cfg)
+    checks.check_vllm(cfg, backend)
+    checks.check_optimizer(cfg["OPTIM"])
     check_reporting(cfg)
     if cfg["SAVE_GGUF"] and backend != "unsloth":
         raise config.ConfigError("SAVE_GGUF=True needs the Unsloth backend (one CUDA GPU): pass --SAVE_GGUF=False")
@@ -354,8 +390,8 @@ def check_priming_only_rerun(cfg: dict) -> None:
 def write_reports(cfg: dict, out: Path, backend: str, resolved: dict) -> list[dict]:
     """The reward plot and the model card from metrics.jsonl; returns its rows."""
     rows = callbacks.read_metrics(out / "metrics.jsonl")
-    callbacks.plot_rewards(rows, out / "reward_curve.png", f"GRPO on {Path(str(cfg['DATASET_NAME'])).name}")
-    callbacks.write_model_card(out / "README.md", config.public(cfg), rows, backend, resolved)
+    documents.plot_rewards(rows, out / "reward_curve.png", f"GRPO on {Path(str(cfg['DATASET_NAME'])).name}")
+    documents.write_model_card(out / "README.md", config.public(cfg), rows, backend, resolved)
     return rows
 
 
@@ -401,7 +437,7 @@ def build_eval_dataset(cfg: dict, heldout, tokenizer, longest: int):
     return prompts.select(range(kept)).add_column(callbacks.HELD_OUT_COLUMN, [True] * kept), batch
 
 
-def grpo_settings(cfg: dict, out: Path, names: list[str]) -> dict:
+def grpo_settings(cfg: dict, out: Path) -> dict:
     """GRPOConfig's arguments. Every setting Unsloth's patched config would fill or rewrite is given
     explicitly (loss_type, beta, epsilon_high, scale_rewards, mask_truncated_completions, top_k,
     vllm_importance_sampling_correction, accumulation, weight decay, warmup), so both backends train
@@ -428,7 +464,7 @@ def grpo_settings(cfg: dict, out: Path, names: list[str]) -> dict:
         "min_p": cfg["MIN_P"],
         "top_p": cfg["TOP_P"],
         "top_k": running_top_k(cfg),
-        "reward_weights": [float(cfg["REWARDS"][n]) for n in names] + [0.0] * len(rewards.METRIC_FUNCS),
+        "reward_weights": [weight for _, weight in scored_functions(cfg).values()],
         "eval_strategy": "steps" if cfg["EVAL_STEPS"] > 0 else "no",
         "eval_steps": cfg["EVAL_STEPS"] or None,
         "per_device_eval_batch_size": cfg["PER_DEVICE_BATCH_SIZE"],
@@ -537,7 +573,7 @@ def run_exports(cfg: dict, backend: str, model, tokenizer, out: Path) -> None:
         exports.append(
             (
                 "PUSH_TO_HUB",
-                lambda: print(f"pushed to {callbacks.push_run(out, cfg['HUB_MODEL_ID'], cfg['SAVE_MERGED'])}"),
+                lambda: print(f"pushed to {documents.push_run(out, cfg['HUB_MODEL_ID'], cfg['SAVE_MERGED'])}"),
             )
         )
     for name, export in exports:
@@ -563,7 +599,7 @@ def shared_training_args(cfg: dict) -> dict:
         "seed": cfg["SEED"],
         "report_to": cfg["REPORT_TO"],
         "run_name": cfg["RUN_NAME"] or cfg["OUTPUT_DIR"],
-        **models.precision_settings(cfg),
+        **checks.precision_settings(cfg),
     }
 
 

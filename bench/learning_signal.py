@@ -24,7 +24,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import train_grpo  # noqa: E402
-from recipe import callbacks  # noqa: E402
+from recipe import callbacks, documents  # noqa: E402
 
 WINDOW = 10  # steps averaged at the start and at the end
 
@@ -70,7 +70,7 @@ def run_seed(seed: int, steps: int, folder: Path, task: tuple[str, str]) -> dict
             f"--OUTPUT_DIR={out}",
         ]
     )
-    series = callbacks.reward_series(callbacks.read_metrics(out / "metrics.jsonl"))
+    series = documents.reward_series(callbacks.read_metrics(out / "metrics.jsonl"))
     return {name: [value for _, value in points] for name, points in series.items()}
 
 

@@ -1,6 +1,6 @@
-"""Run reports: the metrics callback and metrics.jsonl, reward series, the reward plot, the completion log,
-the model card and the Hub push.
-Nothing here trains or loads a model.
+"""Callbacks: what runs inside training beside TRL's loop: the metrics callback and metrics.jsonl, the
+health warnings (a run not learning for a reason the user can fix), and the completion log. The documents
+made from them afterwards (plot, model card) are in documents.py. Nothing here loads a model.
 """
 
 from __future__ import annotations
@@ -10,10 +10,10 @@ import math
 from pathlib import Path
 
 from judge import completion_text
-from prompts import REASONING_END, REASONING_START, SOLUTION_END, SOLUTION_START, SYSTEM_PROMPT, prompt_problem
-from rewards import METRIC_FUNCS, REWARD_BOUNDS
+from prompts import prompt_problem
+from rewards import REWARD_BOUNDS
 
-# --- Reports: metrics file, reward plot, model card
+# --- The metrics file
 
 
 # Held-out evaluation during training (EVAL_STEPS): TRL's key -> the name metrics.jsonl also gives it.
@@ -55,48 +55,6 @@ def truncate_metrics(path: Path, last_step: int) -> None:
     path.write_text("".join(json.dumps(row) + "\n" for row in kept))
 
 
-def reward_series(rows: list[dict]) -> dict[str, list[tuple[int, float]]]:
-    """Total reward and each reward's mean over the logged steps: name -> [(step, value)]."""
-    series: dict[str, list] = {}
-    for row in rows:
-        for key, value in row.items():
-            if key == "reward" or (key.startswith("rewards/") and key.endswith("/mean")):
-                name = "total" if key == "reward" else key.split("/")[1]
-                if name not in METRIC_FUNCS and value is not None:  # accuracy metrics are not rewards
-                    series.setdefault(name, []).append((row["step"], float(value)))
-    return series
-
-
-def eval_series(rows: list[dict]) -> dict[str, list[tuple[int, float]]]:
-    """The held-out metrics logged during training: name (strict_accuracy, ...) -> [(step, value)]."""
-    series: dict[str, list] = {}
-    for row in rows:
-        for name in EVAL_METRICS:
-            if row.get(name) is not None:
-                series.setdefault(name.removeprefix("eval/"), []).append((row["step"], float(row[name])))
-    return series
-
-
-def eval_summary(rows: list[dict]) -> str | None:
-    """First -> last held-out accuracy in one line, or None when no evaluation was logged.
-
-    >>> rows = [{"step": 0, "eval/strict_accuracy": 0.25, "eval/lenient_accuracy": 0.5},
-    ...         {"step": 50, "eval/strict_accuracy": 0.5, "eval/lenient_accuracy": 0.75}]
-    >>> eval_summary(rows)
-    'held-out accuracy (step 0 -> 50): strict 25.0% -> 50.0%, lenient 50.0% -> 75.0%'
-    """
-    series = eval_series(rows)
-    if "strict_accuracy" not in series:
-        return None
-    first, last = series["strict_accuracy"][0][0], series["strict_accuracy"][-1][0]
-    parts = [
-        f"{name.removesuffix('_accuracy')} {100 * points[0][1]:.1f}% -> {100 * points[-1][1]:.1f}%"
-        for name, points in series.items()
-        if name.endswith("_accuracy")
-    ]
-    return f"held-out accuracy (step {first} -> {last}): " + ", ".join(parts)
-
-
 SMOOTHING_WINDOW = 10  # logged steps in the plot's rolling mean (per-step means of a few prompts are noisy)
 
 
@@ -113,160 +71,6 @@ def rolling_mean(values: list[float], window: int = SMOOTHING_WINDOW) -> list[fl
             total -= values[i - window]
         out.append(total / min(i + 1, window))
     return out
-
-
-def plot_smoothed(ax, points: list[tuple[int, float]], color: str, label: str, linewidth: float = 1.5) -> None:
-    """One series on a matplotlib axis: its (step, value) points faint, their rolling mean as a line."""
-    steps, values = zip(*points, strict=True)
-    ax.plot(steps, values, ".", color=color, alpha=0.3, markersize=4)
-    ax.plot(steps, rolling_mean(list(values)), color=color, label=label, linewidth=linewidth)
-
-
-def plot_rewards(rows: list[dict], path: Path, title: str) -> None:
-    """Each reward's per-step mean as faint points, and its rolling mean as a line."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    accuracy = {k: v for k, v in eval_series(rows).items() if k.endswith("_accuracy") or k == "exact_format"}
-    fig, axes = plt.subplots(1, 2 if accuracy else 1, figsize=(13 if accuracy else 8, 4.5), squeeze=False)
-    ax = axes[0][0]
-    series = reward_series(rows)
-    for i, (name, points) in enumerate(series.items()):
-        label = f"{name} (rolling mean of {SMOOTHING_WINDOW})"
-        plot_smoothed(ax, points, f"C{i}", label, linewidth=2.5 if name == "total" else 1.2)
-    if not series:
-        ax.text(0.5, 0.5, "no GRPO steps logged", ha="center", va="center", transform=ax.transAxes)
-    ax.set_xlabel("GRPO step")
-    ax.set_ylabel("mean reward")
-    ax.set_title(title)
-    ax.grid(alpha=0.3)
-    if series:
-        ax.legend(fontsize=8)
-    if accuracy:  # the held-out problems every EVAL_STEPS: what the rewards are meant to buy
-        acc_ax = axes[0][1]
-        for i, (name, points) in enumerate(accuracy.items()):
-            steps, values = zip(*points, strict=True)
-            acc_ax.plot(steps, [100 * v for v in values], "o-", color=f"C{i}", label=name)
-        acc_ax.set_xlabel("GRPO step")
-        acc_ax.set_ylabel("% of held-out problems")
-        acc_ax.set_ylim(-2, 102)
-        acc_ax.set_title("held-out accuracy during training")
-        acc_ax.grid(alpha=0.3)
-        acc_ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-
-
-def final_rewards(rows: list[dict], window: int = 10) -> dict[str, float]:
-    """Mean of each reward series over its last `window` logged steps."""
-    return {name: sum(v for _, v in pts[-window:]) / len(pts[-window:]) for name, pts in reward_series(rows).items()}
-
-
-def write_model_card(path: Path, config: dict, rows: list[dict], backend: str, resolved: dict | None = None) -> None:
-    finals = final_rewards(rows)
-    steps = rows[-1]["step"] if rows else 0
-    lines = [
-        *card_header(config),
-        f"# LoRA adapter: {config['MODEL_NAME']} + GRPO on math",
-        "",
-        f"Trained with this repository's `train_grpo.py` (backend: {backend}) for {steps} GRPO steps "
-        f"on `{config['DATASET_NAME']}`. Reasoning goes between `{REASONING_START}` and `{REASONING_END}`, "
-        f"the final answer between `{SOLUTION_START}` and `{SOLUTION_END}`.",
-        "",
-        *_eval_lines(rows),
-        "## Final rewards (mean of the last 10 logged steps)",
-        "",
-        "| reward | mean |",
-        "|---|---|",
-        *[f"| {name} | {value:.3f} |" for name, value in finals.items()],
-        "",
-        *how_to_use(config),
-        "## Files",
-        "",
-        "- `final/`: the LoRA adapter (safetensors) and tokenizer with the chat template",
-        "- `recipe_config.json`: every constant of the run; `metrics.jsonl`: one line per logged step",
-        "- `reward_curve.png`: total and per-reward mean reward over steps",
-        "",
-        *_objective_lines(resolved or {}),
-        "## Config",
-        "",
-        "| name | value |",
-        "|---|---|",
-        *[f"| {k} | `{v!r}` |" for k, v in config.items()],
-        "",
-    ]
-    path.write_text("\n".join(lines))
-
-
-def _eval_lines(rows: list[dict]) -> list[str]:
-    """The card's held-out accuracy table: every evaluation logged during training."""
-    series = eval_series(rows)
-    if not series:
-        return []
-    names = list(series)
-    steps = sorted({step for points in series.values() for step, _ in points})
-    values = {name: dict(points) for name, points in series.items()}
-
-    def cell(name, step):
-        value = values[name].get(step)
-        return "" if value is None else f"{value:.1f}" if name == "mean_length" else f"{100 * value:.1f} %"
-
-    return [
-        "## Held-out accuracy during training",
-        "",
-        eval_summary(rows) or "",
-        "",
-        "| step | " + " | ".join(names) + " |",
-        "|---" * (len(names) + 1) + "|",
-        *[f"| {step} | " + " | ".join(cell(n, step) for n in names) + " |" for step in steps],
-        "",
-    ]
-
-
-OBJECTIVE = (  # the trainer settings that define what is optimised, shown in the card
-    "loss_type",
-    "beta",
-    "epsilon",
-    "epsilon_high",
-    "scale_rewards",
-    "num_iterations",
-    "mask_truncated_completions",
-    "temperature",
-    "min_p",
-    "top_p",
-    "top_k",
-    "max_completion_length",
-    "num_generations",
-    "per_device_train_batch_size",
-    "gradient_accumulation_steps",
-    "learning_rate",
-    "lr_scheduler_type",
-    "warmup_steps",
-    "weight_decay",
-    "optim",
-    "use_vllm",
-    "vllm_importance_sampling_correction",
-    "reward_weights",
-    "max_steps",
-    "max_length",
-    "padding_free",
-    "seed",
-    "bf16",
-    "fp16",
-)
-
-
-def _objective_lines(resolved: dict) -> list[str]:
-    """The resolved GRPO and priming settings: the same on both backends, whatever their defaults."""
-    lines = []
-    for stage, settings in resolved.items():
-        shown = [(k, settings[k]) for k in OBJECTIVE if k in settings]
-        lines += [f"## {stage} settings (as trained)", "", "| setting | value |", "|---|---|"]
-        lines += [f"| {k} | `{v!r}` |" for k, v in shown] + [""]
-    return lines
 
 
 # --- Run health: one line when a run is not learning for a reason the user can fix
@@ -518,62 +322,3 @@ def digest(rows: list[dict]) -> str:
 
 
 # --- Model card header and usage (the Hub reads the YAML header)
-
-
-def card_header(config: dict) -> list[str]:
-    """The model card's YAML metadata: base model, PEFT, tags, the dataset when it is a Hub id."""
-    import yaml
-
-    dataset = str(config["DATASET_NAME"])
-    metadata = {
-        "base_model": str(config["MODEL_NAME"]),
-        "library_name": "peft",
-        "license": "other",  # placeholder: set the license your base model and data allow
-        "tags": ["trl", "grpo", "lora", "math", "reasoning", "rlvr"],
-    }
-    if "/" in dataset and not Path(dataset).exists():
-        metadata["datasets"] = [dataset]
-    return ["---", yaml.safe_dump(metadata, sort_keys=False).strip(), "---", ""]
-
-
-def how_to_use(config: dict) -> list[str]:
-    """A snippet that loads the adapter and asks one question with the run's chat template (recipe or
-    native, saved with the tokenizer) and the system prompt it trained with."""
-    template = config.get("CHAT_TEMPLATE", "recipe")
-    return [
-        "## How to use",
-        "",
-        "```python",
-        "from peft import PeftModel",
-        "from transformers import AutoModelForCausalLM, AutoTokenizer",
-        "",
-        f'base = AutoModelForCausalLM.from_pretrained("{config["MODEL_NAME"]}", dtype="auto", device_map="auto")',
-        'model = PeftModel.from_pretrained(base, "path/or/hub-id/of/this/adapter")',
-        f'tokenizer = AutoTokenizer.from_pretrained("path/or/hub-id/of/this/adapter")  # its "{template}" chat template',
-        f"system = {SYSTEM_PROMPT!r}  # the system prompt it trained with",
-        'messages = [{"role": "system", "content": system}, {"role": "user", "content": "What is the sqrt of 101?"}]',
-        "text = tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)",
-        'inputs = tokenizer(text, return_tensors="pt", add_special_tokens=False).to(model.device)',
-        "output = model.generate(**inputs, max_new_tokens=512)",
-        'print(tokenizer.decode(output[0, inputs["input_ids"].shape[1]:], skip_special_tokens=True))',
-        "```",
-        "",
-        f"The answer is between `{SOLUTION_START}` and `{SOLUTION_END}`.",
-        "",
-    ]
-
-
-def push_run(out: Path, repo_id: str, merged: bool) -> str:
-    """Upload the adapter, tokenizer, model card and reward plot (and merged weights when saved) to the
-    Hub with huggingface_hub; the token comes from its own login or HF_TOKEN, never from our config."""
-    from huggingface_hub import HfApi
-
-    api = HfApi()
-    url = api.create_repo(repo_id, exist_ok=True, repo_type="model")
-    api.upload_folder(repo_id=repo_id, folder_path=str(out / "final"), commit_message="GRPO LoRA adapter")
-    for name in ("README.md", "reward_curve.png"):
-        if (out / name).is_file():
-            api.upload_file(repo_id=repo_id, path_or_fileobj=str(out / name), path_in_repo=name)
-    if merged and (out / "merged").is_dir():
-        api.upload_folder(repo_id=repo_id, folder_path=str(out / "merged"), path_in_repo="merged")
-    return str(url)

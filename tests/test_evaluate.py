@@ -10,7 +10,7 @@ from test_train import run_script, smoke_run  # noqa: F401  (the shared training
 import evaluate
 import train_grpo
 from prompts import REASONING_END, SOLUTION_END, SOLUTION_START, prompt_problem
-from recipe import data, models
+from recipe import comparison, data, documents, generation, models
 from recipe.config import ConfigError
 
 
@@ -33,7 +33,7 @@ JUDGED = [
 
 @pytest.mark.parametrize("completion, gold, verdict, correct, lenient, exact", JUDGED)
 def test_judge_uses_the_reward_verdicts(completion, gold, verdict, correct, lenient, exact):
-    assert evaluate.judge_completion(completion, gold) == {
+    assert comparison.judge_completion(completion, gold) == {
         "verdict": verdict,
         "correct": correct,
         "lenient": lenient,
@@ -53,9 +53,9 @@ def test_judge_re_judges_a_timed_out_answer_once_with_a_larger_budget(monkeypatc
 
     monkeypatch.setattr(symbolic, "mv_parse", parse_needing_a_larger_budget)
     judge.prepare_gold.cache_clear()
-    judged = evaluate.judge_completion(done("x^2 - 1"), "(x-1)(x+1)")
+    judged = comparison.judge_completion(done("x^2 - 1"), "(x-1)(x+1)")
     assert judged["verdict"] == "equivalent" and judged["rejudged"] is True
-    report = evaluate.build_report(
+    report = comparison.build_report(
         {
             "PASS_AT_K": None,
             **{k: None for k in evaluate.CONFIG},
@@ -65,9 +65,10 @@ def test_judge_re_judges_a_timed_out_answer_once_with_a_larger_budget(monkeypatc
         },
         {"problem": ["factor", "add"], "answer": ["(x-1)(x+1)", "4"]},
         {"base": [{"completions": [c], "tokens": [5], "truncated": [False]} for c in (done("x^2 - 1"), done("4"))]},
+        {},
     )
     assert report["judge"] == {"rejudged": 1, "undecided": 0, "retry_budget_scale": judge.RETRY_BUDGET_SCALE}
-    assert "1 completion(s) re-judged" in evaluate.judge_line(report["judge"])
+    assert "1 completion(s) re-judged" in documents.judge_line(report["judge"])
     judge.prepare_gold.cache_clear()
 
 
@@ -76,7 +77,7 @@ def record(completions, tokens, truncated, gold="4"):
         "completions": completions,
         "tokens": tokens,
         "truncated": truncated,
-        "judged": [evaluate.judge_completion(c, gold) for c in completions],
+        "judged": [comparison.judge_completion(c, gold) for c in completions],
     }
 
 
@@ -87,7 +88,7 @@ def test_model_metrics_on_known_records():
         record([done("5")], [30], [False]),  # wrong, exact
         record(["rambling, so 4"], [40], [True]),  # no block (strict wrong), lenient right, truncated
     ]
-    m = evaluate.model_metrics(records)
+    m = comparison.model_metrics(records)
     values = {key: entry["value"] for key, entry in m.items()}
     assert values == {
         "strict_accuracy": 0.5,
@@ -110,7 +111,7 @@ def test_pass_at_k_is_the_unbiased_estimator_over_samples():
         ),  # greedy wrong, 2/4 right
         record([done("4"), done("5"), done("5"), done("5"), done("5")], [1] * 5, [False] * 5),  # greedy right, 0/4
     ]
-    m = evaluate.model_metrics(records)
+    m = comparison.model_metrics(records)
     assert m["strict_accuracy"]["value"] == 0.5  # greedy only
     assert m["strict_pass@1"]["value"] == pytest.approx((2 / 4 + 0) / 2)  # mean over samples
     # 1 - C(n-c, k) / C(n, k): C(2,2)/C(4,2) = 1/6 for the first problem, 1 for the second
@@ -129,7 +130,7 @@ PASS_KS = [
 
 @pytest.mark.parametrize("samples, configured, expected", PASS_KS)
 def test_pass_at_ks_reports_configured_k_up_to_the_samples(samples, configured, expected):
-    assert evaluate.pass_at_ks(samples, configured) == expected
+    assert comparison.pass_at_ks(samples, configured) == expected
 
 
 def test_report_lists_fixed_and_broken_problems():
@@ -146,7 +147,7 @@ def test_report_lists_fixed_and_broken_problems():
             {"completions": [done("4")], "tokens": [1], "truncated": [False]},
         ],
     }
-    report = evaluate.build_report(evaluate.CONFIG, problems, runs)
+    report = comparison.build_report(evaluate.CONFIG, problems, runs, {})
     assert (report["fixed"], report["broken"]) == ([1], [0])
     assert report["metrics"]["base"]["strict_accuracy"]["value"] == 0.5
     assert report["metrics"]["trained"]["strict_accuracy"]["value"] == 0.5
@@ -239,10 +240,10 @@ def test_ask_prints_base_and_trained_answers_side_by_side(smoke_run, capsys):  #
 
 def test_a_few_shot_base_prompt_is_cut_where_the_model_asks_its_own_question(tiny_tokenizer):
     text = "So 2 + 2 = 4. The answer is 4.\nQuestion: What is 9 + 9?\nAnswer: The answer is 18."
-    cut, tokens, truncated = evaluate.base_completion(text, 40, True, tiny_tokenizer)
+    cut, tokens, truncated = generation.base_completion(text, 40, True, tiny_tokenizer)
     assert cut == "So 2 + 2 = 4. The answer is 4." and not truncated  # answered before the budget ran out
     assert tokens == len(tiny_tokenizer(cut, add_special_tokens=False)["input_ids"])
-    assert evaluate.base_completion("The answer is 4.", 6, False, tiny_tokenizer) == ("The answer is 4.", 6, False)
+    assert generation.base_completion("The answer is 4.", 6, False, tiny_tokenizer) == ("The answer is 4.", 6, False)
 
 
 def test_the_fewshot_examples_are_in_no_split_a_run_evaluates_on():
@@ -280,7 +281,7 @@ def test_adapter_for_another_base_model_is_a_clear_error(tmp_path, tiny_tokenize
     other = models.build_tiny_model(tiny_tokenizer, hidden_size=32)  # not the smoke base's shapes
     get_peft_model(other, LoraConfig(r=4, target_modules=["q_proj"])).save_pretrained(str(tmp_path))
     with pytest.raises(ConfigError, match="does not match base model"):
-        evaluate.load_models({**evaluate.CONFIG, **evaluate.SMOKE, "ADAPTER": str(tmp_path)}, "hf", smoke=True)
+        generation.load_models({**evaluate.CONFIG, **evaluate.SMOKE, "ADAPTER": str(tmp_path)}, "hf", smoke=True)
 
 
 @pytest.mark.slow
@@ -288,7 +289,7 @@ def test_generation_is_deterministic_with_a_seed(tiny_tokenizer):
     cfg = {**evaluate.CONFIG, **evaluate.SMOKE, "NUM_SAMPLES": 2, "MAX_NEW_TOKENS": 8}
     model, tokenizer = models.load_model(cfg, "hf", smoke=True, with_lora=False)
     problems = evaluate.eval_problems({**cfg, "NUM_PROBLEMS": 3})
-    generate = evaluate.make_generator(cfg, "hf", model, tokenizer)
+    generate = generation.make_generator(cfg, "hf", model, tokenizer)
     first, second = generate(problems, adapter=False), generate(problems, adapter=False)
     assert first == second
     assert all(len(r["completions"]) == 3 for r in first)  # greedy + 2 samples
@@ -317,14 +318,14 @@ def test_hf_generation_keeps_prompt_and_completion_within_max_seq_length_as_vllm
     cfg = {**evaluate.CONFIG, **evaluate.SMOKE, "NUM_SAMPLES": 2, "MAX_NEW_TOKENS": 16}
     model, tokenizer = models.load_model(cfg, "hf", smoke=True, with_lora=False)
     problems = evaluate.eval_problems({**cfg, "NUM_PROBLEMS": 4})
-    lengths = data.count_tokens(tokenizer, evaluate._prompts(problems, tokenizer))
+    lengths = data.count_tokens(tokenizer, generation._prompts(problems, tokenizer))
     cfg["MAX_SEQ_LENGTH"] = sorted(lengths)[1] + 5  # one prompt fills it, one leaves 5 tokens, the rest less room
-    records = evaluate.make_generator(cfg, "hf", model, tokenizer)(problems, adapter=False)
+    records = generation.make_generator(cfg, "hf", model, tokenizer)(problems, adapter=False)
     for record, length in zip(records, lengths, strict=True):
         budget = max(0, min(16, cfg["MAX_SEQ_LENGTH"] - length))
         assert record["budget"] == budget and all(n <= budget for n in record["tokens"])  # greedy and samples
         assert all(cut for cut, n in zip(record["truncated"], record["tokens"], strict=True) if n == budget)
-    report = evaluate.build_report({**cfg, "PASS_AT_K": None, "ADAPTER": None}, problems, {"base": records})
+    report = comparison.build_report({**cfg, "PASS_AT_K": None, "ADAPTER": None}, problems, {"base": records}, {})
     short = sum(0 < r["budget"] < 16 for r in records)
     none = sum(r["budget"] == 0 for r in records)
     assert report["setup"]["prompts past the budget"].startswith(f"{short} of 4 prompts leave fewer than 16")
@@ -332,9 +333,9 @@ def test_hf_generation_keeps_prompt_and_completion_within_max_seq_length_as_vllm
 
 
 def test_vllm_outputs_are_counted_as_the_hf_path_counts_them():
-    assert evaluate.vllm_completion("4", [7, 2], "stop", {2}) == ("4", 1, False)  # the EOS is not a completion token
-    assert evaluate.vllm_completion("x", [7, 8], "stop", {2}) == ("x", 2, False)  # stopped on a stop string
-    assert evaluate.vllm_completion("44", [7, 7], "length", {2}) == ("44", 2, True)  # the budget ran out
+    assert generation.vllm_completion("4", [7, 2], "stop", {2}) == ("4", 1, False)  # the EOS is not a completion token
+    assert generation.vllm_completion("x", [7, 8], "stop", {2}) == ("x", 2, False)  # stopped on a stop string
+    assert generation.vllm_completion("44", [7, 7], "length", {2}) == ("44", 2, True)  # the budget ran out
 
 
 def test_the_headline_is_the_trained_model_against_the_best_base_prompt():
@@ -351,7 +352,7 @@ def test_the_headline_is_the_trained_model_against_the_best_base_prompt():
         "base-fewshot": run(["4", "4", "1", "1"]),  # few-shot: 2 of 4, the best
         "trained": run(["4", "4", "4", "1"]),
     }
-    report = evaluate.build_report(evaluate.CONFIG, problems, runs)
+    report = comparison.build_report(evaluate.CONFIG, problems, runs, {})
     headline = report["headline"]
     assert headline["base_prompt"] == "base-fewshot" and headline["base_lenient"] == 0.5
     assert (headline["paired"]["fixed"], headline["paired"]["broken"]) == (1, 0)  # against few-shot, not the 0 % base

@@ -8,7 +8,7 @@ import pytest
 
 import rewards
 import train_grpo
-from recipe import models
+from recipe import checks, generation, models
 from recipe.config import ConfigError
 
 # Settings whose defaults Unsloth 2026.10.7's patched configs change (unsloth/models/rl.py:3238-3269 for
@@ -49,7 +49,7 @@ def cfg():
 def test_grpo_config_is_built_with_every_setting_unsloth_rewrites(cfg, tmp_path):
     from trl import GRPOConfig
 
-    settings = train_grpo.grpo_settings(cfg, tmp_path, list(rewards.REWARD_FUNCS))
+    settings = train_grpo.grpo_settings(cfg, tmp_path)
     args = GRPOConfig(**{**settings, "max_completion_length": 24})
     for name in UNSLOTH_REWRITES_ANY + UNSLOTH_REWRITES_GRPO:
         assert name in settings and settings[name] is not None, name
@@ -169,9 +169,9 @@ def test_precision_follows_the_loaders_decision_never_bf16_before_ampere(gpu, ba
     gpu(*capability)
     assert torch.cuda.is_bf16_supported()  # the trap: True on every faked card, a T4 included
     cfg = {**train_grpo.CONFIG, "BACKEND": backend}
-    assert models.compute_dtype(cfg) is (torch.bfloat16 if bf16 else torch.float16)
+    assert checks.compute_dtype(cfg) is (torch.bfloat16 if bf16 else torch.float16)
     for settings in (
-        train_grpo.grpo_settings(cfg, tmp_path, ["check_answer"]),
+        train_grpo.grpo_settings(cfg, tmp_path),
         train_grpo.priming_settings(cfg, tmp_path),
     ):
         assert (settings["bf16"], settings["fp16"]) == (bf16, not bf16)  # recorded under `resolved`
@@ -195,8 +195,8 @@ def pretend_vllm(monkeypatch, gpu_on: bool, installed: bool, plugin: bool = True
     from importlib import metadata
 
     find_spec, version = importlib.util.find_spec, metadata.version
-    present = {"vllm": installed, models.VLLM_BNB_MODULE: installed and plugin}
-    monkeypatch.setattr(models, "use_gpu", lambda cfg: gpu_on)
+    present = {"vllm": installed, checks.VLLM_BNB_MODULE: installed and plugin}
+    monkeypatch.setattr(checks, "use_gpu", lambda cfg: gpu_on)
     monkeypatch.setattr(
         importlib.util,
         "find_spec",
@@ -211,14 +211,14 @@ def test_use_vllm_auto_is_on_exactly_when_vllm_can_run(
 ):
     pretend_vllm(monkeypatch, gpu_on, installed)
     cfg = {**train_grpo.CONFIG, "VLLM_MODE": mode, "LOAD_IN_4BIT": four_bit}
-    assert models.resolve_vllm(cfg, backend) is expected
+    assert checks.resolve_vllm(cfg, backend) is expected
     said = capsys.readouterr().out
     assert f"USE_VLLM=auto: {'on' if expected else 'off'}" in said  # said in one line, with the reason
     if backend == "hf" and four_bit and installed and gpu_on:
         assert "--LOAD_IN_4BIT=False" in said
-    assert models.resolve_vllm({**cfg, "USE_VLLM": False}, backend) is False  # forced off
+    assert checks.resolve_vllm({**cfg, "USE_VLLM": False}, backend) is False  # forced off
     with pytest.raises(ConfigError, match="USE_VLLM='yes'"):
-        models.resolve_vllm({**cfg, "USE_VLLM": "yes"}, backend)
+        checks.resolve_vllm({**cfg, "USE_VLLM": "yes"}, backend)
 
 
 @pytest.mark.parametrize("mode", ["colocate", "server"])
@@ -226,10 +226,10 @@ def test_use_vllm_true_on_the_hf_backend_in_4bit_is_refused_with_the_way_out(mon
     pretend_vllm(monkeypatch, True, True)
     cfg = {**train_grpo.CONFIG, "USE_VLLM": True, "VLLM_MODE": mode}
     with pytest.raises(ConfigError, match=r"LOAD_IN_4BIT=True: TRL syncs 4-bit weights .*--LOAD_IN_4BIT=False"):
-        models.check_vllm(cfg, "hf")
-    models.check_vllm({**cfg, "LOAD_IN_4BIT": False}, "hf")  # 16-bit weights: accepted
+        checks.check_vllm(cfg, "hf")
+    checks.check_vllm({**cfg, "LOAD_IN_4BIT": False}, "hf")  # 16-bit weights: accepted
     if mode == "colocate":
-        models.check_vllm(cfg, "unsloth")  # Unsloth's own path loads its 4-bit weights into vLLM itself
+        checks.check_vllm(cfg, "unsloth")  # Unsloth's own path loads its 4-bit weights into vLLM itself
 
 
 def readme_commands(script: str) -> list[list[str]]:
@@ -246,9 +246,9 @@ def test_the_readmes_training_commands_pass_the_start_up_checks_on_a_gpu_with_vl
     from recipe import config
 
     pretend_vllm(monkeypatch, True, True)
-    monkeypatch.setattr(models, "require_gpu_or_smoke", lambda *a: None)
-    monkeypatch.setattr(models, "check_optimizer", lambda optim: None)  # bitsandbytes is a GPU install
-    monkeypatch.setattr(models, "has_cuda", lambda: True)
+    monkeypatch.setattr(checks, "require_gpu_or_smoke", lambda *a: None)
+    monkeypatch.setattr(checks, "check_optimizer", lambda optim: None)  # bitsandbytes is a GPU install
+    monkeypatch.setattr(checks, "has_cuda", lambda: True)
     commands = [flags for flags in readme_commands("train_grpo.py") if "--smoke" not in flags]
     assert any("--USE_VLLM=True" in flags for flags in commands)  # the vLLM server line is among them
     for flags in commands:
@@ -257,11 +257,11 @@ def test_the_readmes_training_commands_pass_the_start_up_checks_on_a_gpu_with_vl
 
 
 def test_vllm_sampler_limits_are_mapped_or_refused_at_start():
-    assert models.vllm_min_p(None) == 0.0  # SamplingParams(min_p=None) raises in vLLM 0.32
+    assert checks.vllm_min_p(None) == 0.0  # SamplingParams(min_p=None) raises in vLLM 0.32
     for temperature in (2.5, -0.1, None):
         with pytest.raises(ConfigError, match="vLLM samples only at 0 to 2"):
-            models.check_vllm_temperature(temperature)
-    models.check_vllm_temperature(2.0)
+            checks.check_vllm_temperature(temperature)
+    checks.check_vllm_temperature(2.0)
 
 
 def test_evaluate_refuses_a_second_vllm_engine_and_out_of_range_sampling(tmp_path):
@@ -271,7 +271,7 @@ def test_evaluate_refuses_a_second_vllm_engine_and_out_of_range_sampling(tmp_pat
     merged.mkdir()
     (merged / "config.json").write_text("{}")
     cfg = {**evaluate.CONFIG, "USE_VLLM": True, "ADAPTER": str(merged)}
-    assert evaluate.is_merged(str(merged))
+    assert generation.is_merged(str(merged))
     with pytest.raises(ConfigError, match="second vLLM engine"):
         evaluate.check_vllm_settings(cfg, "unsloth")
     with pytest.raises(ConfigError, match="vLLM samples only"):
@@ -293,13 +293,13 @@ def test_importance_sampling_correction_is_never_on_with_a_truncating_sampler(cf
     from trl import GRPOConfig
 
     settings = {**cfg, **sampler, "USE_VLLM": True, "VLLM_IMPORTANCE_SAMPLING_CORRECTION": "auto"}
-    settings["VLLM_IMPORTANCE_SAMPLING_CORRECTION"] = models.resolve_is_correction(settings)
-    grpo = train_grpo.grpo_settings(settings, tmp_path, list(rewards.REWARD_FUNCS))
+    settings["VLLM_IMPORTANCE_SAMPLING_CORRECTION"] = checks.resolve_is_correction(settings)
+    grpo = train_grpo.grpo_settings(settings, tmp_path)
     args = GRPOConfig(**{**grpo, "max_completion_length": 24})  # built as the script builds it
     assert args.use_vllm is True and args.vllm_importance_sampling_correction is expected
     if not expected:
         with pytest.raises(ConfigError, match="shrinks every completion's loss"):
-            models.resolve_is_correction({**settings, "VLLM_IMPORTANCE_SAMPLING_CORRECTION": True})
+            checks.resolve_is_correction({**settings, "VLLM_IMPORTANCE_SAMPLING_CORRECTION": True})
 
 
 @pytest.mark.parametrize("loss_type", ["dapo", "grpo", "dr_grpo", "bnpo"])
@@ -314,13 +314,11 @@ def test_unsloth_is_told_scale_rewards_so_that_it_keeps_ours(loss_type, scale_re
 def test_adapter_trained_on_unsloths_4bit_twin_is_the_same_base(tmp_path):
     import json
 
-    import evaluate
-
     (tmp_path / "adapter_config.json").write_text(
         json.dumps({"base_model_name_or_path": "unsloth/Qwen3-4B-Base-unsloth-bnb-4bit"})
     )
-    assert evaluate.adapter_base_warning(str(tmp_path), "unsloth/Qwen3-4B-Base") is None
-    assert "trained on" in evaluate.adapter_base_warning(str(tmp_path), "Qwen/Qwen2.5-0.5B")
+    assert generation.adapter_base_warning(str(tmp_path), "unsloth/Qwen3-4B-Base") is None
+    assert "trained on" in generation.adapter_base_warning(str(tmp_path), "Qwen/Qwen2.5-0.5B")
 
 
 @pytest.mark.parametrize("checkpointing, expected", [(True, "unsloth"), (False, False)])
@@ -376,15 +374,15 @@ def test_vllm_without_its_bitsandbytes_plugin_is_off_under_auto_and_refused_when
 ):
     pretend_vllm(monkeypatch, True, True, plugin=plugin)
     cfg = {**train_grpo.CONFIG, "LOAD_IN_4BIT": four_bit}
-    assert models.resolve_vllm(cfg, backend) is auto
+    assert checks.resolve_vllm(cfg, backend) is auto
     said = [line for line in capsys.readouterr().out.splitlines() if line.startswith("USE_VLLM=auto")]
     assert len(said) == 1 and (auto or "vllm-bnb-plugin" in said[0])  # one line, naming the package when off
     forced = {**cfg, "USE_VLLM": True}
     if refused:
         with pytest.raises(ConfigError, match="vllm-bnb-plugin.*--USE_VLLM=False"):
-            models.check_vllm(forced, backend)
+            checks.check_vllm(forced, backend)
     else:
-        models.check_vllm(forced, backend)
+        checks.check_vllm(forced, backend)
 
 
 def test_evaluate_with_vllm_in_4bit_refuses_without_the_plugin(monkeypatch):
@@ -409,10 +407,10 @@ def test_vllm_server_mode_needs_vllm_in_the_trainers_environment(monkeypatch, vl
     pretend_vllm(monkeypatch, True, vllm_here)
     cfg = {**train_grpo.CONFIG, "USE_VLLM": True, "VLLM_MODE": "server", "LOAD_IN_4BIT": False}
     if vllm_here:
-        models.check_vllm(cfg, "hf")  # TRL's client imports vLLM here too: installed, accepted
+        checks.check_vllm(cfg, "hf")  # TRL's client imports vLLM here too: installed, accepted
     else:  # refused at start, not after the model and data loaded on every GPU
         with pytest.raises(ConfigError, match="VLLM_MODE='server' needs vLLM in the trainers' environment"):
-            models.check_vllm(cfg, "hf")
+            checks.check_vllm(cfg, "hf")
 
 
 def build_trainer(stage: str, cfg: dict, model, tokenizer, tmp_path):
@@ -426,7 +424,8 @@ def build_trainer(stage: str, cfg: dict, model, tokenizer, tmp_path):
         samples = data.priming_samples(data.PRIMING_DATASET, tokenizer=tokenizer, max_tokens=256)
         args = SFTConfig(**train_grpo.priming_settings(cfg, tmp_path))
         return SFTTrainer(model=model, args=args, train_dataset=samples, processing_class=tokenizer)
-    grpo = {**train_grpo.grpo_settings(cfg, tmp_path, ["match_format_exactly"]), "max_completion_length": 8}
+    one = {"match_format_exactly": cfg["REWARDS"]["match_format_exactly"]}
+    grpo = {**train_grpo.grpo_settings({**cfg, "REWARDS": one}, tmp_path), "max_completion_length": 8}
     grpo["reward_weights"] = grpo["reward_weights"][:1]
     prompts = datasets.Dataset.from_dict({"prompt": [[{"role": "user", "content": "1+1?"}]] * 4})
     return GRPOTrainer(
@@ -481,9 +480,9 @@ def test_evaluate_loads_a_merged_folder_in_16_bit_and_says_so(tmp_path, monkeypa
     (merged / "config.json").write_text("{}")
     loads = []
     monkeypatch.setattr(models, "load_model", lambda cfg, *a, **k: (loads.append(cfg), ("model", "tokenizer"))[1])
-    monkeypatch.setattr(evaluate, "make_generator", lambda *a: lambda problems, **k: [{} for _ in problems])
+    monkeypatch.setattr(generation, "make_generator", lambda *a: lambda problems, **k: [{} for _ in problems])
     cfg = {**evaluate.CONFIG, "ADAPTER": str(merged), "LOAD_IN_4BIT": four_bit, "BASE_PROMPTS": ()}
-    evaluate.generate_runs(cfg, "hf", False, "base model", "tokenizer", ["1+1?"])
+    generation.generate_runs(cfg, "hf", "base model", "tokenizer", ["1+1?"])
     assert [c["MODEL_NAME"] for c in loads] == [str(merged)]  # the base was loaded by the caller
     assert loads[0]["LOAD_IN_4BIT"] is False  # never re-quantized to NF4
     said = [line for line in capsys.readouterr().out.splitlines() if line.startswith("merged model")]
@@ -504,6 +503,6 @@ def test_recipe_config_records_the_top_k_that_runs(cfg, tmp_path, backend, use_v
     from trl import GRPOConfig
 
     settings = {**cfg, "BACKEND": backend, "USE_VLLM": use_vllm, "TOP_K": top_k}
-    grpo = train_grpo.grpo_settings(settings, tmp_path, list(rewards.REWARD_FUNCS))
+    grpo = train_grpo.grpo_settings(settings, tmp_path)
     assert grpo["top_k"] == expected  # what resolved["grpo"] in recipe_config.json says
     assert GRPOConfig(**{**grpo, "max_completion_length": 24}).top_k == expected

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from recipe import callbacks
+from recipe import callbacks, documents
 from recipe.callbacks import HEALTH_WINDOW
 
 REPO = Path(__file__).resolve().parents[1]
@@ -74,11 +74,11 @@ def test_reward_plot_gains_a_held_out_accuracy_panel(tmp_path):
     from PIL import Image
 
     evals = [{"step": s, "eval/strict_accuracy": s / 40, "eval/lenient_accuracy": s / 30} for s in (0, 10, 20)]
-    callbacks.plot_rewards(HEALTHY, tmp_path / "plain.png", "t")
-    callbacks.plot_rewards(HEALTHY + evals, tmp_path / "with_eval.png", "t")
+    documents.plot_rewards(HEALTHY, tmp_path / "plain.png", "t")
+    documents.plot_rewards(HEALTHY + evals, tmp_path / "with_eval.png", "t")
     plain, with_eval = (Image.open(tmp_path / n).size for n in ("plain.png", "with_eval.png"))
     assert with_eval[0] > 1.5 * plain[0]  # a second panel beside the rewards
-    assert callbacks.eval_series(evals)["strict_accuracy"] == [(0, 0.0), (10, 0.25), (20, 0.5)]
+    assert documents.eval_series(evals)["strict_accuracy"] == [(0, 0.0), (10, 0.25), (20, 0.5)]
 
 
 FP16_STREAMS = [

@@ -3,7 +3,7 @@
 import pytest
 
 import train_grpo
-from recipe import models
+from recipe import checks, models
 from recipe.config import ConfigError
 
 
@@ -59,7 +59,7 @@ CPU_MODE = [
 
 @pytest.mark.parametrize("settings, adjusted", CPU_MODE)
 def test_cpu_mode_adjusts_gpu_only_settings_with_a_line(settings, adjusted, capsys):
-    cfg = models.apply_cpu_mode({**settings, "CPU": True, "USE_VLLM": False})
+    cfg = checks.apply_cpu_mode({**settings, "CPU": True, "USE_VLLM": False})
     assert {k: cfg[k] for k in adjusted} == adjusted
     printed = capsys.readouterr().out
     assert ("CPU mode:" in printed) == (settings != adjusted)
@@ -74,12 +74,12 @@ def test_cpu_mode_adjusts_gpu_only_settings_with_a_line(settings, adjusted, caps
 )
 def test_cpu_mode_refuses_gpu_engines_in_one_line(settings, message):
     with pytest.raises(ConfigError, match=message):
-        models.apply_cpu_mode({**settings, "CPU": True, "LOAD_IN_4BIT": False, "OPTIM": "adamw_torch"})
+        checks.apply_cpu_mode({**settings, "CPU": True, "LOAD_IN_4BIT": False, "OPTIM": "adamw_torch"})
 
 
 def test_cpu_mode_off_changes_nothing():
     cfg = {"CPU": False, "BACKEND": "auto", "LOAD_IN_4BIT": True, "OPTIM": "adamw_8bit", "USE_VLLM": True}
-    assert models.apply_cpu_mode(cfg) == cfg
+    assert checks.apply_cpu_mode(cfg) == cfg
 
 
 def test_gguf_path_finds_a_file_or_the_one_file_in_a_folder(tmp_path):

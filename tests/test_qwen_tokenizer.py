@@ -19,7 +19,7 @@ from prompts import (
     build_prompt,
     format_solution,
 )
-from recipe import data, models
+from recipe import data, generation, models
 
 pytestmark = pytest.mark.slow
 
@@ -235,9 +235,8 @@ def test_priming_trains_what_follows_the_generation_prompt_not_the_templates_ass
 
 
 def test_evaluation_stops_at_the_own_templates_end_of_turn_only_for_the_base_prompts(qwen_tokenizer, qwen_model):
-    import evaluate
 
     im_end = qwen_tokenizer.convert_tokens_to_ids("<|im_end|>")
-    assert im_end not in evaluate.stop_token_ids(qwen_tokenizer, qwen_model, "recipe")  # as in training
-    assert im_end in evaluate.stop_token_ids(qwen_tokenizer, qwen_model, "native")  # the model's own turns end there
-    assert im_end in evaluate.stop_token_ids(qwen_tokenizer, qwen_model, "fewshot")
+    assert im_end not in generation.stop_token_ids(qwen_tokenizer, qwen_model, "recipe")  # as in training
+    assert im_end in generation.stop_token_ids(qwen_tokenizer, qwen_model, "native")  # the model's own turns end there
+    assert im_end in generation.stop_token_ids(qwen_tokenizer, qwen_model, "fewshot")

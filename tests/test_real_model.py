@@ -12,7 +12,7 @@ import pytest
 import evaluate
 import prompts
 import train_grpo
-from recipe import callbacks, data, models
+from recipe import callbacks, checks, data, models
 
 pytestmark = pytest.mark.slow
 
@@ -28,7 +28,7 @@ def smollm2(tmp_path_factory):
     cfg = {**train_grpo.CONFIG, "CPU": True, "MODEL_NAME": models.smollm2_gguf()}
     printed = io.StringIO()
     with contextlib.redirect_stdout(printed):
-        model, tokenizer = models.load_model(models.apply_cpu_mode(cfg), "hf", smoke=False, with_lora=False)
+        model, tokenizer = models.load_model(checks.apply_cpu_mode(cfg), "hf", smoke=False, with_lora=False)
     folder = tmp_path_factory.mktemp("smollm2")
     model.save_pretrained(str(folder))  # refused by transformers while the GGUF quantizer mark is on
     tokenizer.save_pretrained(str(folder))

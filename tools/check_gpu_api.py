@@ -40,7 +40,12 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
-OUR_FILES = ("recipe/models.py", "train_grpo.py", "evaluate.py")
+OUR_FILES = (
+    "recipe/models.py",
+    "recipe/generation.py",
+    "train_grpo.py",
+    "evaluate.py",
+)  # where the GPU APIs are called
 
 
 REQUIREMENTS = ("requirements.txt", "requirements-vllm.txt", "requirements-deepspeed.txt")
@@ -228,8 +233,7 @@ def recipe_settings() -> dict[str, dict]:
     with contextlib.redirect_stdout(io.StringIO()):
         cfg, _ = train_grpo.check_settings({**train_grpo.CONFIG, **train_grpo.SMOKE}, smoke=True)
     out = Path(tempfile.gettempdir())
-    names = list(train_grpo.rewards.REWARD_FUNCS)
-    return {"grpo": train_grpo.grpo_settings(cfg, out, names), "priming": train_grpo.priming_settings(cfg, out)}
+    return {"grpo": train_grpo.grpo_settings(cfg, out), "priming": train_grpo.priming_settings(cfg, out)}
 
 
 def config_fields(cls) -> set[str]:
@@ -320,7 +324,7 @@ FACTS = (
         "loader's checkpointing default",
     ),
     ("trl", "trl/generation/vllm_generation.py", r'logprobs_mode="processed_logprobs"', "vLLM log-probs after the cut"),
-    (  # models.HF_4BIT_VLLM: revisit the hf + 4-bit + vLLM refusal when TRL dequantizes before the sync
+    (  # checks.HF_4BIT_VLLM: revisit the hf + 4-bit + vLLM refusal when TRL dequantizes before the sync
         "trl",
         "trl/generation/vllm_generation.py",
         r'quantization = "bitsandbytes"[\s\S]*def _iter_named_params[\s\S]*model\.merge_adapter\(\)',
@@ -346,7 +350,7 @@ FACTS = (
         "TRL's SFT keeps a tokenized dataset and its labels as they are",
     ),
     # issue 34: the facts the fourth reading's fixes rely on
-    (  # models.VLLM_BNB_MODULE: what Unsloth probes for vLLM's bitsandbytes, and its refusal without it
+    (  # checks.VLLM_BNB_MODULE: what Unsloth probes for vLLM's bitsandbytes, and its refusal without it
         "unsloth_zoo",
         "unsloth_zoo/vllm_utils.py",
         r'"vllm_bnb_plugin\.bitsandbytes",[\s\S]*use_bitsandbytes and _vllm_bnb is None and importlib\.util\.find_spec\("vllm"\)',
@@ -390,7 +394,7 @@ FACTS = (
         r"generation_kwargs\.update\(self\.generation_kwargs\)[\s\S]{0,900}SamplingParams\(\*\*generation_kwargs\)",
         "GRPOConfig.generation_kwargs are passed to vLLM's SamplingParams (stop_token_ids)",
     ),
-    (  # models.check_vllm: server mode needs vLLM in the trainers' environment too
+    (  # checks.check_vllm: server mode needs vLLM in the trainers' environment too
         "trl",
         "trl/generation/vllm_generation.py",
         r"def _init_vllm\(self\):[\s\S]{0,300}if not is_vllm_available\(\):[\s\S]{0,300}"

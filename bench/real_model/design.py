@@ -10,7 +10,7 @@ import json
 import subprocess
 from pathlib import Path
 
-from recipe import callbacks
+from recipe import callbacks, documents
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
@@ -104,7 +104,7 @@ def code_commit() -> str:
 def dev_score(name: str) -> float | None:
     """A sweep run's score under CHOICE_RULE, or None until its scored evaluations are stored."""
     rows = callbacks.read_metrics(RESULTS / f"{name}_metrics.jsonl")
-    accuracy = dict(callbacks.eval_series(rows).get("strict_accuracy", []))
+    accuracy = dict(documents.eval_series(rows).get("strict_accuracy", []))
     if not all(step in accuracy for step in SWEEP_SCORED_STEPS):
         return None
     return sum(accuracy[step] for step in SWEEP_SCORED_STEPS) / len(SWEEP_SCORED_STEPS)

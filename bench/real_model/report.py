@@ -9,10 +9,9 @@ import json
 from collections import Counter
 from pathlib import Path
 
-import evaluate
 import judge
 from real_model import design, tasks
-from recipe import callbacks, statistics
+from recipe import callbacks, comparison, documents, statistics
 
 
 def load(family: str, arm: str, seed: int | None, step: int | None = None) -> dict | None:
@@ -22,7 +21,7 @@ def load(family: str, arm: str, seed: int | None, step: int | None = None) -> di
         return None
     result = json.loads(path.read_text())
     pairs = zip(result["completions"], result["gold"], strict=True)
-    result["judged"] = [evaluate.judge_completion(c, g) for c, g in pairs]
+    result["judged"] = [comparison.judge_completion(c, g) for c, g in pairs]
     return result
 
 
@@ -240,7 +239,7 @@ def sweep_lines() -> list[str]:
     for arm, rate in sweeps + [("sweep_closed", design.CLOSED_CHECK_RATE)]:
         name = design.run_name(arm, design.SWEEP_SEED, rate)
         rows = callbacks.read_metrics(design.RESULTS / f"{name}_metrics.jsonl")
-        series = callbacks.eval_series(rows)
+        series = documents.eval_series(rows)
         accuracy = series.get("strict_accuracy")
         if accuracy:
             curve = ", ".join(f"{step}: {100 * value:.0f}%" for step, value in accuracy)
@@ -305,9 +304,9 @@ def curve_band(seeds: list[int], arm: str, series: str) -> tuple[list[int], list
     runs = [callbacks.read_metrics(design.RESULTS / f"{design.run_name(arm, s, None)}_metrics.jsonl") for s in seeds]
     curves = []
     for rows in runs:
-        points = callbacks.eval_series(rows).get("strict_accuracy") if series == "dev" else None
+        points = documents.eval_series(rows).get("strict_accuracy") if series == "dev" else None
         if series == "reward":
-            total = callbacks.reward_series(rows).get("total")
+            total = documents.reward_series(rows).get("total")
             points = (
                 list(zip([s for s, _ in total], callbacks.rolling_mean([v for _, v in total]), strict=True))
                 if total

@@ -60,7 +60,7 @@ sys.path[:0] = [str(REPO), str(REPO / "bench")]  # the recipe's modules; this ex
 import evaluate  # noqa: E402
 import train_grpo  # noqa: E402
 from real_model import design, report, tasks  # noqa: E402
-from recipe import callbacks, models  # noqa: E402
+from recipe import callbacks, generation, models  # noqa: E402
 
 # --- Arms
 
@@ -165,10 +165,10 @@ def answer_family(
     }
     problems = evaluate.eval_problems(cfg)
     meta = {row["problem"]: row for row in map(json.loads, paths[family].read_text().splitlines())}
-    model, tokenizer = evaluate.load_models(cfg, "hf", smoke=False)
+    model, tokenizer = generation.load_models(cfg, "hf", smoke=False)
     start = time.time()
     style = arm.removeprefix("base-") if arm.startswith("base-") else "recipe"  # base-native, base-fewshot
-    generate = evaluate.make_generator(cfg, "hf", model, tokenizer)
+    generate = generation.make_generator(cfg, "hf", model, tokenizer)
     records = generate(problems, adapter=adapter is not None, style=style)
     design.RESULTS.mkdir(parents=True, exist_ok=True)
     result = {
