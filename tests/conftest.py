@@ -1,6 +1,5 @@
-"""Shared fixtures: the tiny offline tokenizer, the real Qwen tokenizer and small datasets written to temporary files."""
-
-import json
+"""Shared fixtures: the tiny offline tokenizer, the real Qwen tokenizer, and one `train_grpo.py --smoke` run.
+Shared helpers (run_script, write_jsonl) are in helpers.py, shared tables in judge_table.py."""
 
 import pytest
 
@@ -25,6 +24,11 @@ def qwen_tokenizer():
     return apply_chat_template(AutoTokenizer.from_pretrained(FOLDER))
 
 
-def write_jsonl(path, rows):
-    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
-    return str(path)
+@pytest.fixture(scope="session")
+def smoke_run(tmp_path_factory):
+    """One `train_grpo.py --smoke` run shared by the training and evaluation tests."""
+    import train_grpo
+
+    out = tmp_path_factory.mktemp("smoke")
+    train_grpo.main(["--smoke", f"--OUTPUT_DIR={out}", "--SAVE_MERGED=True"])
+    return out

@@ -2,7 +2,7 @@
 
 import datasets
 import pytest
-from conftest import write_jsonl
+from helpers import write_jsonl
 
 import train_grpo
 from prompts import SYSTEM_PROMPT, format_solution

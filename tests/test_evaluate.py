@@ -5,7 +5,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from test_train import run_script, smoke_run  # noqa: F401  (the shared training-run fixture)
+from helpers import run_script
 
 import evaluate
 import train_grpo
@@ -166,7 +166,7 @@ def test_heldout_problems_are_disjoint_from_training(tiny_tokenizer):
 
 
 @pytest.mark.slow
-def test_smoke_comparison_writes_both_accuracies_with_intervals(smoke_run, tmp_path, capsys):  # noqa: F811
+def test_smoke_comparison_writes_both_accuracies_with_intervals(smoke_run, tmp_path, capsys):
     evaluate.main(["--smoke", f"--RUN_DIR={smoke_run}", f"--EVAL_DIR={tmp_path}", "--NUM_PROBLEMS=6"])
     report = json.loads((tmp_path / "comparison.json").read_text())
     runs = {"base", "base-native", "base-fewshot", "trained"}  # the base at its best is scored by default
@@ -187,7 +187,7 @@ def test_smoke_comparison_writes_both_accuracies_with_intervals(smoke_run, tmp_p
 
 
 @pytest.mark.slow
-def test_base_model_alone_keeps_the_runs_held_out_split(smoke_run, tmp_path):  # noqa: F811
+def test_base_model_alone_keeps_the_runs_held_out_split(smoke_run, tmp_path):
     evaluate.main(["--smoke", f"--RUN_DIR={smoke_run}", "--ADAPTER=None", f"--EVAL_DIR={tmp_path}", "--NUM_SAMPLES=2"])
     report = json.loads((tmp_path / "comparison.json").read_text())
     assert (
@@ -203,7 +203,7 @@ def test_base_model_alone_keeps_the_runs_held_out_split(smoke_run, tmp_path):  #
 
 
 @pytest.mark.slow
-def test_a_checkpoint_and_a_merged_folder_are_evaluated_on_the_same_problems(smoke_run, tmp_path):  # noqa: F811
+def test_a_checkpoint_and_a_merged_folder_are_evaluated_on_the_same_problems(smoke_run, tmp_path):
     evaluate.main(
         [
             "--smoke",
@@ -230,7 +230,7 @@ def test_a_checkpoint_and_a_merged_folder_are_evaluated_on_the_same_problems(smo
 
 
 @pytest.mark.slow
-def test_ask_prints_base_and_trained_answers_side_by_side(smoke_run, capsys):  # noqa: F811
+def test_ask_prints_base_and_trained_answers_side_by_side(smoke_run, capsys):
     evaluate.main(["--smoke", f"--RUN_DIR={smoke_run}", "--ASK=What is 2 + 2?"])
     out = capsys.readouterr().out
     assert "Q: What is 2 + 2?" in out
@@ -296,7 +296,7 @@ def test_generation_is_deterministic_with_a_seed(tiny_tokenizer):
 
 
 def test_eval_dataset_in_gsm8k_schema_is_read_with_its_gold(tmp_path):
-    from conftest import write_jsonl
+    from helpers import write_jsonl
 
     path = write_jsonl(tmp_path / "gsm8k.jsonl", [{"question": f"q{i}", "answer": f"work\n#### {i}"} for i in range(5)])
     problems = evaluate.eval_problems({**evaluate.CONFIG, "EVAL_DATASET": path, "NUM_PROBLEMS": 3})

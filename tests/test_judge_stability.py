@@ -9,7 +9,7 @@ from pathlib import Path
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from test_judge import EQUIVALENCE
+from judge_table import EQUIVALENCE
 
 from judge import is_equivalent, judge_answer
 
@@ -22,7 +22,7 @@ JUDGE_TABLE = """
 import json, sys
 sys.path[:0] = [{root!r}, {tests!r}]
 import judge
-from test_judge import EQUIVALENCE
+from judge_table import EQUIVALENCE
 pairs = [(g, p) for g, p, _ in EQUIVALENCE if p]
 def verdicts():
     judge.prepare_gold.cache_clear()

@@ -4,8 +4,8 @@ both backends' collators, the prompt-length filter and the completion budget on 
 
 import numpy as np
 import pytest
-from conftest import write_jsonl
 from datasets import Dataset
+from helpers import write_jsonl
 
 import rewards
 import train_grpo

@@ -32,9 +32,9 @@ golds = st.one_of(
 @given(text=completion_text, gold=golds, chat=st.booleans())
 def test_arbitrary_text_never_raises_and_stays_in_bounds(text, gold, chat):
     completion = [{"role": "assistant", "content": text}] if chat else text
-    for name, fn in R.REWARD_FUNCS.items():
+    for name, fn in {**R.REWARD_FUNCS, **R.METRIC_FUNCS}.items():  # the metrics: 0 or 1
         (score,) = fn(None, [completion], [gold])
-        lo, hi = R.REWARD_BOUNDS[name]
+        lo, hi = R.REWARD_BOUNDS.get(name, (0.0, 1.0))
         assert lo <= score <= hi, (name, text, gold, score)
 
 
@@ -92,7 +92,7 @@ def warm_math_verify():
 @pytest.mark.parametrize("gold", ["4", r"\frac{1}{2}"])
 def test_hostile_answer_finishes_in_under_a_second(answer, gold):
     for completion in (done(answer), answer):
-        for name, fn in R.REWARD_FUNCS.items():
+        for name, fn in {**R.REWARD_FUNCS, **R.METRIC_FUNCS}.items():
             seconds = _timed(fn, None, [completion], [gold])
             assert seconds < 1.0, (name, seconds)
 

@@ -153,9 +153,14 @@ def test_a_restated_problem_earns_less_than_a_wrong_number():
 # --- Contract tests: every reward, the same promises
 
 
-@pytest.fixture(params=sorted(R.REWARD_FUNCS))
+# TRL calls the zero-weight metrics exactly as it calls the rewards: they make the same promises.
+SCORED = {**R.REWARD_FUNCS, **R.METRIC_FUNCS}
+BOUNDS = {**R.REWARD_BOUNDS, **dict.fromkeys(R.METRIC_FUNCS, (0.0, 1.0))}
+
+
+@pytest.fixture(params=sorted(SCORED))
 def reward(request):
-    return R.REWARD_FUNCS[request.param]
+    return SCORED[request.param]
 
 
 def test_registry_lists_the_four_rewards_in_order():
@@ -186,7 +191,7 @@ def test_reward_keeps_batch_length(reward):
 @pytest.mark.parametrize("completion", ["", [], as_chat(""), None, [{"role": "assistant"}]])
 def test_reward_gives_finite_score_for_empty_input(reward, completion):
     (score,) = reward(None, [completion], ["4"])
-    lo, hi = R.REWARD_BOUNDS[reward.__name__]
+    lo, hi = BOUNDS[reward.__name__]
     assert isinstance(score, float) and lo <= score <= hi
 
 

@@ -2,11 +2,10 @@
 
 import json
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from helpers import run_script
 from safetensors.torch import load_file
 
 import train_grpo
@@ -14,14 +13,6 @@ from recipe import callbacks
 
 REPO = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="session")
-def smoke_run(tmp_path_factory):
-    """One `train_grpo.py --smoke` run shared by the artifact and evaluation tests."""
-    out = tmp_path_factory.mktemp("smoke")
-    train_grpo.main(["--smoke", f"--OUTPUT_DIR={out}", "--SAVE_MERGED=True"])
-    return out
 
 
 def test_smoke_run_writes_every_artifact(smoke_run):
@@ -132,10 +123,6 @@ def test_rerun_killed_before_its_first_checkpoint_starts_its_logs_afresh(tmp_pat
     assert "starting a new run" in out
     assert logged_steps(tmp_path, "eval/strict_accuracy") == [0, 1, 2]  # one step 0: the new run's
     assert logged_steps(tmp_path, "reward") == [1, 2]
-
-
-def run_script(*args):
-    return subprocess.run([sys.executable, *args], cwd=REPO, capture_output=True, text=True, timeout=300)
 
 
 MISTAKES = [
