@@ -16,7 +16,7 @@ at its best prompt.
 Both models get the same chat template, system prompt, decoding and seed. The base model is also
 prompted at its best, without the tags it has never seen: its own chat template zero-shot, and the
 same with the worked examples of data/fewshot_math.jsonl (plain "Question: ... Answer:" text for a
-tokenizer without a template). The comparison.headline compares the trained model with the best of the base
+tokenizer without a template). The headline compares the trained model with the best of the base
 model's prompts on lenient accuracy (the only one a tag-free prompt can earn), with the paired test
 against that prompt; each base prompt costs one more generation pass. Every completion is judged
 by the reward's own code: *strict* accuracy is the answer in the single solution block (judge.
@@ -34,7 +34,8 @@ from pathlib import Path
 import judge
 import prompts
 import train_grpo as training  # the recipe's settings: the defaults below when no training run is read
-from recipe import callbacks, checks, comparison, config, data, documents, generation, models, runs
+from recipe import callbacks, checks, comparison, config, data, documents, generation, models
+from recipe.runs import RUN_IDENTITY
 
 # --- What to compare
 RUN_DIR = "outputs/qwen3-4b-grpo"  # the training run: its recipe_config.json names base model, data, split; None = none
@@ -101,7 +102,7 @@ CONFIG = {k: v for k, v in globals().items() if k.isupper() and k != "SMOKE"}
 LIBRARIES = ("torch", "transformers", "trl", "peft", "math-verify")  # versions stated in the report
 # What must match the training run for the held-out split and the base weights to be the same: the
 # run's identity (the settings a resumed run refuses to change) that this evaluation also has.
-FROM_TRAINING = tuple(name for name in runs.RUN_IDENTITY if name in CONFIG)
+FROM_TRAINING = tuple(name for name in RUN_IDENTITY if name in CONFIG)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -140,7 +141,7 @@ def main(argv: list[str] | None = None) -> None:
     out = eval_dir(cfg)
     documents.write_report(report, out, cfg["NUM_EXAMPLES"], cfg["EXAMPLE_CHARS"])
     print(documents.summary_table(report["metrics"]))
-    print(report["comparison.headline"]["sentence"])
+    print(report["headline"]["sentence"])
     print(documents.judge_line(report["judge"]))
     for sentence in report.get("paired", {}).values():
         print(sentence["sentence"])
@@ -271,10 +272,7 @@ def ask_questions(ask: str):
     return datasets.Dataset.from_dict({"problem": questions})
 
 
-# --- Models and generation
-
-
-# --- Judging and metrics (pure: tested on fixed completions)
+# --- What the report says about the setup
 
 
 def describe_setup(cfg: dict, n: int) -> dict:

@@ -302,7 +302,7 @@ def summary_table(model_metrics_by_name: dict) -> str:
 def write_report(report: dict, out: Path, num_examples: int, example_chars: int) -> None:
     out.mkdir(parents=True, exist_ok=True)
     (out / "comparison.json").write_text(json.dumps(report, indent=1, default=str))
-    lines = ["# Before / after GRPO", "", report["comparison.headline"]["sentence"], ""]
+    lines = ["# Before / after GRPO", "", report["headline"]["sentence"], ""]
     lines += [summary_table(report["metrics"]), "", "Rates with 95 % Wilson intervals.", ""]
     lines += [
         "`base` is the base model under the run's template and system prompt; `base-native` under its own chat "
