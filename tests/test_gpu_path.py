@@ -233,8 +233,10 @@ def test_use_vllm_true_on_the_hf_backend_in_4bit_is_refused_with_the_way_out(mon
 
 
 def readme_commands(script: str) -> list[list[str]]:
-    """The --NAME=value flags of each command in the README that runs `script` (continuations joined)."""
-    text = (Path(__file__).resolve().parents[1] / "README.md").read_text().replace("\\\n", " ")
+    """The --NAME=value flags of each command that runs `script` in README.md and docs/*.md (continuations joined)."""
+    repo = Path(__file__).resolve().parents[1]
+    pages = [repo / "README.md", *sorted((repo / "docs").glob("*.md"))]
+    text = "\n".join(page.read_text().replace("\\\n", " ") for page in pages)
     return [
         [word for word in line.split(script, 1)[1].split() if word.startswith("--") and "=" in word]
         for line in text.splitlines()
