@@ -1,6 +1,6 @@
 """The four verifiable rewards of the recipe: two format checks and two answer checks.
 
-The answer checks score the verdicts of `judge.py` (extraction and equivalence live there, shared
+The answer checks score the verdicts of the judge (`judge/`: extraction and equivalence live there, shared
 with evaluate.py); this module holds the scores, the format checks and `REWARD_FUNCS`.
 
 Every reward has TRL's signature ``(prompts, completions, answer=None, **kwargs) -> list[float]``,

@@ -7,7 +7,7 @@ Run the recipe on one CUDA GPU (Unsloth, 4-bit, LoRA):
 Check the whole pipeline on a CPU in under a minute (tiny random Qwen3, shipped sample data):
     python train_grpo.py --smoke
     python train_grpo.py --smoke --MAX_STEPS=6 --OUTPUT_DIR=runs/smoke
-Several GPUs (transformers + PEFT under accelerate, see README "Scaling out"):
+Several GPUs (transformers + PEFT under accelerate, see docs/scaling.md):
     accelerate launch --config_file configs/ddp.yaml train_grpo.py --BACKEND=hf
 
 Every constant below can be overridden as --NAME=value (a Python literal). Rerunning with the same
@@ -36,14 +36,14 @@ LORA_DROPOUT = 0.0  # 0 is the Unsloth-optimised path
 LORA_TARGET_MODULES = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
 
 # --- Data
-DATASET_NAME = "open-r1/DAPO-Math-17k-Processed"  # Hub id or local .jsonl/.parquet/.csv; schemas: see README
+DATASET_NAME = "open-r1/DAPO-Math-17k-Processed"  # Hub id or local .jsonl/.parquet/.csv; schemas: docs/recipe.md
 DATASET_CONFIG = "en"  # Hub config name (None for datasets without one, e.g. open-r1/OpenR1-Math-220k)
 DATASET_SPLIT = "train"
 EVAL_SIZE = 200  # problems held out for evaluate.py (deterministic split with SEED); 0 = none
 MAX_TRAIN_PROBLEMS = 0  # 0 = all; else a random subset of this size (quick experiments)
 PROMPT_LENGTH_QUANTILE = 0.9  # drop prompts longer than this quantile of token lengths (the recipe: longest 10%)
 CHAT_TEMPLATE = "recipe"  # recipe (the notebook's plain template) | native (the model's own, role markers kept);
-# both end the prompt in the working-out tag. README "Which chat template" gives the evidence for the default
+# both end the prompt in the working-out tag. docs/recipe.md "Which chat template" gives the evidence for the default
 
 # --- Format priming (SFT before GRPO, so rewards are not ~0 for the first ~100 steps)
 PRIME_DATASET = data.PRIMING_HUB  # the notebook's; data/priming.jsonl (shipped, offline) or any file of the schema
@@ -87,7 +87,7 @@ TOP_P = 1.0
 TOP_K = 0  # 0 disables; recorded as -1 on Unsloth + vLLM, as its config spells "no top-k" there (same sampling)
 GRADIENT_CHECKPOINTING = True  # trade compute for memory
 USE_VLLM = "auto"  # auto: vLLM rollouts when vLLM is installed (requirements-vllm.txt) on a GPU | True | False
-VLLM_MODE = "colocate"  # colocate (same GPUs) | server (`trl vllm-serve`, hf backend, see README)
+VLLM_MODE = "colocate"  # colocate (same GPUs) | server (`trl vllm-serve`, hf backend, docs/scaling.md)
 VLLM_SERVER_URL = None  # server mode: e.g. "http://10.0.0.2:8000"; None = localhost:8000
 VLLM_GPU_MEMORY_UTILIZATION = 0.6  # share of GPU memory vLLM may take in colocate mode
 VLLM_IMPORTANCE_SAMPLING_CORRECTION = "auto"  # auto: on only with vLLM and no MIN_P / TOP_P / TOP_K cut | True | False
@@ -97,7 +97,7 @@ SEED = 3407
 EVAL_STEPS = 50  # at step 0 and every N GRPO steps: accuracy, format, length, truncation -> metrics.jsonl; 0 = off
 EVAL_PROBLEMS = 16  # the first N held-out problems, fixed for the run, one sample each; cut to whole eval batches
 # (16 completions every 50 steps is ~5 % of the completions a default run generates)
-HEALTH_CHECK_ROLLOUTS = True  # warn when rollouts look off-policy (see reports.py); False on random weights
+HEALTH_CHECK_ROLLOUTS = True  # warn when rollouts look off-policy (recipe/callbacks.py); False on random weights
 
 # --- Rewards (names from rewards.REWARD_FUNCS -> weight in the summed reward)
 REWARDS = {

@@ -4,8 +4,8 @@
     python bench/rewards_bench.py --groups 64
     python bench/rewards_bench.py --baseline 55c4c53 --rounds 5   # check_answer now vs at a git revision
 
-With --baseline, check_answer of the working tree and of the judge at that revision (its judge.py,
-rewards.py, prompts.py and, from the judge's split on, answers / spelling / symbolic / equivalence.py) are timed in alternating fresh processes on the same batch, and each
+With --baseline, check_answer of the working tree and of the judge at that revision (rewards.py,
+prompts.py and the judge's files in that revision's layout: judge.py, its modules at the root, or judge/) are timed in alternating fresh processes on the same batch, and each
 round prints both p99s and their ratio.
 
 Three judges score the same batch in one run, each from a cold sympy cache, each completion timed

@@ -1,4 +1,4 @@
-"""The benchmark scripts run (on tiny inputs): their numbers in the README come from this code."""
+"""The benchmark scripts run (on tiny inputs): their numbers in bench/README.md come from this code."""
 
 import json
 import subprocess

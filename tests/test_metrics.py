@@ -1,4 +1,4 @@
-"""metrics.py: intervals, the paired test and pass@k against values computed by hand."""
+"""recipe/statistics.py: intervals, the paired test and pass@k against values computed by hand."""
 
 from math import comb, sqrt
 

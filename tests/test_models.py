@@ -1,4 +1,4 @@
-"""models.py: the hf backend loader on a local model folder, and its one-line error."""
+"""recipe/models.py: the hf backend loader on a local model folder, and its one-line error."""
 
 import pytest
 

@@ -107,7 +107,8 @@ def recorded(self, output_dir=None, _internal_call=False):
 
 
 transformers.Trainer.save_model = recorded
-from recipe import config, train_grpo
+import train_grpo
+from recipe import config
 
 config.run_main(train_grpo.main)
 """
