@@ -34,8 +34,7 @@ from pathlib import Path
 import judge
 import prompts
 import train_grpo as training  # the recipe's settings: the defaults below when no training run is read
-from recipe import callbacks, checks, comparison, config, data, documents, generation, models
-from recipe.runs import RUN_IDENTITY
+from recipe import callbacks, checks, comparison, config, data, documents, generation, models, runs
 
 # --- What to compare
 RUN_DIR = "outputs/qwen3-4b-grpo"  # the training run: its recipe_config.json names base model, data, split; None = none
@@ -102,7 +101,7 @@ CONFIG = {k: v for k, v in globals().items() if k.isupper() and k != "SMOKE"}
 LIBRARIES = ("torch", "transformers", "trl", "peft", "math-verify")  # versions stated in the report
 # What must match the training run for the held-out split and the base weights to be the same: the
 # run's identity (the settings a resumed run refuses to change) that this evaluation also has.
-FROM_TRAINING = tuple(name for name in RUN_IDENTITY if name in CONFIG)
+FROM_TRAINING = tuple(name for name in runs.RUN_IDENTITY if name in CONFIG)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -123,8 +122,8 @@ def main(argv: list[str] | None = None) -> None:
     if cfg["ASK"] is not None:
         questions = ask_questions(cfg["ASK"])
         model, tokenizer = generation.load_models(cfg, backend, smoke)
-        runs = generation.generate_runs(cfg, backend, model, tokenizer, questions)
-        print(documents.ask_view(list(questions["problem"]), runs))
+        outputs = generation.generate_runs(cfg, backend, model, tokenizer, questions)
+        print(documents.ask_view(list(questions["problem"]), outputs))
         return
 
     # --- problems
@@ -133,11 +132,12 @@ def main(argv: list[str] | None = None) -> None:
 
     # --- models: the base, and the trained one (adapter switched on, or a merged folder)
     model, tokenizer = generation.load_models(cfg, backend, smoke)
-    runs = generation.generate_runs(cfg, backend, model, tokenizer, problems)
+    outputs = generation.generate_runs(cfg, backend, model, tokenizer, problems)
 
     # --- judge and report
     judge.warm_up()
-    report = comparison.build_report(cfg, problems, runs, describe_setup(cfg, len(problems)))
+    settings = {k: cfg[k] for k in CONFIG}  # what the report records as this evaluation's config
+    report = comparison.build_report(settings, problems, outputs, describe_setup(cfg, len(problems)))
     out = eval_dir(cfg)
     documents.write_report(report, out, cfg["NUM_EXAMPLES"], cfg["EXAMPLE_CHARS"])
     print(documents.summary_table(report["metrics"]))

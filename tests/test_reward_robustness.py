@@ -34,7 +34,7 @@ def test_arbitrary_text_never_raises_and_stays_in_bounds(text, gold, chat):
     completion = [{"role": "assistant", "content": text}] if chat else text
     for name, fn in {**R.REWARD_FUNCS, **R.METRIC_FUNCS}.items():  # the metrics: 0 or 1
         (score,) = fn(None, [completion], [gold])
-        lo, hi = R.REWARD_BOUNDS.get(name, (0.0, 1.0))
+        lo, hi = {**R.REWARD_BOUNDS, **dict.fromkeys(R.METRIC_FUNCS, (0.0, 1.0))}[name]
         assert lo <= score <= hi, (name, text, gold, score)
 
 
