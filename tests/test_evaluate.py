@@ -187,6 +187,15 @@ def test_smoke_comparison_writes_both_accuracies_with_intervals(smoke_run, tmp_p
 
 
 @pytest.mark.slow
+def test_default_new_tokens_is_the_budget_when_no_run_says_one(tmp_path, capsys):
+    args = ["--smoke", "--RUN_DIR=None", "--ADAPTER=None", "--MAX_NEW_TOKENS=None", "--DEFAULT_NEW_TOKENS=7"]
+    evaluate.main([*args, "--BASE_PROMPTS=()", "--NUM_PROBLEMS=2", f"--EVAL_DIR={tmp_path}"])
+    assert "so 7 new tokens" in capsys.readouterr().out  # the setting, not the module's constant
+    report = json.loads((tmp_path / "comparison.json").read_text())
+    assert max(t for p in report["problems"] for t in p["base"]["tokens"]) <= 7
+
+
+@pytest.mark.slow
 def test_base_model_alone_keeps_the_runs_held_out_split(smoke_run, tmp_path):
     evaluate.main(["--smoke", f"--RUN_DIR={smoke_run}", "--ADAPTER=None", f"--EVAL_DIR={tmp_path}", "--NUM_SAMPLES=2"])
     report = json.loads((tmp_path / "comparison.json").read_text())
