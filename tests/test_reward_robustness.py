@@ -4,6 +4,7 @@ import threading
 import time
 
 import pytest
+from helpers import BOUNDS, SCORED
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -32,9 +33,9 @@ golds = st.one_of(
 @given(text=completion_text, gold=golds, chat=st.booleans())
 def test_arbitrary_text_never_raises_and_stays_in_bounds(text, gold, chat):
     completion = [{"role": "assistant", "content": text}] if chat else text
-    for name, fn in {**R.REWARD_FUNCS, **R.METRIC_FUNCS}.items():  # the metrics: 0 or 1
+    for name, fn in SCORED.items():
         (score,) = fn(None, [completion], [gold])
-        lo, hi = {**R.REWARD_BOUNDS, **dict.fromkeys(R.METRIC_FUNCS, (0.0, 1.0))}[name]
+        lo, hi = BOUNDS[name]
         assert lo <= score <= hi, (name, text, gold, score)
 
 
@@ -92,7 +93,7 @@ def warm_math_verify():
 @pytest.mark.parametrize("gold", ["4", r"\frac{1}{2}"])
 def test_hostile_answer_finishes_in_under_a_second(answer, gold):
     for completion in (done(answer), answer):
-        for name, fn in {**R.REWARD_FUNCS, **R.METRIC_FUNCS}.items():
+        for name, fn in SCORED.items():
             seconds = _timed(fn, None, [completion], [gold])
             assert seconds < 1.0, (name, seconds)
 

@@ -4,6 +4,7 @@ import pickle
 import threading
 
 import pytest
+from helpers import BOUNDS, SCORED
 
 import judge
 import rewards as R
@@ -151,11 +152,6 @@ def test_a_restated_problem_earns_less_than_a_wrong_number():
 
 
 # --- Contract tests: every reward, the same promises
-
-
-# TRL calls the zero-weight metrics exactly as it calls the rewards: they make the same promises.
-SCORED = {**R.REWARD_FUNCS, **R.METRIC_FUNCS}
-BOUNDS = {**R.REWARD_BOUNDS, **dict.fromkeys(R.METRIC_FUNCS, (0.0, 1.0))}
 
 
 @pytest.fixture(params=sorted(SCORED))
