@@ -142,7 +142,8 @@ def per_problem_comparison(control: list[list[bool]], treated: list[list[bool]],
       that run does not quite meet, so read each seed's exact McNemar against it too.
     * "Does the recipe beat it on a new seed?": the seed-level figure, the mean over seeds of each
       seed's accuracy difference with a t interval over the seeds (seed s against control seed s when
-      both have the same seeds, else against the control's mean); with three seeds it is wide.
+      both have the same seeds, else against the control's mean); with three seeds it is wide, with
+      one there is none (`seed_interval` is None).
 
     `control[s][i]` is seed s's verdict on problem i.
 
@@ -167,10 +168,12 @@ def per_problem_comparison(control: list[list[bool]], treated: list[list[bool]],
         ci = bootstrap((differences,), np.mean, confidence_level=CONFIDENCE, n_resamples=10_000, rng=seed)
         low, high = float(ci.confidence_interval.low), float(ci.confidence_interval.high)
     per_seed = b.mean(axis=1) - (a.mean(axis=1) if a.shape[0] == b.shape[0] else a.mean())
-    if len(per_seed) > 1 and np.ptp(per_seed) > 0:
+    if len(per_seed) == 1:  # one seed says nothing about the next: no interval rather than a point
+        seed_interval = None
+    elif np.ptp(per_seed) > 0:
         half = student_t.ppf((1 + CONFIDENCE) / 2, len(per_seed) - 1) * per_seed.std(ddof=1) / np.sqrt(len(per_seed))
         seed_interval = (float(per_seed.mean() - half), float(per_seed.mean() + half))
-    else:  # one seed, or seeds that agree exactly: no spread to estimate
+    else:  # seeds that agree exactly: the t interval has no width
         seed_interval = (float(per_seed.mean()), float(per_seed.mean()))
     return {
         "difference": float(differences.mean()),

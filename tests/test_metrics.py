@@ -137,3 +137,10 @@ def test_per_problem_comparison_tests_integer_counts_and_gives_the_seed_level_fi
     assert result["seed_interval"] == pytest.approx((0.5, 0.5))  # the seeds agree exactly: no spread
     base = statistics.per_problem_comparison([[False, False, True, False]], treated)  # one control seed (a base model)
     assert base["p_value"] == pytest.approx(statistics.sign_flip_p_value([3, 1, 0, 1]))
+
+
+def test_per_problem_comparison_gives_no_seed_interval_for_one_seed():
+    # one trained seed: nothing to estimate how a new seed would do, so no interval rather than a point
+    one = statistics.per_problem_comparison([[False, False, True, False]], [[True, False, True, True]])
+    assert one["seed_interval"] is None
+    assert one["seed_difference"] == pytest.approx(0.5) and one["seeds_better"] == 1

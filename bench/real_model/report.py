@@ -152,12 +152,15 @@ def arm_line(family: str, label: str, results: list[dict], seeds_shown, tagged: 
 
 def comparison_line(family: str, label: str, control: str, test: dict) -> str:
     low, high = test["interval"]
-    seed_low, seed_high = test["seed_interval"]
+    if test["seed_interval"] is None:
+        seed_level = "(one seed: no interval for a new seed)"
+    else:
+        seed_low, seed_high = test["seed_interval"]
+        seed_level = f"[{100 * seed_low:+.1f}, {100 * seed_high:+.1f}] (t over {test['seeds']} seeds: a new seed; wide)"
     return (
         f"{family} {label} - {control} (lenient): {100 * test['difference']:+.1f} points [{100 * low:+.1f}, "
         f"{100 * high:+.1f}] (bootstrap over problems), exact sign-flip p={test['p_value']:.3g} on per-problem "
-        f"counts (these adapters, these problems); seed-level {100 * test['seed_difference']:+.1f} "
-        f"[{100 * seed_low:+.1f}, {100 * seed_high:+.1f}] (t over {test['seeds']} seeds: a new seed; wide), "
+        f"counts (these adapters, these problems); seed-level {100 * test['seed_difference']:+.1f} {seed_level}, "
         f"seeds better {test['seeds_better']}/{test['seeds']}"
     )
 
